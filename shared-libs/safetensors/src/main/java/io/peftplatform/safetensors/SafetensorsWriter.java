@@ -1,0 +1,205 @@
+package io.peftplatform.safetensors;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Writes safetensors files: tensors given as fp32 or fp64 values, stored as F32, F16, BF16 or F64.
+ * Tensors are laid out in name order; the header is padded with spaces to a multiple of 8 bytes so the
+ * data section is aligned. Files are written to a temporary name and moved into place, so a crash never
+ * leaves a half-written checkpoint under the final name.
+ */
+public final class SafetensorsWriter {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private record Entry(String name, DType dtype, long[] shape, Buffer values) {
+    long elementCount() {
+      return Arrays.stream(shape).reduce(1, Math::multiplyExact);
+    }
+
+    long byteLength() {
+      return elementCount() * dtype.bytes();
+    }
+  }
+
+  private final Map<String, Entry> entries = new TreeMap<>();
+  private final Map<String, String> metadata = new LinkedHashMap<>();
+
+  public SafetensorsWriter metadata(String key, String value) {
+    metadata.put(key, value);
+    return this;
+  }
+
+  /** Adds a tensor from fp32 values (row-major) to be stored as {@code dtype}. */
+  public SafetensorsWriter add(String name, DType dtype, long[] shape, float[] values) {
+    return add(name, dtype, shape, FloatBuffer.wrap(values));
+  }
+
+  /** Adds a tensor from the remaining fp32 values of {@code values}; the buffer is read at write time. */
+  public SafetensorsWriter add(String name, DType dtype, long[] shape, FloatBuffer values) {
+    return put(new Entry(name, dtype, shape.clone(), values.duplicate()));
+  }
+
+  /** Adds a tensor from fp64 values (row-major) to be stored as {@code dtype}. */
+  public SafetensorsWriter add(String name, DType dtype, long[] shape, double[] values) {
+    return add(name, dtype, shape, DoubleBuffer.wrap(values));
+  }
+
+  public SafetensorsWriter add(String name, DType dtype, long[] shape, DoubleBuffer values) {
+    return put(new Entry(name, dtype, shape.clone(), values.duplicate()));
+  }
+
+  private SafetensorsWriter put(Entry e) {
+    if (!e.dtype.isFloatingPoint()) {
+      throw new IllegalArgumentException("cannot store " + e.name + " as " + e.dtype);
+    }
+    if (e.values.remaining() != e.elementCount()) {
+      throw new IllegalArgumentException(
+          e.name
+              + ": shape "
+              + Arrays.toString(e.shape)
+              + " holds "
+              + e.elementCount()
+              + " values, got "
+              + e.values.remaining());
+    }
+    if (entries.putIfAbsent(e.name, e) != null) {
+      throw new IllegalArgumentException("tensor " + e.name + " added twice");
+    }
+    return this;
+  }
+
+  public long totalBytes() {
+    return entries.values().stream().mapToLong(Entry::byteLength).sum();
+  }
+
+  /** Writes every tensor into one file. */
+  public void write(Path file) {
+    writeFile(file, new ArrayList<>(entries.values()), metadata);
+  }
+
+  /**
+   * Writes shards of at most {@code maxShardBytes} each (a bigger tensor gets a shard of its own) as
+   * {@code model-0000i-of-0000n.safetensors}, and {@code model.safetensors.index.json} beside them.
+   */
+  public void writeSharded(Path dir, long maxShardBytes) {
+    List<List<Entry>> shards = new ArrayList<>();
+    List<Entry> current = new ArrayList<>();
+    long currentBytes = 0;
+    for (Entry e : entries.values()) {
+      if (!current.isEmpty() && currentBytes + e.byteLength() > maxShardBytes) {
+        shards.add(current);
+        current = new ArrayList<>();
+        currentBytes = 0;
+      }
+      current.add(e);
+      currentBytes += e.byteLength();
+    }
+    if (!current.isEmpty()) {
+      shards.add(current);
+    }
+    ObjectNode index = JSON.createObjectNode();
+    index.putObject("metadata").put("total_size", totalBytes());
+    ObjectNode weightMap = index.putObject("weight_map");
+    for (int i = 0; i < shards.size(); i++) {
+      String fileName = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+      writeFile(dir.resolve(fileName), shards.get(i), metadata);
+      for (Entry e : shards.get(i)) {
+        weightMap.put(e.name, fileName);
+      }
+    }
+    try {
+      Files.writeString(
+          dir.resolve(Checkpoints.SHARD_INDEX),
+          JSON.writerWithDefaultPrettyPrinter().writeValueAsString(index));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void writeFile(Path file, List<Entry> tensors, Map<String, String> metadata) {
+    ObjectNode header = JSON.createObjectNode();
+    if (!metadata.isEmpty()) {
+      ObjectNode meta = header.putObject("__metadata__");
+      metadata.forEach(meta::put);
+    }
+    long offset = 0;
+    for (Entry e : tensors) {
+      ObjectNode node = header.putObject(e.name);
+      node.put("dtype", e.dtype.name());
+      ArrayNode shape = node.putArray("shape");
+      Arrays.stream(e.shape).forEach(shape::add);
+      ArrayNode offsets = node.putArray("data_offsets");
+      offsets.add(offset);
+      offset += e.byteLength();
+      offsets.add(offset);
+    }
+    byte[] json;
+    try {
+      json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    int padded = (json.length + 7) / 8 * 8;
+    byte[] headerBytes = Arrays.copyOf(json, padded);
+    Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
+
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      try (OutputStream out = Files.newOutputStream(tmp)) {
+        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        length.putLong(headerBytes.length);
+        out.write(length.array());
+        out.write(headerBytes);
+        for (Entry e : tensors) {
+          writeValues(out, e);
+        }
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void writeValues(OutputStream out, Entry e) throws IOException {
+    final int chunkElements = 1 << 16;
+    ByteBuffer chunk =
+        ByteBuffer.allocate(chunkElements * e.dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+    Buffer src = e.values.duplicate();
+    while (src.hasRemaining()) {
+      chunk.clear();
+      int n = Math.min(chunkElements, src.remaining());
+      for (int i = 0; i < n; i++) {
+        double v = src instanceof FloatBuffer f ? f.get() : ((DoubleBuffer) src).get();
+        switch (e.dtype) {
+          case F32 -> chunk.putFloat((float) v);
+          case F64 -> chunk.putDouble(v);
+          case BF16 -> chunk.putShort(HalfFloats.floatToBf16((float) v));
+          case F16 -> chunk.putShort(HalfFloats.floatToF16((float) v));
+          default -> throw new IllegalStateException(e.dtype.name());
+        }
+      }
+      out.write(chunk.array(), 0, chunk.position());
+    }
+  }
+}
