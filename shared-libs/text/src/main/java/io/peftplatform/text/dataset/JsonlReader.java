@@ -1,0 +1,199 @@
+package io.peftplatform.text.dataset;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peftplatform.text.ChatMessage;
+import io.peftplatform.text.TextException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * Reads JSONL training files. Each non-blank line is one JSON object in one of three forms —
+ * {@code {"text"}}, {@code {"prompt","completion"}}, {@code {"messages"}} — and every line of a file must
+ * use the same form. Other keys are ignored. The first bad line fails the read with its file, line number
+ * and field.
+ */
+public final class JsonlReader {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private JsonlReader() {}
+
+  /** A record and the 1-based line it came from. */
+  public record Line(long number, TrainingRecord record) {}
+
+  public static List<TrainingRecord> read(Path file) {
+    return readLines(file).stream().map(Line::record).toList();
+  }
+
+  public static List<Line> readLines(Path file) {
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return readLines(reader, file.toString());
+    } catch (NoSuchFileException e) {
+      throw new TextException(file + ": no such file");
+    } catch (IOException e) {
+      throw new TextException(file + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  public static List<Line> readLines(Reader reader, String source) throws IOException {
+    BufferedReader in = reader instanceof BufferedReader b ? b : new BufferedReader(reader);
+    List<Line> out = new ArrayList<>();
+    String firstForm = null;
+    long firstFormLine = 0;
+    long number = 0;
+    for (String text = in.readLine(); text != null; text = in.readLine()) {
+      number++;
+      if (text.isBlank()) {
+        continue;
+      }
+      TrainingRecord record = parseLine(source, number, text);
+      if (firstForm == null) {
+        firstForm = record.form();
+        firstFormLine = number;
+      } else if (!firstForm.equals(record.form())) {
+        throw new DatasetException(
+            source,
+            number,
+            null,
+            "is a "
+                + record.form()
+                + " record but line "
+                + firstFormLine
+                + " is a "
+                + firstForm
+                + " record; use one form per file");
+      }
+      out.add(new Line(number, record));
+    }
+    if (out.isEmpty()) {
+      throw new TextException(source + ": no records (the file is empty)");
+    }
+    return out;
+  }
+
+  /** Parses and validates one line. */
+  public static TrainingRecord parseLine(String source, long lineNumber, String line) {
+    JsonNode node;
+    try {
+      node = JSON.readTree(line);
+    } catch (JsonProcessingException e) {
+      throw new DatasetException(source, lineNumber, null, "not valid JSON: " + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      throw new DatasetException(source, lineNumber, null, "expected a JSON object");
+    }
+    TreeSet<String> forms = new TreeSet<>();
+    if (node.has("messages")) {
+      forms.add("messages");
+    }
+    if (node.has("prompt") || node.has("completion")) {
+      forms.add("prompt/completion");
+    }
+    if (node.has("text")) {
+      forms.add("text");
+    }
+    if (forms.isEmpty()) {
+      throw new DatasetException(
+          source,
+          lineNumber,
+          null,
+          "expected a \"text\" field, \"prompt\" and \"completion\" fields, or a \"messages\" array");
+    }
+    if (forms.size() > 1) {
+      throw new DatasetException(
+          source, lineNumber, null, "mixes the fields of several forms " + forms + "; use one");
+    }
+    return switch (forms.first()) {
+      case "messages" -> parseChat(source, lineNumber, node.get("messages"));
+      case "text" -> new TrainingRecord.Text(requireText(source, lineNumber, node, "text", false));
+      default ->
+          new TrainingRecord.PromptCompletion(
+              requireText(source, lineNumber, node, "prompt", true),
+              requireText(source, lineNumber, node, "completion", false));
+    };
+  }
+
+  private static String requireText(
+      String source, long line, JsonNode parent, String field, boolean mayBeEmpty) {
+    JsonNode value = parent.get(field);
+    if (value == null || value.isNull()) {
+      throw new DatasetException(source, line, field, "is missing");
+    }
+    if (!value.isTextual()) {
+      throw new DatasetException(source, line, field, "must be a string, got " + kind(value));
+    }
+    if (!mayBeEmpty && value.asText().isEmpty()) {
+      throw new DatasetException(source, line, field, "is empty");
+    }
+    return value.asText();
+  }
+
+  private static TrainingRecord.Chat parseChat(String source, long line, JsonNode messages) {
+    if (!messages.isArray()) {
+      throw new DatasetException(source, line, "messages", "must be an array, got " + kind(messages));
+    }
+    if (messages.isEmpty()) {
+      throw new DatasetException(source, line, "messages", "is empty");
+    }
+    List<ChatMessage> out = new ArrayList<>(messages.size());
+    for (int i = 0; i < messages.size(); i++) {
+      JsonNode m = messages.get(i);
+      String path = "messages[" + i + "]";
+      if (!m.isObject()) {
+        throw new DatasetException(source, line, path, "must be an object, got " + kind(m));
+      }
+      JsonNode role = m.get("role");
+      if (role == null || !role.isTextual() || !ChatMessage.ROLES.contains(role.asText())) {
+        throw new DatasetException(
+            source,
+            line,
+            path + ".role",
+            "must be one of "
+                + new TreeSet<>(ChatMessage.ROLES)
+                + (role == null ? ", but is missing" : ", got " + role));
+      }
+      JsonNode content = m.get("content");
+      if (content == null || !content.isTextual()) {
+        throw new DatasetException(
+            source,
+            line,
+            path + ".content",
+            content == null ? "is missing" : "must be a string, got " + kind(content));
+      }
+      out.add(new ChatMessage(role.asText(), content.asText()));
+    }
+    if (out.stream().noneMatch(ChatMessage::isAssistant)) {
+      throw new DatasetException(
+          source, line, "messages", "has no assistant message, so nothing to learn");
+    }
+    return new TrainingRecord.Chat(out);
+  }
+
+  private static String kind(JsonNode n) {
+    if (n.isNull()) {
+      return "null";
+    }
+    if (n.isNumber()) {
+      return "a number";
+    }
+    if (n.isBoolean()) {
+      return "a boolean";
+    }
+    if (n.isArray()) {
+      return "an array";
+    }
+    if (n.isObject()) {
+      return "an object";
+    }
+    return "a string";
+  }
+}
