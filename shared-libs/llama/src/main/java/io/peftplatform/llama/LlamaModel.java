@@ -1,0 +1,175 @@
+package io.peftplatform.llama;
+
+import io.peftplatform.llama.nn.Arena;
+import io.peftplatform.llama.nn.Attention;
+import io.peftplatform.llama.nn.BlockActivations;
+import io.peftplatform.llama.nn.CrossEntropy;
+import io.peftplatform.llama.nn.FrozenLinear;
+import io.peftplatform.llama.nn.LinearLayer;
+import io.peftplatform.llama.nn.Positions;
+import io.peftplatform.llama.nn.RmsNorm;
+import io.peftplatform.llama.nn.Rope;
+import io.peftplatform.text.dataset.PaddedBatch;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The causal language model: token embedding, decoder blocks, final norm, LM head. Stateless between
+ * calls except for what callers pass in — an {@link Arena} of activation buffers and, when generating,
+ * a {@link KvCache}.
+ */
+public final class LlamaModel {
+  /** Scratch for the temporaries ND4J ops allocate inside one block; reset after each block. */
+  private static final WorkspaceConfiguration BLOCK_WORKSPACE =
+      WorkspaceConfiguration.builder()
+          .initialSize(0)
+          .overallocationLimit(0.2)
+          .policyAllocation(AllocationPolicy.OVERALLOCATE)
+          .policyLearning(LearningPolicy.FIRST_LOOP)
+          .build();
+
+  /** Builds the linear layer of one module, given the frozen base projection. */
+  @FunctionalInterface
+  public interface LinearFactory {
+    LinearLayer create(int layer, String module, FrozenLinear base);
+  }
+
+  private final LlamaConfig config;
+  private final LlamaWeights weights;
+  private final Rope rope;
+  private final DecoderBlock[] blocks;
+
+  public LlamaModel(LlamaConfig config, LlamaWeights weights) {
+    this(config, weights, (layer, module, base) -> base);
+  }
+
+  public LlamaModel(LlamaConfig config, LlamaWeights weights, LinearFactory linears) {
+    this.config = config;
+    this.weights = weights;
+    this.rope = new Rope(RopeScaling.inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling()));
+    this.blocks = new DecoderBlock[config.numLayers()];
+    for (int i = 0; i < blocks.length; i++) {
+      LayerWeights w = weights.layers[i];
+      LinearLayer[] l = new LinearLayer[WeightNames.LINEAR_MODULES.size()];
+      for (int m = 0; m < l.length; m++) {
+        String module = WeightNames.LINEAR_MODULES.get(m);
+        l[m] = linears.create(i, module, new FrozenLinear(w.weight(module), w.bias(module)));
+      }
+      blocks[i] = new DecoderBlock(i, config, w, l);
+    }
+  }
+
+  public LlamaConfig config() {
+    return config;
+  }
+
+  public LlamaWeights weights() {
+    return weights;
+  }
+
+  public DecoderBlock block(int i) {
+    return blocks[i];
+  }
+
+  public DataType dataType() {
+    return weights.dataType();
+  }
+
+  /**
+   * Positions for B sequences of Tq tokens starting at {@code offset}, attending over Tk keys.
+   *
+   * @param keyMask (B·Tk) 1 for real tokens, 0 for padding; null when all are real
+   */
+  public Positions positions(int batch, int tq, int tk, int offset, int[] keyMask, Arena arena) {
+    int[] pos = new int[batch * tq];
+    for (int b = 0; b < batch; b++) {
+      for (int t = 0; t < tq; t++) {
+        pos[b * tq + t] = offset + t;
+      }
+    }
+    INDArray cos = arena.get("rope.cos", pos.length, rope.halfDim());
+    INDArray sin = arena.get("rope.sin", pos.length, rope.halfDim());
+    rope.tables(cos, sin, pos);
+    INDArray mask = arena.get("attn.mask", batch, tq, tk);
+    Attention.causalMask(mask, keyMask, offset, config.slidingWindow());
+    return new Positions(batch, tq, tk, offset, cos, sin, mask);
+  }
+
+  /** h (N, D) = embedding rows of the tokens. */
+  public void embed(INDArray h, int[] tokens) {
+    for (int t : tokens) {
+      if (t < 0 || t >= config.vocabSize()) {
+        throw new ModelException("token id " + t + " is outside the vocabulary of " + config.vocabSize());
+      }
+    }
+    Nd4j.pullRows(weights.embedTokens, h, 1, tokens);
+  }
+
+  /**
+   * Runs the decoder over B·T tokens and returns the final-normed hidden states (N, D), a view into
+   * the arena valid until its next use.
+   *
+   * @param cache key/value cache when generating (batch 1), else null
+   */
+  public INDArray hiddenStates(int[] tokens, int batch, int seqLen, int[] attentionMask, KvCache cache, Arena arena) {
+    if (tokens.length != batch * seqLen) {
+      throw new IllegalArgumentException(tokens.length + " tokens for a batch of " + batch + " x " + seqLen);
+    }
+    int offset = cache == null ? 0 : cache.length();
+    int tk = offset + seqLen;
+    if (cache != null && batch != 1) {
+      throw new IllegalArgumentException("the key/value cache holds one sequence");
+    }
+    long n = (long) batch * seqLen;
+    int d = config.hiddenSize();
+    INDArray h = arena.get("h", n, d);
+    embed(h, tokens);
+    Positions p = positions(batch, seqLen, tk, offset, cache == null ? attentionMask : null, arena);
+    BlockActivations a = new BlockActivations(arena, "blk.", batch, seqLen, tk, d,
+        config.intermediateSize(), config.numHeads(), config.numKvHeads(), config.headDim());
+    for (DecoderBlock block : blocks) {
+      try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
+        block.forward(h, h, a, p, cache, arena);
+      }
+    }
+    if (cache != null) {
+      cache.advance(seqLen);
+    }
+    INDArray normed = arena.get("final.normed", n, d);
+    RmsNorm.forward(normed, arena.get("final.rstd", n), h, weights.finalNorm, config.rmsNormEps());
+    return normed;
+  }
+
+  /** Summed cross-entropy of a batch's scored positions, and how many there are. */
+  public CrossEntropy.Sum loss(PaddedBatch batch, Arena arena) {
+    INDArray hidden = hiddenStates(batch.tokens(), batch.batchSize(), batch.seqLen(), batch.attentionMask(), null, arena);
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-head")) {
+      return CrossEntropy.forward(hidden, batch.targets(), weights.lmHead, arena);
+    }
+  }
+
+  /** Logits (B·T, V) for every position; for tests and small inputs only. */
+  public INDArray logits(int[] tokens, int batch, int seqLen, int[] attentionMask, Arena arena) {
+    INDArray hidden = hiddenStates(tokens, batch, seqLen, attentionMask, null, arena);
+    INDArray logits = Nd4j.create(dataType(), hidden.size(0), config.vocabSize());
+    Nd4j.gemm(hidden, weights.lmHead, logits, false, true, 1.0, 0.0);
+    return logits;
+  }
+
+  /**
+   * Feeds new tokens of one sequence through the cache and returns the logits of the last one, in
+   * fp32 or fp64 as the model computes.
+   */
+  public double[] nextTokenLogits(int[] newTokens, KvCache cache, Arena arena) {
+    INDArray hidden = hiddenStates(newTokens, 1, newTokens.length, null, cache, arena);
+    INDArray last = hidden.getRow(hidden.size(0) - 1).reshape(1, config.hiddenSize());
+    INDArray logits = arena.get("gen.logits", 1, config.vocabSize());
+    Nd4j.gemm(last, weights.lmHead, logits, false, true, 1.0, 0.0);
+    return logits.toDoubleVector();
+  }
+}

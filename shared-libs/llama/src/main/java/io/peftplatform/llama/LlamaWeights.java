@@ -1,0 +1,203 @@
+package io.peftplatform.llama;
+
+import io.peftplatform.safetensors.DType;
+import io.peftplatform.safetensors.SafetensorsWriter;
+import io.peftplatform.safetensors.TensorInfo;
+import io.peftplatform.safetensors.TensorSource;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * All frozen weights of a model, held in the compute precision (fp32, or fp64 for gradient checks)
+ * whatever precision the checkpoint stores. Shapes: V = vocabulary, D = hidden.
+ */
+public final class LlamaWeights {
+  public final INDArray embedTokens; // (V, D)
+  public final LayerWeights[] layers;
+  public final INDArray finalNorm; // (D)
+  public final INDArray lmHead; // (V, D); the same array as embedTokens when embeddings are tied
+
+  public LlamaWeights(INDArray embedTokens, LayerWeights[] layers, INDArray finalNorm, INDArray lmHead) {
+    this.embedTokens = embedTokens;
+    this.layers = layers;
+    this.finalNorm = finalNorm;
+    this.lmHead = lmHead;
+  }
+
+  public DataType dataType() {
+    return embedTokens.dataType();
+  }
+
+  /** Every tensor the configuration implies, with its shape, in checkpoint order. */
+  public static Map<String, long[]> expectedShapes(LlamaConfig c) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    long d = c.hiddenSize();
+    long f = c.intermediateSize();
+    shapes.put(WeightNames.EMBED_TOKENS, new long[] {c.vocabSize(), d});
+    for (int i = 0; i < c.numLayers(); i++) {
+      shapes.put(WeightNames.inputNorm(i), new long[] {d});
+      addLinear(shapes, i, "q_proj", c.qDim(), d, c.attentionQkvBias());
+      addLinear(shapes, i, "k_proj", c.kvDim(), d, c.attentionQkvBias());
+      addLinear(shapes, i, "v_proj", c.kvDim(), d, c.attentionQkvBias());
+      addLinear(shapes, i, "o_proj", d, c.qDim(), c.attentionOutputBias());
+      shapes.put(WeightNames.postAttentionNorm(i), new long[] {d});
+      addLinear(shapes, i, "gate_proj", f, d, c.mlpBias());
+      addLinear(shapes, i, "up_proj", f, d, c.mlpBias());
+      addLinear(shapes, i, "down_proj", d, f, c.mlpBias());
+    }
+    shapes.put(WeightNames.FINAL_NORM, new long[] {d});
+    if (!c.tieWordEmbeddings()) {
+      shapes.put(WeightNames.LM_HEAD, new long[] {c.vocabSize(), d});
+    }
+    return shapes;
+  }
+
+  private static void addLinear(Map<String, long[]> shapes, int layer, String module, long out, long in, boolean bias) {
+    String prefix = WeightNames.linearModule(layer, module);
+    shapes.put(prefix + ".weight", new long[] {out, in});
+    if (bias) {
+      shapes.put(prefix + ".bias", new long[] {out});
+    }
+  }
+
+  /**
+   * Checks that the checkpoint holds every tensor the configuration implies, with that shape and a
+   * floating-point type, without loading any. Fails naming the first tensor at fault.
+   */
+  public static void validate(LlamaConfig config, TensorSource source) {
+    for (Map.Entry<String, long[]> e : expectedShapes(config).entrySet()) {
+      Optional<TensorInfo> info = source.find(e.getKey());
+      if (info.isEmpty()) {
+        throw new ModelException(source.location() + ": missing tensor " + e.getKey());
+      }
+      if (!Arrays.equals(info.get().shape(), e.getValue())) {
+        throw new ModelException(
+            source.location() + ": tensor " + e.getKey() + " has shape " + info.get().shapeString()
+                + " but config.json implies " + Arrays.toString(e.getValue()));
+      }
+      if (!info.get().dtype().isFloatingPoint()) {
+        throw new ModelException(
+            source.location() + ": tensor " + e.getKey() + " is " + info.get().dtype()
+                + "; weights must be F32, F16, BF16 or F64 (quantized checkpoints are not supported)");
+      }
+    }
+  }
+
+  /** Loads and converts every weight to {@code dataType} (FLOAT or DOUBLE). */
+  public static LlamaWeights load(LlamaConfig config, TensorSource source, DataType dataType) {
+    validate(config, source);
+    return build(config, (name, shape) -> {
+      INDArray a = allocate(dataType, shape);
+      if (dataType == DataType.DOUBLE) {
+        source.readDoubles(name, a.data().asNioDouble());
+      } else {
+        source.readFloats(name, a.data().asNioFloat());
+      }
+      return a;
+    });
+  }
+
+  /**
+   * Random weights as Hugging Face initialises a new Llama: linear and embedding weights from
+   * N(0, 0.02²), norms 1, biases 0. Each tensor draws from its own stream split off one seeded
+   * generator, in checkpoint order, so the same seed always gives the same model.
+   */
+  public static LlamaWeights random(LlamaConfig config, long seed, DataType dataType) {
+    SplittableRandom root = new SplittableRandom(seed);
+    return build(config, (name, shape) -> {
+      SplittableRandom rng = root.split();
+      INDArray a = allocate(dataType, shape);
+      long n = a.length();
+      if (name.endsWith("norm.weight")) {
+        a.assign(1.0);
+      } else if (name.endsWith(".bias")) {
+        a.assign(0.0);
+      } else if (dataType == DataType.DOUBLE) {
+        DoubleBuffer buf = a.data().asNioDouble();
+        for (long i = 0; i < n; i++) {
+          buf.put(rng.nextGaussian() * 0.02);
+        }
+      } else {
+        FloatBuffer buf = a.data().asNioFloat();
+        for (long i = 0; i < n; i++) {
+          buf.put((float) (rng.nextGaussian() * 0.02));
+        }
+      }
+      return a;
+    });
+  }
+
+  private interface TensorFactory {
+    INDArray make(String name, long[] shape);
+  }
+
+  private static LlamaWeights build(LlamaConfig c, TensorFactory factory) {
+    Map<String, long[]> shapes = expectedShapes(c);
+    Map<String, INDArray> t = new LinkedHashMap<>();
+    shapes.forEach((name, shape) -> t.put(name, factory.make(name, shape)));
+    LayerWeights[] layers = new LayerWeights[c.numLayers()];
+    for (int i = 0; i < layers.length; i++) {
+      int layer = i;
+      java.util.function.Function<String, INDArray> w = m -> t.get(WeightNames.linearModule(layer, m) + ".weight");
+      java.util.function.Function<String, INDArray> b = m -> t.get(WeightNames.linearModule(layer, m) + ".bias");
+      layers[i] = new LayerWeights(
+          t.get(WeightNames.inputNorm(i)),
+          w.apply("q_proj"), w.apply("k_proj"), w.apply("v_proj"), w.apply("o_proj"),
+          b.apply("q_proj"), b.apply("k_proj"), b.apply("v_proj"), b.apply("o_proj"),
+          t.get(WeightNames.postAttentionNorm(i)),
+          w.apply("gate_proj"), w.apply("up_proj"), w.apply("down_proj"),
+          b.apply("gate_proj"), b.apply("up_proj"), b.apply("down_proj"));
+    }
+    INDArray embed = t.get(WeightNames.EMBED_TOKENS);
+    INDArray head = c.tieWordEmbeddings() ? embed : t.get(WeightNames.LM_HEAD);
+    return new LlamaWeights(embed, layers, t.get(WeightNames.FINAL_NORM), head);
+  }
+
+  private static INDArray allocate(DataType dataType, long[] shape) {
+    try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      return Nd4j.createUninitialized(dataType, shape, 'c');
+    }
+  }
+
+  /** Every tensor by its checkpoint name (lm_head omitted when tied). */
+  public Map<String, INDArray> byName(LlamaConfig c) {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    out.put(WeightNames.EMBED_TOKENS, embedTokens);
+    for (int i = 0; i < layers.length; i++) {
+      LayerWeights l = layers[i];
+      out.put(WeightNames.inputNorm(i), l.inputNorm);
+      for (String m : WeightNames.LINEAR_MODULES) {
+        out.put(WeightNames.linearModule(i, m) + ".weight", l.weight(m));
+        if (l.bias(m) != null) {
+          out.put(WeightNames.linearModule(i, m) + ".bias", l.bias(m));
+        }
+      }
+      out.put(WeightNames.postAttentionNorm(i), l.postAttentionNorm);
+    }
+    out.put(WeightNames.FINAL_NORM, finalNorm);
+    if (!c.tieWordEmbeddings()) {
+      out.put(WeightNames.LM_HEAD, lmHead);
+    }
+    return out;
+  }
+
+  /** Adds every tensor to a writer, stored as {@code storage}. */
+  public void addTo(SafetensorsWriter writer, LlamaConfig c, DType storage) {
+    byName(c).forEach((name, a) -> {
+      if (a.dataType() == DataType.DOUBLE) {
+        writer.add(name, storage, a.shape(), a.data().asNioDouble());
+      } else {
+        writer.add(name, storage, a.shape(), a.data().asNioFloat());
+      }
+    });
+  }
+}

@@ -1,0 +1,73 @@
+package io.peftplatform.llama.nn;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Scaled dot-product attention for grouped-query heads. The G query heads that share one key/value head
+ * are stacked along the row axis, so one batched matmul per (sequence, kv head) serves the whole group
+ * and keys and values are never repeated.
+ */
+public final class Attention {
+  /** Added to the scores of masked keys: exp underflows to exactly 0, and no -inf creates NaNs. */
+  public static final double MASKED = -1e30;
+
+  private Attention() {}
+
+  /**
+   * @param ctx (B·Hkv, G·Tq, hd) output: attention-weighted values
+   * @param probs (B·Hkv, G·Tq, Tk) output: attention probabilities, kept for backward
+   * @param qh (B·Hkv, G·Tq, hd) queries, rows ordered (group member, query position)
+   * @param kh (B·Hkv, Tk, hd) keys
+   * @param vh (B·Hkv, Tk, hd) values
+   * @param mask (B, Tq, Tk) additive mask: 0 where query may attend to key, {@link #MASKED} elsewhere
+   * @param batch B
+   * @param heads Hq = Hkv·G
+   * @param scale 1/sqrt(hd)
+   */
+  public static void forward(
+      INDArray ctx,
+      INDArray probs,
+      INDArray qh,
+      INDArray kh,
+      INDArray vh,
+      INDArray mask,
+      int batch,
+      int heads,
+      double scale) {
+    Ops.batchedMatmul(probs, qh, false, kh, true, scale); // scores
+    long tq = mask.size(1);
+    long tk = mask.size(2);
+    INDArray scores4 = probs.reshape('c', batch, heads, tq, tk);
+    Ops.broadcastAdd(scores4, scores4, mask, 0, 2, 3);
+    Ops.softmaxLastDim(probs, probs);
+    Ops.batchedMatmul(ctx, probs, false, vh, false, 1.0);
+  }
+
+  /**
+   * Builds the additive mask: query i (at position {@code offset + i}) may attend to key j when j is a
+   * real token, j ≤ the query's position, and, with a sliding window w > 0, position − j < w.
+   *
+   * @param mask (B, Tq, Tk) output
+   * @param keyMask (B·Tk) 1 for real keys, 0 for padding; null for all real
+   */
+  public static void causalMask(INDArray mask, int[] keyMask, int offset, int slidingWindow) {
+    int b = (int) mask.size(0);
+    int tq = (int) mask.size(1);
+    int tk = (int) mask.size(2);
+    double[] m = new double[b * tq * tk];
+    for (int s = 0; s < b; s++) {
+      for (int i = 0; i < tq; i++) {
+        int position = offset + i;
+        int row = (s * tq + i) * tk;
+        for (int j = 0; j < tk; j++) {
+          boolean visible =
+              j <= position
+                  && (keyMask == null || keyMask[s * tk + j] != 0)
+                  && (slidingWindow <= 0 || position - j < slidingWindow);
+          m[row + j] = visible ? 0.0 : MASKED;
+        }
+      }
+    }
+    mask.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(m).castTo(mask.dataType()).reshape(b, tq, tk));
+  }
+}
