@@ -79,7 +79,7 @@ def rotate_half(x):
 
 
 def forward(cfg, W, ids, mask):
-    """ids, mask: (B, T) int tensors. Returns logits (B, T, V) in float64."""
+    """ids, mask: (B, T) int tensors. Returns logits (B, T, V) in the weights' precision."""
     B, T = ids.shape
     H, Hkv, hd = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     eps = cfg["rms_norm_eps"]
@@ -87,7 +87,7 @@ def forward(cfg, W, ids, mask):
     pos = torch.arange(T, dtype=torch.float64)
     freqs = torch.outer(pos, inv_freq(cfg))
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos(), emb.sin()                                       # (T, hd)
+    cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)               # (T, hd)
     causal = torch.arange(T)[None, :] <= torch.arange(T)[:, None]         # (Tq, Tk)
     window = cfg.get("sliding_window") or 0
     if window:
@@ -111,7 +111,7 @@ def forward(cfg, W, ids, mask):
         k = k.repeat_interleave(H // Hkv, dim=1)                         # (B, H, T, hd)
         v = v.repeat_interleave(H // Hkv, dim=1)
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-        scores = scores.masked_fill(~allowed[:, None, :, :], torch.finfo(torch.float64).min)
+        scores = scores.masked_fill(~allowed[:, None, :, :], torch.finfo(scores.dtype).min)
         attn = torch.softmax(scores, dim=-1) @ v                          # (B, H, T, hd)
         x = x + linear(attn.transpose(1, 2).reshape(B, T, H * hd), p + "self_attn.o_proj")
         h = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)

@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""PyTorch column of docs/benchmarks.md: the same measurement `peft bench forward` makes, in PyTorch.
+
+A random model of the smollm2-135m-shape preset (the reference forward of llama_reference.py, in fp32,
+eager attention as transformers runs it on PyTorch 1.13), on random tokens, batch 8 x 256 by default:
+seconds per loss forward, tokens/s, peak RSS. Run with the same thread count as the Java side:
+
+    OMP_NUM_THREADS=2 /usr/bin/python3 tools/reference/bench.py forward --threads 2
+
+Needs Debian's python3-torch and libopenblas0 (without OpenBLAS, PyTorch falls back to reference BLAS).
+"""
+import argparse
+import math
+import resource
+import time
+
+import torch
+
+from llama_reference import forward
+
+PRESETS = {
+    "smollm2-135m-shape": dict(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                               num_attention_heads=9, num_key_value_heads=3, head_dim=64, rope_theta=100000.0,
+                               tie_word_embeddings=True),
+    "tiny": dict(vocab_size=512, hidden_size=64, intermediate_size=176, num_hidden_layers=2, num_attention_heads=4,
+                 num_key_value_heads=2, head_dim=16, rope_theta=10000.0, tie_word_embeddings=False),
+}
+
+
+def config(preset):
+    cfg = dict(PRESETS[preset])
+    cfg.update(model_type="llama", rms_norm_eps=1e-5, rope_scaling=None, max_position_embeddings=8192)
+    return cfg
+
+
+def random_weights(cfg, dtype):
+    from llama_reference import shapes
+    g = torch.Generator().manual_seed(0)
+    return {n: (torch.ones(s, dtype=dtype) if n.endswith("norm.weight") else torch.randn(s, generator=g, dtype=dtype) * 0.02)
+            for n, s in shapes(cfg).items()}
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def bench_forward(args):
+    cfg = config(args.preset)
+    W = random_weights(cfg, torch.float32)
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, cfg["vocab_size"], (args.batch_size, args.seq_len), generator=g)
+    mask = torch.ones_like(ids)
+
+    def step():
+        with torch.inference_mode():
+            logits = forward(cfg, W, ids, mask)
+            return torch.nn.functional.cross_entropy(
+                logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1)).item()
+
+    for _ in range(args.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        loss = step()
+    s = (time.perf_counter() - start) / args.steps
+    tokens = args.batch_size * args.seq_len
+    print("| benchmark | preset | batch | seq | threads | s/step | tokens/s | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| forward (PyTorch {torch.__version__}) | {args.preset} | {args.batch_size} | {args.seq_len} | "
+          f"{torch.get_num_threads()} | {s:.3f} | {tokens / s:.0f} | {peak_rss_mb():.1f} MB |")
+    assert math.isfinite(loss)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("what", choices=["forward"])
+    p.add_argument("--preset", default="smollm2-135m-shape", choices=sorted(PRESETS))
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--seq-len", type=int, default=256)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    bench_forward(args)
+
+
+if __name__ == "__main__":
+    main()
