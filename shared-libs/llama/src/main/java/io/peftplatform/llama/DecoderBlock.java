@@ -69,11 +69,9 @@ public final class DecoderBlock {
 
     // (B, Tq, Hkv, G, hd) -> (B, Hkv, G, Tq, hd): the heads of one kv group stacked along rows
     a.qh.reshape('c', b, kvHeads, group, tq, hd).assign(a.q.reshape('c', b, tq, kvHeads, group, hd).permute(0, 2, 3, 1, 4));
-    INDArray kh;
-    INDArray vh;
+    INDArray kh = a.kh;
+    INDArray vh = a.vh;
     if (cache == null) {
-      kh = arena.get("attn.kh", (long) b * kvHeads, tk, hd);
-      vh = arena.get("attn.vh", (long) b * kvHeads, tk, hd);
       kh.reshape('c', b, kvHeads, tk, hd).assign(a.k.reshape('c', b, tq, kvHeads, hd).permute(0, 2, 1, 3));
       vh.reshape('c', b, kvHeads, tk, hd).assign(a.v.reshape('c', b, tq, kvHeads, hd).permute(0, 2, 1, 3));
     } else {
@@ -94,5 +92,62 @@ public final class DecoderBlock {
     SwiGlu.forward(a.act, a.gate, a.up);
     downProj.forward(projected, a.act);
     a.mid.add(projected, out);
+  }
+
+  /**
+   * Backpropagates through the block: dIn (N, D) = ∂L/∂in given dOut (N, D) = ∂L/∂out, reading what
+   * forward kept in {@code a} and recomputing the rest; adapters accumulate their gradients. dIn may be
+   * the same array as dOut.
+   */
+  void backward(INDArray dIn, INDArray dOut, BlockActivations a, Positions p, Arena arena) {
+    int b = p.batch();
+    int t = p.tq();
+    int heads = config.numHeads();
+    int kvHeads = config.numKvHeads();
+    int group = config.groupSize();
+    int hd = config.headDim();
+    long n = p.rows();
+    int d = config.hiddenSize();
+    int f = config.intermediateSize();
+
+    // MLP: out = mid + down(silu(gate(n2)) ⊙ up(n2)), n2 = rms_norm(mid)
+    INDArray dMid = arena.get("bw.dMid", n, d);
+    dMid.assign(dOut);
+    SwiGlu.forward(a.act, a.gate, a.up);
+    INDArray dAct = arena.zeros("bw.dAct", n, f);
+    downProj.backward(dAct, dOut, a.act);
+    INDArray dGate = arena.get("bw.dGate", n, f);
+    INDArray dUp = arena.get("bw.dUp", n, f);
+    SwiGlu.backward(dGate, dUp, dAct, a.gate, a.up, arena);
+    RmsNorm.recompute(a.mlpNormOut, a.mlpNormRstd, a.mid, weights.postAttentionNorm);
+    INDArray dNorm = arena.zeros("bw.dNorm", n, d);
+    gateProj.backward(dNorm, dGate, a.mlpNormOut);
+    upProj.backward(dNorm, dUp, a.mlpNormOut);
+    RmsNorm.backward(dMid, dNorm, a.mid, a.mlpNormRstd, weights.postAttentionNorm, arena);
+
+    // attention: mid = in + o_proj(attention(rope(q(n1)), rope(k(n1)), v(n1))), n1 = rms_norm(in)
+    INDArray dAttnOut = arena.zeros("bw.dAttnOut", n, (long) heads * hd);
+    oProj.backward(dAttnOut, dMid, a.attnOut);
+    INDArray dCtx = arena.get("bw.dCtx", a.ctx.shape());
+    dCtx.reshape('c', b, kvHeads, group, t, hd).assign(dAttnOut.reshape('c', b, t, kvHeads, group, hd).permute(0, 2, 3, 1, 4));
+    INDArray dQh = arena.get("bw.dQh", a.qh.shape());
+    INDArray dKh = arena.get("bw.dKh", a.kh.shape());
+    INDArray dVh = arena.get("bw.dVh", a.vh.shape());
+    Attention.backward(dQh, dKh, dVh, dCtx, a.probs, a.qh, a.kh, a.vh, 1.0 / Math.sqrt(hd), arena);
+    INDArray dQ = arena.get("bw.dQ", n, (long) heads * hd);
+    INDArray dK = arena.get("bw.dK", n, (long) kvHeads * hd);
+    INDArray dV = arena.get("bw.dV", n, (long) kvHeads * hd);
+    dQ.reshape('c', b, t, kvHeads, group, hd).assign(dQh.reshape('c', b, kvHeads, group, t, hd).permute(0, 3, 1, 2, 4));
+    dK.reshape('c', b, t, kvHeads, hd).assign(dKh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
+    dV.reshape('c', b, t, kvHeads, hd).assign(dVh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
+    Rope.apply(dQ, heads, p.cos(), p.negSin(), arena); // the inverse rotation
+    Rope.apply(dK, kvHeads, p.cos(), p.negSin(), arena);
+    RmsNorm.recompute(a.attnNormOut, a.attnNormRstd, a.input, weights.inputNorm);
+    dNorm.assign(0);
+    qProj.backward(dNorm, dQ, a.attnNormOut);
+    kProj.backward(dNorm, dK, a.attnNormOut);
+    vProj.backward(dNorm, dV, a.attnNormOut);
+    dIn.assign(dMid);
+    RmsNorm.backward(dIn, dNorm, a.input, a.attnNormRstd, weights.inputNorm, arena);
   }
 }

@@ -95,9 +95,11 @@ public final class LlamaModel {
     INDArray cos = arena.get("rope.cos", pos.length, rope.halfDim());
     INDArray sin = arena.get("rope.sin", pos.length, rope.halfDim());
     rope.tables(cos, sin, pos);
+    INDArray negSin = arena.get("rope.negsin", pos.length, rope.halfDim());
+    sin.mul(-1.0, negSin);
     INDArray mask = arena.get("attn.mask", batch, tq, tk);
     Attention.causalMask(mask, keyMask, offset, config.slidingWindow());
-    return new Positions(batch, tq, tk, offset, cos, sin, mask);
+    return new Positions(batch, tq, tk, offset, cos, sin, negSin, mask);
   }
 
   /** h (N, D) = embedding rows of the tokens. */
@@ -130,7 +132,7 @@ public final class LlamaModel {
     INDArray h = arena.get("h", n, d);
     embed(h, tokens);
     Positions p = positions(batch, seqLen, tk, offset, cache == null ? attentionMask : null, arena);
-    BlockActivations a = new BlockActivations(arena, "blk.", batch, seqLen, tk, d,
+    BlockActivations a = new BlockActivations(arena, "blk.", "blk.", batch, seqLen, tk, d,
         config.intermediateSize(), config.numHeads(), config.numKvHeads(), config.headDim());
     for (DecoderBlock block : blocks) {
       try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
@@ -143,6 +145,46 @@ public final class LlamaModel {
     INDArray normed = arena.get("final.normed", n, d);
     RmsNorm.forward(normed, arena.get("final.rstd", n), h, weights.finalNorm, config.rmsNormEps());
     return normed;
+  }
+
+  /**
+   * One training pass: forward keeping each block's activations, the loss, and backward through every
+   * block, so each adapter holds ∂(scale · Σ loss)/∂θ added to what it held. Frozen weights get no
+   * gradient. Returns the summed loss of the batch's scored positions.
+   */
+  public CrossEntropy.Sum forwardBackward(PaddedBatch batch, double lossScale, Arena arena) {
+    int b = batch.batchSize();
+    int t = batch.seqLen();
+    long n = (long) b * t;
+    int d = config.hiddenSize();
+    Positions p = positions(b, t, t, 0, batch.attentionMask(), arena);
+    BlockActivations[] acts = new BlockActivations[blocks.length];
+    INDArray h = arena.get("h", n, d);
+    embed(h, batch.tokens());
+    for (int i = 0; i < blocks.length; i++) {
+      acts[i] = new BlockActivations(arena, "l" + i + ".", "train.", b, t, t, d,
+          config.intermediateSize(), config.numHeads(), config.numKvHeads(), config.headDim());
+      acts[i].input.assign(h);
+      try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
+        blocks[i].forward(h, acts[i].input, acts[i], p, null, arena);
+      }
+    }
+    INDArray rstd = arena.get("final.rstd", n);
+    INDArray normed = arena.get("final.normed", n, d);
+    RmsNorm.forward(normed, rstd, h, weights.finalNorm, config.rmsNormEps());
+    INDArray dNormed = arena.get("final.dNormed", n, d);
+    CrossEntropy.Sum sum;
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-head")) {
+      sum = CrossEntropy.forwardBackward(normed, batch.targets(), weights.lmHead, lossScale, dNormed, arena);
+    }
+    INDArray dh = arena.zeros("dh", n, d);
+    RmsNorm.backward(dh, dNormed, h, rstd, weights.finalNorm, arena);
+    for (int i = blocks.length - 1; i >= 0; i--) {
+      try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
+        blocks[i].backward(dh, dh, acts[i], p, arena);
+      }
+    }
+    return sum;
   }
 
   /** Summed cross-entropy of a batch's scored positions, and how many there are. */

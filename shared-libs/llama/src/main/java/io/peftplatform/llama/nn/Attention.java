@@ -1,6 +1,9 @@
 package io.peftplatform.llama.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
+import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Scaled dot-product attention for grouped-query heads. The G query heads that share one key/value head
@@ -44,6 +47,43 @@ public final class Attention {
   }
 
   /**
+   * Gradients of {@link #forward}; overwrites dqh, dkh, dvh.
+   *
+   * @param dqh (B·Hkv, G·Tq, hd) output
+   * @param dkh (B·Hkv, Tk, hd) output
+   * @param dvh (B·Hkv, Tk, hd) output
+   * @param dctx (B·Hkv, G·Tq, hd)
+   * @param probs (B·Hkv, G·Tq, Tk) from forward
+   */
+  public static void backward(
+      INDArray dqh,
+      INDArray dkh,
+      INDArray dvh,
+      INDArray dctx,
+      INDArray probs,
+      INDArray qh,
+      INDArray kh,
+      INDArray vh,
+      double scale,
+      Arena arena) {
+    INDArray dprobs = arena.get("attn.dprobs", probs.shape());
+    Ops.batchedMatmul(dvh, probs, true, dctx, false, 1.0); // dV = Pᵀ · dctx
+    Ops.batchedMatmul(dprobs, dctx, false, vh, true, 1.0); // dP = dctx · Vᵀ
+    // softmax backward: dS = P ⊙ (dP − rowsum(dP ⊙ P))
+    long cols = probs.size(2);
+    INDArray p2 = probs.reshape('c', probs.length() / cols, cols);
+    INDArray dp2 = dprobs.reshape('c', dprobs.length() / cols, cols);
+    INDArray rowDot = arena.get("attn.rowdot", p2.size(0));
+    INDArray t = arena.get("attn.t", p2.shape());
+    dp2.mul(p2, t);
+    Nd4j.exec(new Sum(t, rowDot, 1));
+    Nd4j.exec(new BroadcastSubOp(dp2, rowDot, dp2, 0));
+    dp2.muli(p2); // dS, in place of dP
+    Ops.batchedMatmul(dqh, dprobs, false, kh, false, scale); // dQ = scale · dS · K
+    Ops.batchedMatmul(dkh, dprobs, true, qh, false, scale); // dK = scale · dSᵀ · Q
+  }
+
+  /**
    * Builds the additive mask: query i (at position {@code offset + i}) may attend to key j when j is a
    * real token, j ≤ the query's position, and, with a sliding window w > 0, position − j < w.
    *
@@ -68,6 +108,6 @@ public final class Attention {
         }
       }
     }
-    mask.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(m).castTo(mask.dataType()).reshape(b, tq, tk));
+    mask.assign(Nd4j.createFromArray(m).castTo(mask.dataType()).reshape(b, tq, tk));
   }
 }

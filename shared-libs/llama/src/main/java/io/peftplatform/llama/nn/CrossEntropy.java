@@ -1,13 +1,19 @@
 package io.peftplatform.llama.nn;
 
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+
+import java.util.ArrayList;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The language-model head and its loss: logits = hidden · Eᵀ and softmax cross-entropy against target
- * ids, computed a chunk of rows at a time so the (N, V) logits never exist at once, and only for rows
- * that have a target.
+ * ids. Rows are processed in contiguous runs of scored positions, at most a chunk at a time, so the
+ * (N, V) logits never exist at once and unscored rows (prompts, padding) cost nothing.
  */
 public final class CrossEntropy {
   /** Ignored target (PyTorch's ignore_index). */
@@ -29,40 +35,81 @@ public final class CrossEntropy {
     }
   }
 
+  /** [start, end) runs of consecutive scored rows, none longer than maxRows. */
+  static List<int[]> runs(int[] targets, int maxRows) {
+    List<int[]> out = new ArrayList<>();
+    int i = 0;
+    while (i < targets.length) {
+      if (targets[i] == IGNORE) {
+        i++;
+        continue;
+      }
+      int start = i;
+      while (i < targets.length && targets[i] != IGNORE && i - start < maxRows) {
+        i++;
+      }
+      out.add(new int[] {start, i});
+    }
+    return out;
+  }
+
   /**
    * @param hidden (N, D) final hidden states (after the final norm)
    * @param targets (N) the id each row must predict, or {@link #IGNORE}
    * @param lmHead (V, D)
    */
   public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, Arena arena) {
-    int[] rows = java.util.stream.IntStream.range(0, targets.length).filter(i -> targets[i] != IGNORE).toArray();
+    return run(hidden, targets, lmHead, 0, null, arena);
+  }
+
+  /**
+   * Loss and its gradient: dHidden (N, D) is overwritten with ∂(scale · Σ loss)/∂hidden (zero on
+   * unscored rows). The head is frozen: no gradient for it.
+   */
+  public static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double scale, INDArray dHidden, Arena arena) {
+    dHidden.assign(0);
+    return run(hidden, targets, lmHead, scale, dHidden, arena);
+  }
+
+  private static Sum run(INDArray hidden, int[] targets, INDArray lmHead, double scale, INDArray dHidden, Arena arena) {
     long vocab = lmHead.size(0);
-    long d = hidden.size(1);
-    int chunk = (int) Math.max(1, Math.min(rows.length, CHUNK_ELEMENTS / vocab));
+    int maxRows = (int) Math.max(1, CHUNK_ELEMENTS / vocab);
     double loss = 0;
-    for (int start = 0; start < rows.length; start += chunk) {
-      int c = Math.min(chunk, rows.length - start);
-      int[] idx = java.util.Arrays.copyOfRange(rows, start, start + c);
-      INDArray selected = arena.get("ce.rows", c, d);
-      Nd4j.pullRows(hidden, selected, 1, idx);
+    long tokens = 0;
+    for (int[] run : runs(targets, maxRows)) {
+      int c = run[1] - run[0];
+      INDArray rows = hidden.get(interval(run[0], run[1]), all()); // (c, D)
       INDArray logits = arena.get("ce.logits", c, vocab);
-      Ops.gemm(logits, selected, false, lmHead, true, 1.0, 0.0);
+      Ops.gemm(logits, rows, false, lmHead, true, 1.0, 0.0);
       double[] targetLogit = new double[c];
       for (int r = 0; r < c; r++) {
-        int t = targets[idx[r]];
+        int t = targets[run[0] + r];
         if (t < 0 || t >= vocab) {
           throw new IllegalArgumentException("target id " + t + " is outside the vocabulary of " + vocab);
         }
         targetLogit[r] = logits.getDouble(r, t);
       }
-      INDArray max = logits.max(1);
+      INDArray max = arena.get("ce.max", c);
+      INDArray sum = arena.get("ce.sum", c);
+      Nd4j.exec(new Max(logits, max, 1));
       logits.subiColumnVector(max);
       Transforms.exp(logits, false);
-      INDArray sum = logits.sum(1);
+      Nd4j.exec(new org.nd4j.linalg.api.ops.impl.reduce.same.Sum(logits, sum, 1));
       for (int r = 0; r < c; r++) {
         loss += Math.log(sum.getDouble(r)) + max.getDouble(r) - targetLogit[r];
       }
+      tokens += c;
+      if (dHidden != null) {
+        // dlogits = scale · (softmax − onehot)
+        logits.diviColumnVector(sum).muli(scale);
+        for (int r = 0; r < c; r++) {
+          int t = targets[run[0] + r];
+          logits.putScalar(r, t, logits.getDouble(r, t) - scale);
+        }
+        INDArray dRows = dHidden.get(interval(run[0], run[1]), all());
+        Ops.gemm(dRows, logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E
+      }
     }
-    return new Sum(loss, rows.length);
+    return new Sum(loss, tokens);
   }
 }

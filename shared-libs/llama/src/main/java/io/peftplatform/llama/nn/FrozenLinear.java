@@ -37,4 +37,9 @@ public final class FrozenLinear implements LinearLayer {
       y.addiRowVector(bias);
     }
   }
+
+  @Override
+  public void backward(INDArray dx, INDArray dy, INDArray x) {
+    Ops.gemm(dx, dy, false, weight, false, 1.0, 1.0); // dx += dy · W
+  }
 }

@@ -1,6 +1,7 @@
 package io.peftplatform.llama.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.floating.Mean;
 import org.nd4j.linalg.api.ops.impl.reduce.floating.SquaredNorm;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -22,5 +23,37 @@ public final class RmsNorm {
     Transforms.sqrt(rstd, false).rdivi(1.0);
     Ops.broadcastMul(y, x, rstd, 0);
     y.muliRowVector(weight);
+  }
+
+  /** Recomputes the forward output from the kept rstd: y = w ⊙ x ⊙ rstd. */
+  public static void recompute(INDArray y, INDArray rstd, INDArray x, INDArray weight) {
+    Ops.broadcastMul(y, x, rstd, 0);
+    y.muliRowVector(weight);
+  }
+
+  /**
+   * dx += rstd ⊙ (g − x̂ ⊙ mean(g ⊙ x̂)) with g = dy ⊙ w and x̂ = x ⊙ rstd (the weight is frozen).
+   *
+   * @param dx (N, D) accumulated
+   * @param dy (N, D)
+   * @param x (N, D) forward input
+   * @param rstd (N) from forward
+   * @param weight (D)
+   */
+  public static void backward(INDArray dx, INDArray dy, INDArray x, INDArray rstd, INDArray weight, Arena arena) {
+    long n = x.size(0);
+    long d = x.size(1);
+    INDArray g = arena.get("rmsnorm.g", n, d);
+    INDArray xhat = arena.get("rmsnorm.xhat", n, d);
+    INDArray t = arena.get("rmsnorm.t", n, d);
+    INDArray c = arena.get("rmsnorm.c", n);
+    Ops.broadcastMul(g, dy, weight, 1); // g = dy ⊙ w
+    Ops.broadcastMul(xhat, x, rstd, 0); // x̂ = x ⊙ rstd
+    g.mul(xhat, t);
+    Nd4j.exec(new Mean(t, c, 1)); // c = mean(g ⊙ x̂)
+    Ops.broadcastMul(xhat, xhat, c, 0);
+    g.subi(xhat);
+    Ops.broadcastMul(g, g, rstd, 0);
+    dx.addi(g);
   }
 }

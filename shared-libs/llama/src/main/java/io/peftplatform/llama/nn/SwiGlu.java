@@ -1,6 +1,7 @@
 package io.peftplatform.llama.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -16,5 +17,26 @@ public final class SwiGlu {
   public static void forward(INDArray act, INDArray gate, INDArray up) {
     Nd4j.exec(new Swish(gate, act));
     act.muli(up);
+  }
+
+  /**
+   * dUp = dAct ⊙ silu(g); dGate = dAct ⊙ up ⊙ σ(g)·(1 + g·(1 − σ(g))). Overwrites both outputs.
+   *
+   * @param dGate (N, F) output
+   * @param dUp (N, F) output
+   * @param dAct (N, F)
+   * @param gate (N, F) forward input
+   * @param up (N, F) forward input
+   */
+  public static void backward(INDArray dGate, INDArray dUp, INDArray dAct, INDArray gate, INDArray up, Arena arena) {
+    INDArray sig = arena.get("swiglu.sigmoid", gate.shape());
+    INDArray t = arena.get("swiglu.t", gate.shape());
+    Nd4j.exec(new Sigmoid(gate, sig));
+    gate.mul(sig, t); // silu(g)
+    dAct.mul(t, dUp);
+    // σ(g)·(1 + g·(1 − σ(g))) = σ + silu·(1 − σ)
+    sig.rsub(1.0, dGate); // 1 − σ
+    dGate.muli(t).addi(sig);
+    dGate.muli(up).muli(dAct);
   }
 }

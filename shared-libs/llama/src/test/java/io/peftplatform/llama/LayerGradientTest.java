@@ -1,0 +1,178 @@
+package io.peftplatform.llama;
+
+import io.peftplatform.llama.nn.Arena;
+import io.peftplatform.llama.nn.Attention;
+import io.peftplatform.llama.nn.BlockActivations;
+import io.peftplatform.llama.nn.CrossEntropy;
+import io.peftplatform.llama.nn.Positions;
+import io.peftplatform.llama.nn.RmsNorm;
+import io.peftplatform.llama.nn.Rope;
+import io.peftplatform.llama.nn.SwiGlu;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Finite-difference checks of every layer's backward, in fp64 (eps 1e-6, max relative error 1e-3). */
+class LayerGradientTest {
+  static {
+    Nd4j.getRandom().setSeed(42);
+  }
+
+  static INDArray randn(long... shape) {
+    return Nd4j.randn(DataType.DOUBLE, shape);
+  }
+
+  /** Σ R ⊙ y: a scalar whose gradient with respect to y is R. */
+  static double project(INDArray y, INDArray r) {
+    return y.mul(r).sumNumber().doubleValue();
+  }
+
+  @Test
+  void rmsNorm() {
+    Arena arena = new Arena(DataType.DOUBLE);
+    INDArray x = randn(5, 8);
+    INDArray w = randn(8);
+    INDArray r = randn(5, 8);
+    INDArray y = Nd4j.create(DataType.DOUBLE, 5, 8);
+    INDArray rstd = Nd4j.create(DataType.DOUBLE, 5);
+    RmsNorm.forward(y, rstd, x, w, 1e-5);
+    INDArray dx = Nd4j.zeros(DataType.DOUBLE, 5, 8);
+    RmsNorm.backward(dx, r, x, rstd, w, arena);
+    GradientCheck.check("rms_norm dx", x, dx, () -> {
+      RmsNorm.forward(y, rstd, x, w, 1e-5);
+      return project(y, r);
+    });
+  }
+
+  @Test
+  void swiGlu() {
+    Arena arena = new Arena(DataType.DOUBLE);
+    INDArray gate = randn(4, 6).muli(2);
+    INDArray up = randn(4, 6);
+    INDArray r = randn(4, 6);
+    INDArray act = Nd4j.create(DataType.DOUBLE, 4, 6);
+    INDArray dGate = Nd4j.create(DataType.DOUBLE, 4, 6);
+    INDArray dUp = Nd4j.create(DataType.DOUBLE, 4, 6);
+    SwiGlu.backward(dGate, dUp, r, gate, up, arena);
+    GradientCheck.check("swiglu dgate", gate, dGate, () -> {
+      SwiGlu.forward(act, gate, up);
+      return project(act, r);
+    });
+    GradientCheck.check("swiglu dup", up, dUp, () -> {
+      SwiGlu.forward(act, gate, up);
+      return project(act, r);
+    });
+  }
+
+  @Test
+  void ropeBackwardIsTheInverseRotation() {
+    Arena arena = new Arena(DataType.DOUBLE);
+    Rope rope = new Rope(RopeScaling.inverseFrequencies(8, 10000, null));
+    int[] positions = {0, 1, 2, 5, 9};
+    INDArray cos = Nd4j.create(DataType.DOUBLE, 5, 4);
+    INDArray sin = Nd4j.create(DataType.DOUBLE, 5, 4);
+    rope.tables(cos, sin, positions);
+    INDArray negSin = sin.neg();
+    INDArray x = randn(5, 3 * 8);
+    INDArray r = randn(5, 3 * 8);
+    INDArray dx = r.dup();
+    Rope.apply(dx, 3, cos, negSin, arena);
+    GradientCheck.check("rope dx", x, dx, () -> {
+      INDArray y = x.dup();
+      Rope.apply(y, 3, cos, sin, arena);
+      return project(y, r);
+    });
+  }
+
+  @Test
+  void attentionWithCausalAndPaddingMask() {
+    Arena arena = new Arena(DataType.DOUBLE);
+    int b = 2, kvHeads = 2, group = 2, t = 4, hd = 3;
+    INDArray qh = randn(b * kvHeads, group * t, hd);
+    INDArray kh = randn(b * kvHeads, t, hd);
+    INDArray vh = randn(b * kvHeads, t, hd);
+    INDArray mask = Nd4j.create(DataType.DOUBLE, b, t, t);
+    Attention.causalMask(mask, new int[] {1, 1, 1, 1, 1, 1, 0, 0}, 0, 0);
+    INDArray r = randn(b * kvHeads, group * t, hd);
+    INDArray ctx = Nd4j.create(DataType.DOUBLE, b * kvHeads, group * t, hd);
+    INDArray probs = Nd4j.create(DataType.DOUBLE, b * kvHeads, group * t, t);
+    double scale = 1 / Math.sqrt(hd);
+    Attention.forward(ctx, probs, qh, kh, vh, mask, b, kvHeads * group, scale);
+    INDArray dq = Nd4j.create(DataType.DOUBLE, qh.shape());
+    INDArray dk = Nd4j.create(DataType.DOUBLE, kh.shape());
+    INDArray dv = Nd4j.create(DataType.DOUBLE, vh.shape());
+    Attention.backward(dq, dk, dv, r, probs, qh, kh, vh, scale, arena);
+    java.util.function.DoubleSupplier loss = () -> {
+      INDArray c = Nd4j.create(DataType.DOUBLE, ctx.shape());
+      INDArray p = Nd4j.create(DataType.DOUBLE, probs.shape());
+      Attention.forward(c, p, qh, kh, vh, mask, b, kvHeads * group, scale);
+      return project(c, r);
+    };
+    GradientCheck.check("attention dq", qh, dq, loss);
+    GradientCheck.check("attention dk", kh, dk, loss);
+    GradientCheck.check("attention dv", vh, dv, loss);
+  }
+
+  @Test
+  void crossEntropyOverScoredRows() {
+    Arena arena = new Arena(DataType.DOUBLE);
+    INDArray hidden = randn(6, 5);
+    INDArray head = randn(7, 5);
+    int[] targets = {3, CrossEntropy.IGNORE, 0, 6, CrossEntropy.IGNORE, 2};
+    INDArray dHidden = Nd4j.create(DataType.DOUBLE, 6, 5);
+    CrossEntropy.forwardBackward(hidden, targets, head, 0.25, dHidden, arena);
+    GradientCheck.check("cross_entropy dhidden", hidden, dHidden,
+        () -> 0.25 * CrossEntropy.forward(hidden, targets, head, arena).loss());
+  }
+
+  @Test
+  void decoderBlock() {
+    for (var c : List.of(
+        io.peftplatform.llama.checkpoint.Presets.get("tiny"),
+        LlamaConfig.fromJson(io.peftplatform.llama.checkpoint.Presets.get("tiny").toJson()
+            .put("attention_bias", true).put("mlp_bias", true), null))) {
+      LlamaConfig small = new LlamaConfig(c.architecture(), 11, 8, 12, 1, 4, 2, 4, 1e-5, 10000, null, 64,
+          false, c.attentionQkvBias(), c.attentionOutputBias(), c.mlpBias(), 0, null, List.of(0), "float32");
+      LlamaModel model = new LlamaModel(small, randomize(LlamaWeights.random(small, 3, DataType.DOUBLE)));
+      DecoderBlock block = model.block(0);
+      Arena arena = new Arena(DataType.DOUBLE);
+      int b = 2, t = 3;
+      Positions p = model.positions(b, t, t, 0, new int[] {1, 1, 1, 1, 1, 0}, arena);
+      INDArray in = randn(b * t, 8);
+      INDArray r = randn(b * t, 8);
+      r.getRow(5).assign(0); // the padding position is never scored
+      BlockActivations a = new BlockActivations(arena, "k.", "s.", b, t, t, 8, 12, 4, 2, 4);
+      INDArray out = Nd4j.create(DataType.DOUBLE, b * t, 8);
+      a.input.assign(in);
+      block.forward(out, a.input, a, p, null, arena);
+      INDArray dIn = Nd4j.create(DataType.DOUBLE, b * t, 8);
+      block.backward(dIn, r.dup(), a, p, arena);
+      GradientCheck.check("decoder block din" + (small.mlpBias() ? " (biases)" : ""), in, dIn, () -> {
+        BlockActivations a2 = new BlockActivations(arena, "k2.", "s2.", b, t, t, 8, 12, 4, 2, 4);
+        a2.input.assign(in);
+        INDArray o = Nd4j.create(DataType.DOUBLE, b * t, 8);
+        block.forward(o, a2.input, a2, p, null, arena);
+        return project(o, r);
+      });
+    }
+  }
+
+  /** Random weights a long way from initialisation, so every path carries signal. */
+  static LlamaWeights randomize(LlamaWeights w) {
+    for (LayerWeights l : w.layers) {
+      for (INDArray a : new INDArray[] {l.qProj, l.kProj, l.vProj, l.oProj, l.gateProj, l.upProj, l.downProj}) {
+        a.assign(randn(a.shape()).muli(0.5));
+      }
+      for (INDArray a : new INDArray[] {l.qBias, l.kBias, l.vBias, l.oBias, l.gateBias, l.upBias, l.downBias}) {
+        if (a != null) {
+          a.assign(randn(a.shape()).muli(0.3));
+        }
+      }
+      l.inputNorm.assign(randn(l.inputNorm.shape()).muli(0.2).addi(1));
+      l.postAttentionNorm.assign(randn(l.postAttentionNorm.shape()).muli(0.2).addi(1));
+    }
+    return w;
+  }
+}
