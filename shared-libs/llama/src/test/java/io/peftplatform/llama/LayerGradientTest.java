@@ -135,7 +135,7 @@ class LayerGradientTest {
             .put("attention_bias", true).put("mlp_bias", true), null))) {
       LlamaConfig small = new LlamaConfig(c.architecture(), 11, 8, 12, 1, 4, 2, 4, 1e-5, 10000, null, 64,
           false, c.attentionQkvBias(), c.attentionOutputBias(), c.mlpBias(), 0, null, List.of(0), "float32");
-      LlamaModel model = new LlamaModel(small, randomize(LlamaWeights.random(small, 3, DataType.DOUBLE)));
+      LlamaModel model = new LlamaModel(small, TestModels.randomize(LlamaWeights.random(small, 3, DataType.DOUBLE)));
       DecoderBlock block = model.block(0);
       Arena arena = new Arena(DataType.DOUBLE);
       int b = 2, t = 3;
@@ -157,22 +157,5 @@ class LayerGradientTest {
         return project(o, r);
       });
     }
-  }
-
-  /** Random weights a long way from initialisation, so every path carries signal. */
-  static LlamaWeights randomize(LlamaWeights w) {
-    for (LayerWeights l : w.layers) {
-      for (INDArray a : new INDArray[] {l.qProj, l.kProj, l.vProj, l.oProj, l.gateProj, l.upProj, l.downProj}) {
-        a.assign(randn(a.shape()).muli(0.5));
-      }
-      for (INDArray a : new INDArray[] {l.qBias, l.kBias, l.vBias, l.oBias, l.gateBias, l.upBias, l.downBias}) {
-        if (a != null) {
-          a.assign(randn(a.shape()).muli(0.3));
-        }
-      }
-      l.inputNorm.assign(randn(l.inputNorm.shape()).muli(0.2).addi(1));
-      l.postAttentionNorm.assign(randn(l.postAttentionNorm.shape()).muli(0.2).addi(1));
-    }
-    return w;
   }
 }

@@ -1,0 +1,199 @@
+package io.peftplatform.adapters;
+
+import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.LlamaModel;
+import io.peftplatform.llama.LlamaWeights;
+import io.peftplatform.llama.WeightNames;
+import io.peftplatform.llama.nn.Arena;
+import io.peftplatform.llama.nn.FrozenLinear;
+import io.peftplatform.llama.nn.LinearLayer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * An adapter for one model: its spec, one {@link ModulePlan} per adapted module, every trainable tensor
+ * in a {@link ParameterStore}, and — once attached — the adapter layers inside a {@link LlamaModel}.
+ */
+public final class Adapter {
+  private final AdapterSpec spec;
+  private final LlamaConfig config;
+  private final Map<String, ModulePlan> plans;
+  private final ParameterStore store;
+  private final Dropout.Mode mode = new Dropout.Mode();
+  private final Map<String, AdapterLayer> layers = new LinkedHashMap<>();
+  private Arena arena;
+  private LlamaModel model;
+
+  private Adapter(AdapterSpec spec, LlamaConfig config, Map<String, ModulePlan> plans, DataType dataType) {
+    this.spec = spec;
+    this.config = config;
+    this.plans = Collections.unmodifiableMap(plans);
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    for (ModulePlan p : plans.values()) {
+      shapes.putAll(p.tensors(spec.method(), spec.nolaBasesA(), spec.nolaBasesB()));
+    }
+    this.store = new ParameterStore(shapes, dataType);
+  }
+
+  /** Plans every targeted module of the model as the spec says. */
+  public static Map<String, ModulePlan> plan(AdapterSpec spec, LlamaConfig config) {
+    Map<String, ModulePlan> plans = new LinkedHashMap<>();
+    for (String module : TargetModules.select(spec.targetModules(), config.numLayers())) {
+      int[] io = dimensions(config, module);
+      Kronecker.Shape kron = spec.method() == AdapterMethod.KRONECKER
+          ? Kronecker.Shape.of(io[0], io[1], spec.rank(), spec.kronFactor(), spec.kronDecomposeBoth())
+          : null;
+      plans.put(module, new ModulePlan(module, io[0], io[1], spec.rank(), spec.scaling(), kron));
+    }
+    return plans;
+  }
+
+  /** {in, out} of a module path. */
+  static int[] dimensions(LlamaConfig c, String module) {
+    String name = module.substring(module.lastIndexOf('.') + 1);
+    return switch (name) {
+      case "q_proj" -> new int[] {c.hiddenSize(), c.qDim()};
+      case "k_proj", "v_proj" -> new int[] {c.hiddenSize(), c.kvDim()};
+      case "o_proj" -> new int[] {c.qDim(), c.hiddenSize()};
+      case "gate_proj", "up_proj" -> new int[] {c.hiddenSize(), c.intermediateSize()};
+      case "down_proj" -> new int[] {c.intermediateSize(), c.hiddenSize()};
+      default -> throw new IllegalArgumentException("not a linear module: " + module);
+    };
+  }
+
+  /** A new adapter, initialised so the adapted model starts equal to the base model. */
+  public static Adapter create(AdapterSpec spec, LlamaConfig config, DataType dataType) {
+    Adapter a = new Adapter(spec, config, plan(spec, config), dataType);
+    a.initialise();
+    return a;
+  }
+
+  /** An adapter with the given plans and zeroed tensors, for loading values into. */
+  static Adapter empty(AdapterSpec spec, LlamaConfig config, Map<String, ModulePlan> plans, DataType dataType) {
+    return new Adapter(spec, config, plans, dataType);
+  }
+
+  /**
+   * PEFT's initialisation: LoRA/DoRA A and Kronecker W₂ (or its factors, and W₁'s B factor) from
+   * kaiming-uniform(a=√5), i.e. U(−1/√fan_in, 1/√fan_in); LoRA B, Kronecker W₁ (or its A factor) and
+   * NOLA's coefficients zero. DoRA's magnitude is set to ‖W‖ when the adapter is attached.
+   */
+  private void initialise() {
+    SplittableRandom root = new SplittableRandom(spec.seed());
+    for (String name : store.names()) {
+      SplittableRandom rng = root.split();
+      String tensor = name.substring(name.lastIndexOf('.') + 1);
+      boolean kaiming = switch (tensor) {
+        case "lora_A", "lokr_w2", "lokr_w2_a", "lokr_w2_b", "lokr_w1_b" -> true;
+        default -> false;
+      };
+      if (!kaiming) {
+        continue;
+      }
+      INDArray v = store.value(name);
+      long fanIn = v.size(1);
+      double bound = 1.0 / Math.sqrt(fanIn);
+      double[] values = new double[(int) v.length()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = (2 * rng.nextDouble() - 1) * bound;
+      }
+      v.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(values).castTo(v.dataType()).reshape(v.shape()));
+    }
+  }
+
+  /**
+   * Builds the model with this adapter's layers in place of the targeted projections. An adapter
+   * attaches to one model.
+   */
+  public LlamaModel attach(LlamaWeights weights) {
+    if (model != null) {
+      throw new IllegalStateException("adapter already attached");
+    }
+    arena = new Arena(weights.dataType());
+    model = new LlamaModel(config, weights, this::layerFor);
+    for (AdapterLayer l : layers.values()) {
+      if (l instanceof DoraLinear d && isFresh()) {
+        d.initMagnitude();
+      }
+    }
+    return model;
+  }
+
+  private boolean fresh = true;
+
+  /** Whether the tensors are still the initial ones (DoRA magnitudes are set from W on attach). */
+  private boolean isFresh() {
+    return fresh;
+  }
+
+  /** Marks the tensors as loaded from a file, so attaching keeps them. */
+  void markLoaded() {
+    fresh = false;
+  }
+
+  private LinearLayer layerFor(int layer, String module, FrozenLinear base) {
+    String path = WeightNames.linearModule(layer, module);
+    ModulePlan plan = plans.get(path);
+    if (plan == null) {
+      return base;
+    }
+    Dropout dropout = new Dropout(spec.dropout(), mode, path);
+    AdapterLayer l = switch (spec.method()) {
+      case LORA -> new LoraLinear(plan, base, store, arena, dropout);
+      case DORA -> new DoraLinear(plan, base, store, arena, dropout);
+      case NOLA -> new NolaLinear(plan, base, store, arena, dropout, spec.seed());
+      case KRONECKER -> new KroneckerLinear(plan, base, store, arena, dropout);
+    };
+    layers.put(path, l);
+    return l;
+  }
+
+  public AdapterSpec spec() {
+    return spec;
+  }
+
+  public LlamaConfig config() {
+    return config;
+  }
+
+  public ParameterStore parameters() {
+    return store;
+  }
+
+  public Map<String, ModulePlan> plans() {
+    return plans;
+  }
+
+  public List<AdapterLayer> layers() {
+    return new ArrayList<>(layers.values());
+  }
+
+  public AdapterLayer layer(String module) {
+    return layers.get(module);
+  }
+
+  /** Switches dropout on for a micro-batch, with the seed its masks derive from. */
+  public void training(long stepSeed) {
+    mode.training(stepSeed);
+  }
+
+  public void inference() {
+    mode.inference();
+  }
+
+  /** Trainable parameters. */
+  public long parameterCount() {
+    return store.size();
+  }
+
+  /** Parameters LoRA of the given rank would train on the same modules, for comparison. */
+  public long loraParameterCount(int rank) {
+    return plans.values().stream().mapToLong(p -> (long) rank * (p.in() + p.out())).sum();
+  }
+}

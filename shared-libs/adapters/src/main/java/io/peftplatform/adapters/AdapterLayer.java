@@ -1,0 +1,63 @@
+package io.peftplatform.adapters;
+
+import io.peftplatform.llama.nn.Arena;
+import io.peftplatform.llama.nn.FrozenLinear;
+import io.peftplatform.llama.nn.LinearLayer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A frozen projection with a trainable adapter beside it. Subclasses keep in the shared {@link Arena}
+ * what their backward needs from forward (a few values per row at most) under names unique to the module.
+ */
+public abstract class AdapterLayer implements LinearLayer {
+  protected final ModulePlan plan;
+  protected final FrozenLinear base;
+  protected final ParameterStore store;
+  protected final Arena arena;
+  protected final Dropout dropout;
+
+  protected AdapterLayer(ModulePlan plan, FrozenLinear base, ParameterStore store, Arena arena, Dropout dropout) {
+    if (base.inFeatures() != plan.in() || base.outFeatures() != plan.out()) {
+      throw new IllegalArgumentException(plan.module() + ": adapter is " + plan.out() + "x" + plan.in()
+          + " but the base weight is " + base.outFeatures() + "x" + base.inFeatures());
+    }
+    this.plan = plan;
+    this.base = base;
+    this.store = store;
+    this.arena = arena;
+    this.dropout = dropout;
+  }
+
+  public String module() {
+    return plan.module();
+  }
+
+  public ModulePlan plan() {
+    return plan;
+  }
+
+  @Override
+  public int inFeatures() {
+    return plan.in();
+  }
+
+  @Override
+  public int outFeatures() {
+    return plan.out();
+  }
+
+  /** The weight the adapted layer applies, W + ΔW (out, in), as a new array: for merging and export. */
+  public abstract INDArray mergedWeight();
+
+  protected INDArray param(String tensor) {
+    return store.value(plan.name(tensor));
+  }
+
+  protected INDArray grad(String tensor) {
+    return store.grad(plan.name(tensor));
+  }
+
+  protected String cache(String what) {
+    return plan.module() + "." + what;
+  }
+}

@@ -1,0 +1,100 @@
+package io.peftplatform.adapters;
+
+import io.peftplatform.llama.nn.Arena;
+import io.peftplatform.llama.nn.FrozenLinear;
+import io.peftplatform.llama.nn.Ops;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * NOLA: LoRA whose factors are A = A₀ + Σᵢ αᵢ·Aᵢ and B = Σⱼ βⱼ·Bⱼ over frozen random bases regenerated
+ * from a seed ({@link NolaBasis}); only α (k) and β (l) train. With α = β = 0 at the start, B = 0 and ΔW
+ * starts at zero like LoRA's, while A = A₀ ≠ 0 lets β learn first.
+ */
+public final class NolaLinear extends AdapterLayer {
+  private final INDArray alpha; // (k)
+  private final INDArray beta; // (l)
+  private final INDArray a0; // (r, in) frozen
+  private final INDArray aBases; // (k, r·in) frozen
+  private final INDArray bBases; // (l, out·r) frozen
+
+  NolaLinear(ModulePlan plan, FrozenLinear base, ParameterStore store, Arena arena, Dropout dropout, long basisSeed) {
+    super(plan, base, store, arena, dropout);
+    this.alpha = param("nola_alpha");
+    this.beta = param("nola_beta");
+    int k = (int) alpha.length();
+    int l = (int) beta.length();
+    int r = plan.rank();
+    NolaBasis gen = new NolaBasis(basisSeed, plan.module());
+    float[] a0Values = new float[r * plan.in()];
+    gen.fill(a0Values, plan.in());
+    float[] aValues = new float[k * r * plan.in()];
+    gen.fill(aValues, plan.in());
+    float[] bValues = new float[l * plan.out() * r];
+    gen.fill(bValues, r);
+    DataType type = store.dataType();
+    try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      a0 = Nd4j.create(a0Values, new long[] {r, plan.in()}, 'c').castTo(type);
+      aBases = Nd4j.create(aValues, new long[] {k, (long) r * plan.in()}, 'c').castTo(type);
+      bBases = Nd4j.create(bValues, new long[] {l, (long) plan.out() * r}, 'c').castTo(type);
+    }
+  }
+
+  /** A = A₀ + Σ αᵢAᵢ (r, in) and B = Σ βⱼBⱼ (out, r), into the module's cache. */
+  private INDArray[] factors() {
+    int r = plan.rank();
+    INDArray a = arena.get(cache("A"), r, plan.in());
+    a.assign(a0);
+    Ops.gemm(a.reshape('c', 1, (long) r * plan.in()), alpha.reshape('c', 1, alpha.length()), false, aBases, false, 1.0, 1.0);
+    INDArray b = arena.get(cache("B"), plan.out(), r);
+    Ops.gemm(b.reshape('c', 1, (long) plan.out() * r), beta.reshape('c', 1, beta.length()), false, bBases, false, 1.0, 0.0);
+    return new INDArray[] {a, b};
+  }
+
+  @Override
+  public void forward(INDArray y, INDArray x) {
+    base.forward(y, x);
+    INDArray[] ab = factors();
+    INDArray ax = arena.get(cache("ax"), x.size(0), plan.rank());
+    LowRank.forward(y, ax, dropout.apply(x, arena), ab[0], ab[1], plan.scaling());
+  }
+
+  @Override
+  public void backward(INDArray dx, INDArray dy, INDArray x) {
+    base.backward(dx, dy, x);
+    int r = plan.rank();
+    INDArray a = arena.get(cache("A"), r, plan.in());
+    INDArray b = arena.get(cache("B"), plan.out(), r);
+    INDArray ax = arena.get(cache("ax"), x.size(0), r);
+    INDArray dA = arena.zeros("nola.dA", r, plan.in());
+    INDArray dB = arena.zeros("nola.dB", plan.out(), r);
+    INDArray dxd = LowRank.backward(dA, dB, dy, dropout.apply(x, arena), ax, a, b, plan.scaling(), arena);
+    dropout.backwardInto(dx, dxd, arena);
+    // ∂αᵢ = ⟨∂A, Aᵢ⟩, ∂βⱼ = ⟨∂B, Bⱼ⟩
+    INDArray dAlpha = grad("nola_alpha");
+    INDArray dBeta = grad("nola_beta");
+    Ops.gemm(dAlpha.reshape('c', 1, dAlpha.length()), dA.reshape('c', 1, dA.length()), false, aBases, true, 1.0, 1.0);
+    Ops.gemm(dBeta.reshape('c', 1, dBeta.length()), dB.reshape('c', 1, dB.length()), false, bBases, true, 1.0, 1.0);
+  }
+
+  /** The materialised LoRA factors {A (r, in), B (out, r)}, as new arrays: for export to PEFT LoRA. */
+  public INDArray[] loraFactors() {
+    INDArray[] ab = factors();
+    return new INDArray[] {ab[0].dup(), ab[1].dup()};
+  }
+
+  @Override
+  public INDArray mergedWeight() {
+    INDArray[] ab = factors();
+    INDArray w = base.weight().dup();
+    Ops.gemm(w, ab[1], false, ab[0], false, plan.scaling(), 1.0);
+    return w;
+  }
+
+  /** Frozen basis values held for this module. */
+  public long basisElements() {
+    return a0.length() + aBases.length() + bBases.length();
+  }
+}
