@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -195,7 +196,10 @@ public final class AdapterFiles {
         c.path("decompose_both").asBoolean(false), c.path("basis_seed").asLong(0));
 
     try (SafetensorsFile weights = SafetensorsFile.open(weightsFile)) {
-      Map<String, Map<String, TensorInfo>> byModule = new LinkedHashMap<>();
+      // Modules in model order (layer, then forward order), as a new adapter lays them out.
+      Map<String, Map<String, TensorInfo>> byModule = new java.util.TreeMap<>(Comparator
+          .comparingInt((String m) -> Integer.parseInt(m.split("\\.")[2]))
+          .thenComparingInt(m -> WeightNames.LINEAR_MODULES.indexOf(m.substring(m.lastIndexOf('.') + 1))));
       for (String key : weights.names()) {
         Matcher m = KEY.matcher(key);
         if (!m.matches()) {

@@ -1,0 +1,27 @@
+package io.peftplatform.training;
+
+import java.util.List;
+
+/**
+ * Where a run stands between steps: with the adapter and the optimizer's moments, all a resumed run
+ * needs to continue exactly as the uninterrupted one would.
+ *
+ * @param step optimizer steps done
+ * @param epoch the epoch the next micro-batch belongs to (0-based)
+ * @param batchInEpoch the next micro-batch's index within that epoch
+ * @param dataOrder the epoch's example order (derived from seed and epoch; stored for the record)
+ * @param history one entry per step
+ */
+public record TrainerState(
+    int step,
+    int epoch,
+    int batchInEpoch,
+    double bestValidationLoss,
+    int validationsWithoutImprovement,
+    long seed,
+    int[] dataOrder,
+    List<Entry> history) {
+
+  /** A step's numbers. validationLoss is NaN when not measured at that step. */
+  public record Entry(int step, double trainLoss, double validationLoss, double learningRate, double gradNorm) {}
+}

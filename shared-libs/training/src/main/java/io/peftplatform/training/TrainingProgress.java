@@ -1,0 +1,26 @@
+package io.peftplatform.training;
+
+/**
+ * One optimizer step's report.
+ *
+ * @param epoch fractional epochs done (1.5 = half-way through the second)
+ * @param trainLoss mean loss per token of this step's batches
+ * @param validationLoss mean validation loss when it was computed at this step, else NaN
+ * @param tokensPerSecond scored and unscored tokens processed per second, over the run so far
+ * @param etaSeconds estimated time to the last step
+ */
+public record TrainingProgress(
+    int step,
+    int totalSteps,
+    double epoch,
+    double trainLoss,
+    double validationLoss,
+    double learningRate,
+    double gradNorm,
+    double tokensPerSecond,
+    double etaSeconds) {
+
+  public boolean hasValidation() {
+    return !Double.isNaN(validationLoss);
+  }
+}

@@ -1,0 +1,19 @@
+package io.peftplatform.training;
+
+import java.nio.file.Path;
+
+/**
+ * How a run ended.
+ *
+ * @param stopReason "completed", "early_stopping" or "cancelled"
+ * @param bestValidationLoss lowest validation loss seen (NaN without validation); the written adapter is
+ *     the one that reached it
+ */
+public record TrainingResult(
+    Path adapterDirectory,
+    int steps,
+    double finalTrainLoss,
+    double finalValidationLoss,
+    double bestValidationLoss,
+    String stopReason,
+    double seconds) {}
