@@ -99,7 +99,7 @@ def forward(cfg, W, adapters, ids, mask):
     x = W["model.embed_tokens.weight"][ids]
     freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv_freq(cfg))
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
     allowed = (torch.arange(T)[None, :] <= torch.arange(T)[:, None])[None] & (mask[:, None, :] == 1)
 
     def lin(h, layer, module):
@@ -115,7 +115,7 @@ def forward(cfg, W, adapters, ids, mask):
         q = q * cos + rotate_half(q) * sin
         k = (k * cos + rotate_half(k) * sin).repeat_interleave(H // Hkv, dim=1)
         v = v.repeat_interleave(H // Hkv, dim=1)
-        scores = ((q @ k.transpose(-1, -2)) / math.sqrt(hd)).masked_fill(~allowed[:, None], torch.finfo(torch.float64).min)
+        scores = ((q @ k.transpose(-1, -2)) / math.sqrt(hd)).masked_fill(~allowed[:, None], torch.finfo(x.dtype).min)
         attn = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, T, H * hd)
         x = x + lin(attn, i, "o_proj")
         h = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)

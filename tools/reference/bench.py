@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""PyTorch column of docs/benchmarks.md: the same measurement `peft bench forward` makes, in PyTorch.
+"""PyTorch column of docs/benchmarks.md: the same measurements `peft bench forward` and `peft bench train`
+make, in PyTorch (the adapters as tools/reference/adapters_reference.py writes them, trained with
+torch.optim.AdamW; base weights frozen, so autograd skips their gradients).
 
 A random model of the smollm2-135m-shape preset (the reference forward of llama_reference.py, in fp32,
 eager attention as transformers runs it on PyTorch 1.13), on random tokens, batch 8 x 256 by default:
@@ -71,9 +73,87 @@ def bench_forward(args):
     assert math.isfinite(loss)
 
 
+def trainable_adapters(cfg, method, rank, dtype):
+    """Adapters on every linear module, initialised as PEFT does (so NOLA/LoKr shapes match the Java side)."""
+    from adapters_reference import MODULES, NolaBasis, dims, factorization, path_of
+    g = torch.Generator().manual_seed(2)
+    adapters, params = {}, []
+
+    def param(*shape, zero=False):
+        t = torch.zeros(shape, dtype=dtype) if zero else (torch.rand(shape, generator=g, dtype=dtype) * 2 - 1) / math.sqrt(shape[-1])
+        t.requires_grad_()
+        params.append(t)
+        return t
+
+    for layer in range(cfg["num_hidden_layers"]):
+        for module in MODULES:
+            name = path_of(layer, module)
+            fin, fout = dims(cfg, module)
+            s = 2.0 * rank / rank
+            if method in ("lora", "dora"):
+                p = {"lora_A": param(rank, fin), "lora_B": param(fout, rank, zero=True)}
+                if method == "dora":
+                    w = torch.ones(fout, dtype=dtype).requires_grad_()
+                    params.append(w)
+                    p["lora_magnitude_vector"] = w
+                adapters[name] = {"kind": method, "scaling": s, "params": p}
+            elif method == "nola":
+                basis = NolaBasis(0, name)
+                k = l = 64
+                adapters[name] = {"kind": "nola", "scaling": s, "params": {"nola_alpha": param(k, zero=True), "nola_beta": param(l, zero=True)},
+                                  "a0": basis.take((rank, fin), fin).to(dtype), "a_bases": basis.take((k, rank, fin), fin).to(dtype),
+                                  "b_bases": basis.take((l, fout, rank), rank).to(dtype)}
+            else:
+                (a, c), (b, d) = factorization(fout), factorization(fin)
+                p = {"lokr_w1": param(a, b, zero=True)}
+                if rank < max(c, d) / 2:
+                    p["lokr_w2_a"], p["lokr_w2_b"] = param(c, rank), param(rank, d)
+                else:
+                    p["lokr_w2"] = param(c, d)
+                adapters[name] = {"kind": "lokr", "scaling": s, "params": p}
+    return adapters, params
+
+
+def bench_train(args):
+    from adapters_reference import forward as adapted_forward
+    cfg = config(args.preset)
+    W = random_weights(cfg, torch.float32)
+    adapters, params = trainable_adapters(cfg, args.method, args.rank, torch.float32)
+    optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0)
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, cfg["vocab_size"], (args.batch_size, args.seq_len), generator=g)
+    mask = torch.ones_like(ids)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        logits = adapted_forward(cfg, W, adapters, ids, mask)
+        loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    for _ in range(args.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        loss = step()
+    s = (time.perf_counter() - start) / args.steps
+    tokens = args.batch_size * args.seq_len
+    trainable = sum(p.numel() for p in params)
+    if not args.no_header:
+        print("| benchmark | method | trainable | preset | batch | seq | threads | s/step | tokens/s | peak RSS |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| train (PyTorch {torch.__version__}) | {args.method} | {trainable:,} | {args.preset} | {args.batch_size} | "
+          f"{args.seq_len} | {torch.get_num_threads()} | {s:.3f} | {tokens / s:.0f} | {peak_rss_mb():.1f} MB |")
+    assert math.isfinite(loss)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["forward"])
+    p.add_argument("what", choices=["forward", "train"])
+    p.add_argument("--method", default="lora", choices=["lora", "dora", "nola", "kronecker"])
+    p.add_argument("--rank", type=int, default=8)
+    p.add_argument("--no-header", action="store_true")
     p.add_argument("--preset", default="smollm2-135m-shape", choices=sorted(PRESETS))
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--seq-len", type=int, default=256)
@@ -82,7 +162,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    bench_forward(args)
+    bench_forward(args) if args.what == "forward" else bench_train(args)
 
 
 if __name__ == "__main__":

@@ -58,8 +58,8 @@ public final class AdapterFiles {
   }
 
   /**
-   * Writes a PEFT-loadable adapter: NOLA as a plain LoRA with its factors materialised (the same ΔW),
-   * other methods as {@link #write} does. The adapter must be attached (NOLA needs its layers).
+   * Writes a PEFT-loadable adapter: NOLA as a plain LoRA with its factors materialised from the
+   * coefficients and the basis seed (the same ΔW), other methods as {@link #write} does.
    */
   public static void exportPeft(Adapter adapter, Path dir, String baseModel) {
     if (adapter.spec().method() != AdapterMethod.NOLA) {
@@ -67,10 +67,11 @@ public final class AdapterFiles {
       return;
     }
     Map<String, INDArray> tensors = new LinkedHashMap<>();
-    for (AdapterLayer layer : adapter.layers()) {
-      INDArray[] ab = ((NolaLinear) layer).loraFactors();
-      tensors.put(PREFIX + layer.module() + ".lora_A.weight", ab[0]);
-      tensors.put(PREFIX + layer.module() + ".lora_B.weight", ab[1]);
+    for (ModulePlan plan : adapter.plans().values()) {
+      INDArray[] ab = NolaLinear.loraFactors(plan, adapter.parameters().value(plan.name("nola_alpha")),
+          adapter.parameters().value(plan.name("nola_beta")), adapter.spec().seed());
+      tensors.put(PREFIX + plan.module() + ".lora_A.weight", ab[0]);
+      tensors.put(PREFIX + plan.module() + ".lora_B.weight", ab[1]);
     }
     writeDir(dir, config(adapter, baseModel, true), tensors);
   }

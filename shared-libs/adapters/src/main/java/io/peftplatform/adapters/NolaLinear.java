@@ -24,8 +24,14 @@ public final class NolaLinear extends AdapterLayer {
     super(plan, base, store, arena, dropout);
     this.alpha = param("nola_alpha");
     this.beta = param("nola_beta");
-    int k = (int) alpha.length();
-    int l = (int) beta.length();
+    INDArray[] bases = bases(plan, (int) alpha.length(), (int) beta.length(), basisSeed, store.dataType());
+    this.a0 = bases[0];
+    this.aBases = bases[1];
+    this.bBases = bases[2];
+  }
+
+  /** The module's frozen bases {A₀ (r, in), A₁…A_k as (k, r·in), B₁…B_l as (l, out·r)}. */
+  static INDArray[] bases(ModulePlan plan, int k, int l, long basisSeed, DataType type) {
     int r = plan.rank();
     NolaBasis gen = new NolaBasis(basisSeed, plan.module());
     float[] a0Values = new float[r * plan.in()];
@@ -34,12 +40,25 @@ public final class NolaLinear extends AdapterLayer {
     gen.fill(aValues, plan.in());
     float[] bValues = new float[l * plan.out() * r];
     gen.fill(bValues, r);
-    DataType type = store.dataType();
     try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-      a0 = Nd4j.create(a0Values, new long[] {r, plan.in()}, 'c').castTo(type);
-      aBases = Nd4j.create(aValues, new long[] {k, (long) r * plan.in()}, 'c').castTo(type);
-      bBases = Nd4j.create(bValues, new long[] {l, (long) plan.out() * r}, 'c').castTo(type);
+      return new INDArray[] {
+        Nd4j.create(a0Values, new long[] {r, plan.in()}, 'c').castTo(type),
+        Nd4j.create(aValues, new long[] {k, (long) r * plan.in()}, 'c').castTo(type),
+        Nd4j.create(bValues, new long[] {l, (long) plan.out() * r}, 'c').castTo(type)
+      };
     }
+  }
+
+  /**
+   * The LoRA factors {A (r, in), B (out, r)} of a module's coefficients, computed from the seed alone:
+   * what export writes, without loading the base model.
+   */
+  public static INDArray[] loraFactors(ModulePlan plan, INDArray alpha, INDArray beta, long basisSeed) {
+    INDArray[] b = bases(plan, (int) alpha.length(), (int) beta.length(), basisSeed, alpha.dataType());
+    INDArray a = b[0].dup();
+    a.reshape('c', 1, a.length()).addi(alpha.reshape('c', 1, alpha.length()).mmul(b[1]));
+    INDArray bMatrix = beta.reshape('c', 1, beta.length()).mmul(b[2]).reshape('c', plan.out(), plan.rank());
+    return new INDArray[] {a, bMatrix};
   }
 
   /** A = A₀ + Σ αᵢAᵢ (r, in) and B = Σ βⱼBⱼ (out, r), into the module's cache. */
@@ -79,22 +98,11 @@ public final class NolaLinear extends AdapterLayer {
     Ops.gemm(dBeta.reshape('c', 1, dBeta.length()), dB.reshape('c', 1, dB.length()), false, bBases, true, 1.0, 1.0);
   }
 
-  /** The materialised LoRA factors {A (r, in), B (out, r)}, as new arrays: for export to PEFT LoRA. */
-  public INDArray[] loraFactors() {
-    INDArray[] ab = factors();
-    return new INDArray[] {ab[0].dup(), ab[1].dup()};
-  }
-
   @Override
   public INDArray mergedWeight() {
     INDArray[] ab = factors();
     INDArray w = base.weight().dup();
     Ops.gemm(w, ab[1], false, ab[0], false, plan.scaling(), 1.0);
     return w;
-  }
-
-  /** Frozen basis values held for this module. */
-  public long basisElements() {
-    return a0.length() + aBases.length() + bBases.length();
   }
 }

@@ -5,6 +5,7 @@ import io.peftplatform.llama.nn.Attention;
 import io.peftplatform.llama.nn.BlockActivations;
 import io.peftplatform.llama.nn.LinearLayer;
 import io.peftplatform.llama.nn.Positions;
+import io.peftplatform.llama.nn.Profiler;
 import io.peftplatform.llama.nn.RmsNorm;
 import io.peftplatform.llama.nn.Rope;
 import io.peftplatform.llama.nn.SwiGlu;
@@ -60,12 +61,16 @@ public final class DecoderBlock {
     int hd = config.headDim();
     long n = p.rows();
 
+    Profiler.start();
     RmsNorm.forward(a.attnNormOut, a.attnNormRstd, in, weights.inputNorm, config.rmsNormEps());
+    Profiler.mark("fwd rmsnorm");
     qProj.forward(a.q, a.attnNormOut);
     kProj.forward(a.k, a.attnNormOut);
     vProj.forward(a.v, a.attnNormOut);
+    Profiler.mark("fwd q/k/v");
     Rope.apply(a.q, heads, p.cos(), p.sin(), arena);
     Rope.apply(a.k, kvHeads, p.cos(), p.sin(), arena);
+    Profiler.mark("fwd rope");
 
     // (B, Tq, Hkv, G, hd) -> (B, Hkv, G, Tq, hd): the heads of one kv group stacked along rows
     a.qh.reshape('c', b, kvHeads, group, tq, hd).assign(a.q.reshape('c', b, tq, kvHeads, group, hd).permute(0, 2, 3, 1, 4));
@@ -79,25 +84,32 @@ public final class DecoderBlock {
       kh = cache.keys(index, tk);
       vh = cache.values(index, tk);
     }
+    Profiler.mark("fwd regroup");
     Attention.forward(a.ctx, a.probs, a.qh, kh, vh, p.mask(), b, heads, 1.0 / Math.sqrt(hd));
+    Profiler.mark("fwd attention");
     a.attnOut.reshape('c', b, tq, kvHeads, group, hd).assign(a.ctx.reshape('c', b, kvHeads, group, tq, hd).permute(0, 3, 1, 2, 4));
 
     INDArray projected = arena.get("blk.projected", n, config.hiddenSize());
+    Profiler.mark("fwd regroup");
     oProj.forward(projected, a.attnOut);
+    Profiler.mark("fwd o");
     in.add(projected, a.mid);
 
     RmsNorm.forward(a.mlpNormOut, a.mlpNormRstd, a.mid, weights.postAttentionNorm, config.rmsNormEps());
+    Profiler.mark("fwd rmsnorm");
     gateProj.forward(a.gate, a.mlpNormOut);
     upProj.forward(a.up, a.mlpNormOut);
-    SwiGlu.forward(a.act, a.gate, a.up);
+    Profiler.mark("fwd gate/up");
+    SwiGlu.forward(a.act, a.gateSigmoid, a.gate, a.up);
+    Profiler.mark("fwd swiglu");
     downProj.forward(projected, a.act);
+    Profiler.mark("fwd down");
     a.mid.add(projected, out);
   }
 
   /**
    * Backpropagates through the block: dIn (N, D) = ∂L/∂in given dOut (N, D) = ∂L/∂out, reading what
-   * forward kept in {@code a} and recomputing the rest; adapters accumulate their gradients. dIn may be
-   * the same array as dOut.
+   * forward kept in {@code a}; adapters accumulate their gradients. dIn may be the same array as dOut.
    */
   void backward(INDArray dIn, INDArray dOut, BlockActivations a, Positions p, Arena arena) {
     int b = p.batch();
@@ -111,29 +123,35 @@ public final class DecoderBlock {
     int f = config.intermediateSize();
 
     // MLP: out = mid + down(silu(gate(n2)) ⊙ up(n2)), n2 = rms_norm(mid)
+    Profiler.start();
     INDArray dMid = arena.get("bw.dMid", n, d);
     dMid.assign(dOut);
-    SwiGlu.forward(a.act, a.gate, a.up);
     INDArray dAct = arena.zeros("bw.dAct", n, f);
     downProj.backward(dAct, dOut, a.act);
+    Profiler.mark("bwd down");
     INDArray dGate = arena.get("bw.dGate", n, f);
     INDArray dUp = arena.get("bw.dUp", n, f);
-    SwiGlu.backward(dGate, dUp, dAct, a.gate, a.up, arena);
-    RmsNorm.recompute(a.mlpNormOut, a.mlpNormRstd, a.mid, weights.postAttentionNorm);
+    SwiGlu.backward(dGate, dUp, dAct, a.gate, a.gateSigmoid, a.up, arena);
+    Profiler.mark("bwd swiglu");
     INDArray dNorm = arena.zeros("bw.dNorm", n, d);
     gateProj.backward(dNorm, dGate, a.mlpNormOut);
     upProj.backward(dNorm, dUp, a.mlpNormOut);
+    Profiler.mark("bwd gate/up");
     RmsNorm.backward(dMid, dNorm, a.mid, a.mlpNormRstd, weights.postAttentionNorm, arena);
+    Profiler.mark("bwd rmsnorm");
 
     // attention: mid = in + o_proj(attention(rope(q(n1)), rope(k(n1)), v(n1))), n1 = rms_norm(in)
     INDArray dAttnOut = arena.zeros("bw.dAttnOut", n, (long) heads * hd);
     oProj.backward(dAttnOut, dMid, a.attnOut);
+    Profiler.mark("bwd o");
     INDArray dCtx = arena.get("bw.dCtx", a.ctx.shape());
     dCtx.reshape('c', b, kvHeads, group, t, hd).assign(dAttnOut.reshape('c', b, t, kvHeads, group, hd).permute(0, 2, 3, 1, 4));
     INDArray dQh = arena.get("bw.dQh", a.qh.shape());
     INDArray dKh = arena.get("bw.dKh", a.kh.shape());
     INDArray dVh = arena.get("bw.dVh", a.vh.shape());
+    Profiler.mark("bwd regroup");
     Attention.backward(dQh, dKh, dVh, dCtx, a.probs, a.qh, a.kh, a.vh, 1.0 / Math.sqrt(hd), arena);
+    Profiler.mark("bwd attention");
     INDArray dQ = arena.get("bw.dQ", n, (long) heads * hd);
     INDArray dK = arena.get("bw.dK", n, (long) kvHeads * hd);
     INDArray dV = arena.get("bw.dV", n, (long) kvHeads * hd);
@@ -141,13 +159,16 @@ public final class DecoderBlock {
     dK.reshape('c', b, t, kvHeads, hd).assign(dKh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
     dV.reshape('c', b, t, kvHeads, hd).assign(dVh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
     Rope.apply(dQ, heads, p.cos(), p.negSin(), arena); // the inverse rotation
+    Profiler.mark("bwd regroup");
     Rope.apply(dK, kvHeads, p.cos(), p.negSin(), arena);
-    RmsNorm.recompute(a.attnNormOut, a.attnNormRstd, a.input, weights.inputNorm);
+    Profiler.mark("bwd rope");
     dNorm.assign(0);
     qProj.backward(dNorm, dQ, a.attnNormOut);
     kProj.backward(dNorm, dK, a.attnNormOut);
     vProj.backward(dNorm, dV, a.attnNormOut);
+    Profiler.mark("bwd q/k/v");
     dIn.assign(dMid);
     RmsNorm.backward(dIn, dNorm, a.input, a.attnNormRstd, weights.inputNorm, arena);
+    Profiler.mark("bwd rmsnorm");
   }
 }

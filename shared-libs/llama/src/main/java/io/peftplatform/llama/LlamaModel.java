@@ -7,6 +7,7 @@ import io.peftplatform.llama.nn.CrossEntropy;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.LinearLayer;
 import io.peftplatform.llama.nn.Positions;
+import io.peftplatform.llama.nn.Profiler;
 import io.peftplatform.llama.nn.RmsNorm;
 import io.peftplatform.llama.nn.Rope;
 import io.peftplatform.text.dataset.PaddedBatch;
@@ -174,9 +175,11 @@ public final class LlamaModel {
     RmsNorm.forward(normed, rstd, h, weights.finalNorm, config.rmsNormEps());
     INDArray dNormed = arena.get("final.dNormed", n, d);
     CrossEntropy.Sum sum;
+    Profiler.start();
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-head")) {
       sum = CrossEntropy.forwardBackward(normed, batch.targets(), weights.lmHead, lossScale, dNormed, arena);
     }
+    Profiler.mark("lm head + loss (fwd+bwd)");
     INDArray dh = arena.zeros("dh", n, d);
     RmsNorm.backward(dh, dNormed, h, rstd, weights.finalNorm, arena);
     for (int i = blocks.length - 1; i >= 0; i--) {

@@ -55,13 +55,15 @@ class LayerGradientTest {
     INDArray act = Nd4j.create(DataType.DOUBLE, 4, 6);
     INDArray dGate = Nd4j.create(DataType.DOUBLE, 4, 6);
     INDArray dUp = Nd4j.create(DataType.DOUBLE, 4, 6);
-    SwiGlu.backward(dGate, dUp, r, gate, up, arena);
+    INDArray sig = Nd4j.create(DataType.DOUBLE, 4, 6);
+    SwiGlu.forward(act, sig, gate, up);
+    SwiGlu.backward(dGate, dUp, r, gate, sig, up, arena);
     GradientCheck.check("swiglu dgate", gate, dGate, () -> {
-      SwiGlu.forward(act, gate, up);
+      SwiGlu.forward(act, sig.dup(), gate, up);
       return project(act, r);
     });
     GradientCheck.check("swiglu dup", up, dUp, () -> {
-      SwiGlu.forward(act, gate, up);
+      SwiGlu.forward(act, sig.dup(), gate, up);
       return project(act, r);
     });
   }

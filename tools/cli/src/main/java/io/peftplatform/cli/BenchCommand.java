@@ -3,11 +3,12 @@ package io.peftplatform.cli;
 import io.peftplatform.llama.LlamaConfig;
 import io.peftplatform.llama.bench.ForwardBenchmark;
 import io.peftplatform.llama.checkpoint.Presets;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", description = "Benchmarks that print a table.", subcommands = {BenchCommand.Forward.class})
+@Command(name = "bench", description = "Benchmarks that print a table.", subcommands = {BenchCommand.Forward.class, BenchCommand.Train.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -49,6 +50,69 @@ final class BenchCommand implements Runnable {
       System.out.println("|---|---|---|---|---|---|---|---|");
       System.out.printf("| forward (ND4J) | %s | %d | %d | %s | %.3f | %.0f | %s |%n",
           preset, batch, seqLen, threads(), r.secondsPerStep(), r.tokensPerSecond(), Sizes.human(r.peakRssBytes()));
+      return 0;
+    }
+  }
+
+  @Command(name = "train", description = "Training steps (forward, backward, AdamW) of an adapter on a random model: tokens/s and peak RSS."
+      + " With --method all, each method runs in its own process so peak RSS is its own.")
+  static final class Train implements Callable<Integer> {
+    @Option(names = "--preset", defaultValue = "smollm2-135m-shape", description = "Model shape (default ${DEFAULT-VALUE}).")
+    String preset;
+
+    @Option(names = "--method", defaultValue = "all", description = "lora, dora, nola, kronecker or all (default ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--rank", defaultValue = "8", description = "Default ${DEFAULT-VALUE}.")
+    int rank;
+
+    @Option(names = "--target-modules", defaultValue = "all-linear", description = "Default ${DEFAULT-VALUE}.")
+    String targets;
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "Default ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--seq-len", defaultValue = "256", description = "Default ${DEFAULT-VALUE}.")
+    int seqLen;
+
+    @Option(names = "--steps", defaultValue = "3", description = "Timed steps (default ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "1", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--no-header", hidden = true)
+    boolean noHeader;
+
+    @Override
+    public Integer call() throws Exception {
+      Options.requirePositive("--steps", steps);
+      if (!noHeader) {
+        System.out.println("| benchmark | method | trainable | preset | batch | seq | threads | s/step | tokens/s | peak RSS |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+      }
+      if (!method.equals("all")) {
+        var spec = io.peftplatform.adapters.AdapterSpec.defaults(io.peftplatform.adapters.AdapterMethod.parse(method))
+            .withRank(rank).withAlpha(2.0 * rank).withTargets(io.peftplatform.adapters.TargetModules.parse(targets));
+        var r = io.peftplatform.training.bench.TrainBenchmark.run(Presets.get(preset), spec, batch, seqLen, warmup, steps, 0);
+        System.out.printf("| train (ND4J) | %s | %,d | %s | %d | %d | %s | %.3f | %.0f | %s |%n", r.method(), r.parameters(), preset,
+            batch, seqLen, threads(), r.secondsPerStep(), r.tokensPerSecond(), Sizes.human(r.peakRssBytes()));
+        return 0;
+      }
+      String javaBin = ProcessHandle.current().info().command().orElse("java");
+      List<String> jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+      for (String m : List.of("lora", "dora", "nola", "kronecker")) {
+        List<String> cmd = new java.util.ArrayList<>(List.of(javaBin));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PeftCli.class.getName(), "bench", "train", "--no-header",
+            "--method", m, "--preset", preset, "--rank", Integer.toString(rank), "--target-modules", targets,
+            "--batch-size", Integer.toString(batch), "--seq-len", Integer.toString(seqLen),
+            "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup)));
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        if (p.waitFor() != 0) {
+          throw new IllegalStateException("the " + m + " benchmark failed (exit " + p.exitValue() + ")");
+        }
+      }
       return 0;
     }
   }

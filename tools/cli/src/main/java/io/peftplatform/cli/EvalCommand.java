@@ -3,6 +3,7 @@ package io.peftplatform.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.llama.Evaluator;
 import io.peftplatform.llama.Examples;
+import io.peftplatform.adapters.AdaptedModel;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.text.Tokenizer;
@@ -24,6 +25,9 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model directory.")
   Path model;
 
+  @Option(names = "--adapter", paramLabel = "DIR", description = "An adapter directory (PEFT LoRA/DoRA/LoKr, or NOLA) to apply.")
+  Path adapter;
+
   @Option(names = "--data", required = true, paramLabel = "FILE", description = "JSONL: text, prompt/completion or messages records.")
   Path data;
 
@@ -40,7 +44,7 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Options.requirePositive("--seq-len", seqLen);
     Options.requirePositive("--batch-size", batchSize);
-    LlamaModel m = ModelDirectory.loadModel(model, DataType.FLOAT);
+    LlamaModel m = AdaptedModel.load(model, adapter, DataType.FLOAT);
     Evaluator.Result r;
     try (Tokenizer tokenizer = ModelDirectory.tokenizer(model)) {
       List<TokenizedExample> examples = Examples.load(data, tokenizer, m.config(), seqLen, scoreInputs);

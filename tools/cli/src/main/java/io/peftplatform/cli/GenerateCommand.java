@@ -1,5 +1,6 @@
 package io.peftplatform.cli;
 
+import io.peftplatform.adapters.AdaptedModel;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.llama.generate.Generator;
@@ -24,6 +25,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model directory.")
   Path model;
 
+  @Option(names = "--adapter", paramLabel = "DIR", description = "An adapter directory (PEFT LoRA/DoRA/LoKr, or NOLA) to apply.")
+  Path adapter;
+
   @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The text to continue.")
   String prompt;
 
@@ -45,7 +49,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SamplingParams params = new SamplingParams(temperature, topP, seed, maxNewTokens);
-    LlamaModel m = ModelDirectory.loadModel(model, DataType.FLOAT);
+    LlamaModel m = AdaptedModel.load(model, adapter, DataType.FLOAT);
     try (Tokenizer tokenizer = ModelDirectory.tokenizer(model)) {
       int[] input = chat
           ? tokenizer.encode(ChatTemplate.forTokenizer(tokenizer).render(List.of(new ChatMessage("user", prompt)), true), false)

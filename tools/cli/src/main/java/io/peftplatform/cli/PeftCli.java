@@ -16,6 +16,8 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       EvalCommand.class,
       GenerateCommand.class,
+      TrainCommand.class,
+      ExportCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

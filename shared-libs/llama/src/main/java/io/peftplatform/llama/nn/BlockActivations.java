@@ -5,8 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * What one decoder block's forward writes: views over {@link Arena} buffers. Buffers under the
  * {@code kept} prefix are what backward reads and must survive until then (in training each block has
- * its own: "l3." …); buffers under the {@code scratch} prefix are cheap to recompute and are shared by all
- * blocks. In inference both prefixes are the same and every block reuses one set.
+ * its own: "l3." …); buffers under the {@code scratch} prefix are dead once the block's forward is done
+ * and are shared by all blocks. In inference both prefixes are the same and every block reuses one set.
  *
  * <p>Shapes: N = B·Tq rows, D hidden, F intermediate, Hq/Hkv heads, G = Hq/Hkv, hd head dim.
  */
@@ -22,15 +22,16 @@ public final class BlockActivations {
   public final INDArray mid; // (N, D) the residual stream after attention
   public final INDArray mlpNormRstd; // (N)
   public final INDArray gate; // (N, F) gate_proj output, before SiLU
+  public final INDArray gateSigmoid; // (N, F) sigmoid(gate)
   public final INDArray up; // (N, F) up_proj output
-  // recomputed by backward
   public final INDArray attnNormOut; // (N, D) input of q/k/v_proj
+  public final INDArray mlpNormOut; // (N, D) input of gate/up_proj
+  public final INDArray act; // (N, F) silu(gate)·up, input of down_proj
+  // scratch: dead once the block's forward is done
   public final INDArray q; // (N, Hq·hd)
   public final INDArray k; // (N, Hkv·hd)
   public final INDArray v; // (N, Hkv·hd)
   public final INDArray ctx; // (B·Hkv, G·Tq, hd)
-  public final INDArray mlpNormOut; // (N, D) input of gate/up_proj
-  public final INDArray act; // (N, F) silu(gate)·up, input of down_proj
 
   public BlockActivations(
       Arena arena, String kept, String scratch, int batch, int tq, int tk, int hidden, int inter, int heads, int kvHeads, int headDim) {
@@ -47,13 +48,14 @@ public final class BlockActivations {
     mid = arena.get(kept + "mid", n, hidden);
     mlpNormRstd = arena.get(kept + "mlpNormRstd", n);
     gate = arena.get(kept + "gate", n, inter);
+    gateSigmoid = arena.get(kept + "gateSigmoid", n, inter);
     up = arena.get(kept + "up", n, inter);
-    attnNormOut = arena.get(scratch + "attnNormOut", n, hidden);
+    attnNormOut = arena.get(kept + "attnNormOut", n, hidden);
+    mlpNormOut = arena.get(kept + "mlpNormOut", n, hidden);
+    act = arena.get(kept + "act", n, inter);
     q = arena.get(scratch + "q", n, (long) heads * headDim);
     k = arena.get(scratch + "k", n, (long) kvHeads * headDim);
     v = arena.get(scratch + "v", n, (long) kvHeads * headDim);
     ctx = arena.get(scratch + "ctx", groups, groupRows, headDim);
-    mlpNormOut = arena.get(scratch + "mlpNormOut", n, hidden);
-    act = arena.get(scratch + "act", n, inter);
   }
 }

@@ -25,12 +25,6 @@ public final class RmsNorm {
     y.muliRowVector(weight);
   }
 
-  /** Recomputes the forward output from the kept rstd: y = w ⊙ x ⊙ rstd. */
-  public static void recompute(INDArray y, INDArray rstd, INDArray x, INDArray weight) {
-    Ops.broadcastMul(y, x, rstd, 0);
-    y.muliRowVector(weight);
-  }
-
   /**
    * dx += rstd ⊙ (g − x̂ ⊙ mean(g ⊙ x̂)) with g = dy ⊙ w and x̂ = x ⊙ rstd (the weight is frozen).
    *

@@ -1,0 +1,35 @@
+package io.peftplatform.adapters;
+
+import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.LlamaModel;
+import io.peftplatform.llama.LlamaWeights;
+import io.peftplatform.llama.ModelDirectory;
+import io.peftplatform.llama.ModelException;
+import io.peftplatform.safetensors.Checkpoints;
+import io.peftplatform.safetensors.SafetensorsException;
+import io.peftplatform.safetensors.TensorSource;
+import java.nio.file.Path;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/** A base model directory, optionally with an adapter directory applied (unmerged). */
+public final class AdaptedModel {
+  private AdaptedModel() {}
+
+  /** @param adapterDir an adapter directory, or null for the base model alone */
+  public static LlamaModel load(Path modelDir, Path adapterDir, DataType dataType) {
+    if (adapterDir == null) {
+      return ModelDirectory.loadModel(modelDir, dataType);
+    }
+    LlamaConfig config = ModelDirectory.config(modelDir);
+    Adapter adapter = AdapterFiles.read(adapterDir, config, dataType);
+    return adapter.attach(weights(modelDir, config, dataType));
+  }
+
+  public static LlamaWeights weights(Path modelDir, LlamaConfig config, DataType dataType) {
+    try (TensorSource tensors = Checkpoints.open(modelDir)) {
+      return LlamaWeights.load(config, tensors, dataType);
+    } catch (SafetensorsException e) {
+      throw new ModelException(e.getMessage(), e);
+    }
+  }
+}
