@@ -37,7 +37,7 @@ final class ExportCommand implements Callable<Integer> {
       throw new IllegalArgumentException(output + " already holds an adapter");
     }
     AdapterFiles.exportPeft(a, output, base.toString());
-    System.out.printf("wrote %s: PEFT %s adapter, %,d tensors' worth of %s%n", output,
+    System.out.printf("wrote %s: a PEFT %s adapter of %d modules (from %s)%n", output,
         a.spec().method().name().equals("NOLA") ? "LORA" : a.spec().method().name(), a.plans().size(), a.spec().method().cliName());
     return 0;
   }

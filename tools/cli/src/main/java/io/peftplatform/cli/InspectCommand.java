@@ -3,7 +3,12 @@ package io.peftplatform.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftplatform.adapters.Adapter;
+import io.peftplatform.adapters.AdapterFiles;
+import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.llama.checkpoint.DirectorySummary;
+import org.nd4j.linalg.api.buffer.DataType;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -49,10 +54,28 @@ final class InspectCommand implements Callable<Integer> {
       System.out.printf("Adapter          %s: %s r=%s alpha=%s targets %s%s%n", a.get("path").asText(), a.path("peft_type").asText(),
           a.path("r").asText("-"), a.path("lora_alpha").asText("-"), a.path("target_modules"),
           a.has("parameters") ? String.format(", %,d parameters", a.get("parameters").asLong()) : "");
+      comparison(dir.resolve(a.get("path").asText()), m != null ? dir : null).ifPresent(c -> System.out.println("                 " + c));
     }
     for (JsonNode f : s.get("files")) {
       System.out.printf("  %-40s %12s%n", f.get("name").asText(), Sizes.human(f.get("bytes").asLong()));
     }
     return 0;
+  }
+
+  /**
+   * "N trainable parameters; LoRA r=8 on the same modules: M (k× more)", when the base model can be
+   * found: the directory itself, or the adapter's base_model_name_or_path.
+   */
+  static java.util.Optional<String> comparison(Path adapterDir, Path modelDir) {
+    try {
+      Path base = modelDir != null ? modelDir : ExportCommand.baseOf(adapterDir);
+      LlamaConfig config = ModelDirectory.config(base);
+      Adapter adapter = AdapterFiles.read(adapterDir, config, DataType.FLOAT);
+      long lora = adapter.loraParameterCount(8);
+      return java.util.Optional.of(String.format("%s on %d modules: %,d trainable parameters; LoRA r=8 on the same modules: %,d (%.1fx)",
+          adapter.spec().method().cliName(), adapter.plans().size(), adapter.parameterCount(), lora, (double) lora / adapter.parameterCount()));
+    } catch (Exception e) {
+      return java.util.Optional.empty();
+    }
   }
 }

@@ -19,14 +19,14 @@ class PeftCliTest {
   @TempDir static Path dir;
   static Path model;
 
-  record Run(int exitCode, String out, String err) {
+  public record Run(int exitCode, String out, String err) {
     String lastLine() {
       List<String> lines = out.strip().lines().toList();
       return lines.get(lines.size() - 1);
     }
   }
 
-  static Run peft(String... args) {
+  public static Run peft(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();

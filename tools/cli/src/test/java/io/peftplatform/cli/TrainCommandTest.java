@@ -1,0 +1,114 @@
+package io.peftplatform.cli;
+
+import static io.peftplatform.cli.PeftCliTest.peft;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** peft train / export / eval --adapter, end to end on a generated tiny model. */
+class TrainCommandTest {
+  @TempDir static Path dir;
+  static Path model;
+  static Path data;
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    model = dir.resolve("m");
+    assertThat(peft("init-model", "--preset", "tiny", "--output", model.toString()).exitCode()).isZero();
+    data = dir.resolve("train.jsonl");
+    List<String> lines = new ArrayList<>();
+    String[] words = "the river ran past the old mill where the wheel still turned".split(" ");
+    for (int i = 0; i < 24; i++) {
+      lines.add(JSON.writeValueAsString(java.util.Map.of("prompt", "after " + words[i % words.length] + " comes",
+          "completion", " " + words[(i + 1) % words.length])));
+    }
+    Files.write(data, lines);
+  }
+
+  static double loss(String... adapter) throws Exception {
+    List<String> args = new ArrayList<>(List.of("eval", "--model", model.toString(), "--data", data.toString()));
+    args.addAll(List.of(adapter));
+    PeftCliTest.Run r = peft(args.toArray(String[]::new));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    return JSON.readTree(r.lastLine()).get("loss").asDouble();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"lora", "dora", "nola", "kronecker"})
+  void trainsAnAdapterThatLowersTheLoss(String method) throws Exception {
+    Path out = dir.resolve("adapter-" + method);
+    PeftCliTest.Run r = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", method,
+        "--max-steps", "12", "--lr", method.equals("nola") ? "0.1" : "0.01", "--batch-size", "8", "--output", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    JsonNode summary = JSON.readTree(r.lastLine());
+    assertThat(summary.get("steps").asInt()).isEqualTo(12);
+    assertThat(summary.get("stop_reason").asText()).isEqualTo("completed");
+    assertThat(out.resolve("adapter_config.json")).isRegularFile();
+    assertThat(out.resolve("training_provenance.json")).isRegularFile();
+    assertThat(r.err()).contains("step 12/12");
+    double base = loss();
+    double adapted = loss("--adapter", out.toString());
+    System.out.printf("%s: loss %.3f -> %.3f%n", method, base, adapted);
+    assertThat(adapted).isLessThan(base - 0.1);
+    PeftCliTest.Run generated = peft("generate", "--model", model.toString(), "--adapter", out.toString(), "--prompt", "after the", "--max-new-tokens", "3");
+    assertThat(generated.exitCode()).as(generated.err()).isZero();
+  }
+
+  @Test
+  void exportsNolaAsAPeftLoraWithTheSameLoss() throws Exception {
+    Path nola = dir.resolve("nola-for-export");
+    assertThat(peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "nola", "--max-steps", "4",
+        "--lr", "0.1", "--output", nola.toString()).exitCode()).isZero();
+    Path exported = dir.resolve("exported");
+    PeftCliTest.Run r = peft("export", "--adapter", nola.toString(), "--format", "peft", "--output", exported.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(JSON.readTree(exported.resolve("adapter_config.json").toFile()).get("peft_type").asText()).isEqualTo("LORA");
+    assertThat(loss("--adapter", exported.toString())).isCloseTo(loss("--adapter", nola.toString()), org.assertj.core.data.Offset.offset(1e-4));
+    PeftCliTest.Run inspect = peft("inspect", nola.toString());
+    assertThat(inspect.out()).contains("nola on 14 modules").contains("LoRA r=8 on the same modules");
+  }
+
+  @Test
+  void resumesFromACheckpointAndRefusesConflictingOptions() throws Exception {
+    Path out = dir.resolve("resumable");
+    assertThat(peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora", "--max-steps", "4",
+        "--checkpoint-every", "2", "--output", out.toString()).exitCode()).isZero();
+    Path checkpoint = out.resolve("checkpoints/checkpoint-000002");
+    assertThat(checkpoint.resolve("trainer_state.json")).isRegularFile();
+    PeftCliTest.Run conflict = peft("train", "--model", model.toString(), "--data", data.toString(), "--resume", checkpoint.toString(),
+        "--rank", "4", "--output", dir.resolve("x").toString());
+    assertThat(conflict.exitCode()).isEqualTo(1);
+    assertThat(conflict.err().strip()).isEqualTo("peft: error: --resume continues the checkpoint's run; do not give --rank");
+    Path resumed = dir.resolve("resumed");
+    PeftCliTest.Run r = peft("train", "--model", model.toString(), "--data", data.toString(), "--resume", checkpoint.toString(),
+        "--output", resumed.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(JSON.readTree(r.lastLine()).get("steps").asInt()).isEqualTo(4);
+    assertThat(Files.readAllBytes(resumed.resolve("adapter_model.safetensors"))).isEqualTo(Files.readAllBytes(out.resolve("adapter_model.safetensors")));
+  }
+
+  @Test
+  void badOptionsAreOneLineErrors() {
+    PeftCliTest.Run noMethod = peft("train", "--model", model.toString(), "--data", data.toString(), "--output", dir.resolve("n").toString());
+    assertThat(noMethod.err().strip()).isEqualTo("peft: error: --method is required (lora, dora, nola or kronecker)");
+    PeftCliTest.Run badMethod = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "ia3", "--output", dir.resolve("n").toString());
+    assertThat(badMethod.err().strip()).isEqualTo("peft: error: method must be one of lora, dora, nola, kronecker, got 'ia3'");
+    PeftCliTest.Run badTarget = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora",
+        "--target-modules", "q_proj,lm_head", "--output", dir.resolve("n").toString());
+    assertThat(badTarget.err()).contains("target module 'lm_head' is not a linear module");
+    PeftCliTest.Run badRank = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora", "--rank", "0", "--output", dir.resolve("n").toString());
+    assertThat(badRank.err().strip()).isEqualTo("peft: error: rank must be at least 1, got 0");
+    assertThat(badRank.exitCode()).isEqualTo(1);
+  }
+}
