@@ -46,6 +46,17 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def seconds_per_step(step, args):
+    """Runs args.warmup untimed steps, then args.steps timed ones; returns (seconds per step, last loss)."""
+    for _ in range(args.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        loss = step()
+    assert math.isfinite(loss)
+    return (time.perf_counter() - start) / args.steps, loss
+
+
 def bench_forward(args):
     cfg = config(args.preset)
     W = random_weights(cfg, torch.float32)
@@ -59,18 +70,12 @@ def bench_forward(args):
             return torch.nn.functional.cross_entropy(
                 logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1)).item()
 
-    for _ in range(args.warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(args.steps):
-        loss = step()
-    s = (time.perf_counter() - start) / args.steps
+    s, _ = seconds_per_step(step, args)
     tokens = args.batch_size * args.seq_len
     print("| benchmark | preset | batch | seq | threads | s/step | tokens/s | peak RSS |")
     print("|---|---|---|---|---|---|---|---|")
     print(f"| forward (PyTorch {torch.__version__}) | {args.preset} | {args.batch_size} | {args.seq_len} | "
           f"{torch.get_num_threads()} | {s:.3f} | {tokens / s:.0f} | {peak_rss_mb():.1f} MB |")
-    assert math.isfinite(loss)
 
 
 def trainable_adapters(cfg, method, rank, dtype):
@@ -132,12 +137,7 @@ def bench_train(args):
         optimizer.step()
         return loss.item()
 
-    for _ in range(args.warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(args.steps):
-        loss = step()
-    s = (time.perf_counter() - start) / args.steps
+    s, _ = seconds_per_step(step, args)
     tokens = args.batch_size * args.seq_len
     trainable = sum(p.numel() for p in params)
     if not args.no_header:
@@ -145,7 +145,6 @@ def bench_train(args):
         print("|---|---|---|---|---|---|---|---|---|---|")
     print(f"| train (PyTorch {torch.__version__}) | {args.method} | {trainable:,} | {args.preset} | {args.batch_size} | "
           f"{args.seq_len} | {torch.get_num_threads()} | {s:.3f} | {tokens / s:.0f} | {peak_rss_mb():.1f} MB |")
-    assert math.isfinite(loss)
 
 
 def main():

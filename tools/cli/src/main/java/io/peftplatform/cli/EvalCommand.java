@@ -3,7 +3,6 @@ package io.peftplatform.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.llama.Evaluator;
 import io.peftplatform.llama.Examples;
-import io.peftplatform.adapters.AdaptedModel;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.text.Tokenizer;
@@ -13,8 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -22,11 +21,7 @@ import picocli.CommandLine.Option;
     description = "Mean next-token cross-entropy of a model on a JSONL file. The last line of output is"
         + " {\"loss\": …, \"tokens\": …, \"perplexity\": …}.")
 final class EvalCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model directory.")
-  Path model;
-
-  @Option(names = "--adapter", paramLabel = "DIR", description = "An adapter directory (PEFT LoRA/DoRA/LoKr, or NOLA) to apply.")
-  Path adapter;
+  @Mixin ModelOptions modelOptions;
 
   @Option(names = "--data", required = true, paramLabel = "FILE", description = "JSONL: text, prompt/completion or messages records.")
   Path data;
@@ -44,9 +39,9 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Options.requirePositive("--seq-len", seqLen);
     Options.requirePositive("--batch-size", batchSize);
-    LlamaModel m = AdaptedModel.load(model, adapter, DataType.FLOAT);
+    LlamaModel m = modelOptions.load();
     Evaluator.Result r;
-    try (Tokenizer tokenizer = ModelDirectory.tokenizer(model)) {
+    try (Tokenizer tokenizer = ModelDirectory.tokenizer(modelOptions.model)) {
       List<TokenizedExample> examples = Examples.load(data, tokenizer, m.config(), seqLen, scoreInputs);
       long start = System.nanoTime();
       r = Evaluator.evaluate(m, examples, batchSize, Examples.padTokenId(tokenizer, m.config()));

@@ -1,6 +1,5 @@
 package io.peftplatform.cli;
 
-import io.peftplatform.adapters.AdaptedModel;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.llama.generate.Generator;
@@ -10,23 +9,18 @@ import io.peftplatform.text.ChatTemplate;
 import io.peftplatform.text.Tokenizer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "generate", description = "Continue a prompt with the model, streaming the new text to standard output.")
 final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model directory.")
-  Path model;
-
-  @Option(names = "--adapter", paramLabel = "DIR", description = "An adapter directory (PEFT LoRA/DoRA/LoKr, or NOLA) to apply.")
-  Path adapter;
+  @Mixin ModelOptions modelOptions;
 
   @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The text to continue.")
   String prompt;
@@ -49,8 +43,8 @@ final class GenerateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SamplingParams params = new SamplingParams(temperature, topP, seed, maxNewTokens);
-    LlamaModel m = AdaptedModel.load(model, adapter, DataType.FLOAT);
-    try (Tokenizer tokenizer = ModelDirectory.tokenizer(model)) {
+    LlamaModel m = modelOptions.load();
+    try (Tokenizer tokenizer = ModelDirectory.tokenizer(modelOptions.model)) {
       int[] input = chat
           ? tokenizer.encode(ChatTemplate.forTokenizer(tokenizer).render(List.of(new ChatMessage("user", prompt)), true), false)
           : tokenizer.encode(prompt, true);

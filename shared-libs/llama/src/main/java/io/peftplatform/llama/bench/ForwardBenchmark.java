@@ -22,15 +22,20 @@ public final class ForwardBenchmark {
 
   public record Result(int batch, int seqLen, int steps, double secondsPerStep, double tokensPerSecond, long peakRssBytes, double loss) {}
 
-  public static Result run(LlamaConfig config, int batch, int seqLen, int warmup, int steps, long seed) {
-    LlamaModel model = new LlamaModel(config, LlamaWeights.random(config, seed, DataType.FLOAT));
+  /** A batch of uniformly random tokens, every position scored: the benchmarks' input. */
+  public static PaddedBatch randomTokens(LlamaConfig config, int batch, int seqLen, long seed) {
     SplittableRandom rng = new SplittableRandom(seed);
     List<TokenizedExample> examples = new ArrayList<>();
     for (int b = 0; b < batch; b++) {
       int[] ids = rng.ints(seqLen, 0, config.vocabSize()).toArray();
       examples.add(new TokenizedExample(ids, ids.clone()));
     }
-    PaddedBatch input = PaddedBatch.of(examples, 0);
+    return PaddedBatch.of(examples, 0);
+  }
+
+  public static Result run(LlamaConfig config, int batch, int seqLen, int warmup, int steps, long seed) {
+    LlamaModel model = new LlamaModel(config, LlamaWeights.random(config, seed, DataType.FLOAT));
+    PaddedBatch input = randomTokens(config, batch, seqLen, seed);
     Arena arena = new Arena(DataType.FLOAT);
     CrossEntropy.Sum sum = null;
     for (int i = 0; i < warmup; i++) {

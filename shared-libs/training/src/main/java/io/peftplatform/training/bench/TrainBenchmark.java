@@ -5,14 +5,11 @@ import io.peftplatform.adapters.AdapterSpec;
 import io.peftplatform.llama.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
+import io.peftplatform.llama.bench.ForwardBenchmark;
 import io.peftplatform.llama.bench.ProcessMemory;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.text.dataset.PaddedBatch;
-import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.training.AdamW;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -30,13 +27,7 @@ public final class TrainBenchmark {
     Adapter adapter = Adapter.create(spec, config, DataType.FLOAT);
     LlamaModel model = adapter.attach(LlamaWeights.random(config, seed, DataType.FLOAT));
     AdamW adam = new AdamW(adapter.parameterCount(), DataType.FLOAT, 0.9, 0.999, 1e-8, 0.0);
-    SplittableRandom rng = new SplittableRandom(seed);
-    List<TokenizedExample> examples = new ArrayList<>();
-    for (int b = 0; b < batch; b++) {
-      int[] ids = rng.ints(seqLen, 0, config.vocabSize()).toArray();
-      examples.add(new TokenizedExample(ids, ids.clone()));
-    }
-    PaddedBatch input = PaddedBatch.of(examples, 0);
+    PaddedBatch input = ForwardBenchmark.randomTokens(config, batch, seqLen, seed);
     Arena arena = new Arena(DataType.FLOAT);
     double loss = 0;
     long start = 0;
