@@ -1,9 +1,9 @@
 package io.peftplatform.adapters;
 
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
-import io.peftplatform.llama.WeightNames;
+import io.peftplatform.llama.config.WeightNames;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.LinearLayer;

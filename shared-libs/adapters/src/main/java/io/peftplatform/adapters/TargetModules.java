@@ -1,6 +1,6 @@
 package io.peftplatform.adapters;
 
-import io.peftplatform.llama.WeightNames;
+import io.peftplatform.llama.config.WeightNames;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.peftplatform.adapters;
 
 import io.peftplatform.llama.GradientCheck;
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.nn.Arena;

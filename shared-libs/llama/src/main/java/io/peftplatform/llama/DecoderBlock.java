@@ -1,5 +1,6 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.Attention;
 import io.peftplatform.llama.nn.BlockActivations;

@@ -1,5 +1,6 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.CrossEntropy;
 import io.peftplatform.text.dataset.PaddedBatch;

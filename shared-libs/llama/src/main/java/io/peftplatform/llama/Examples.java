@@ -1,5 +1,7 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.text.ChatTemplate;
 import io.peftplatform.text.Tokenizer;
 import io.peftplatform.text.dataset.ExampleEncoder;

@@ -1,5 +1,7 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.ModelException;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 

@@ -1,5 +1,9 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.RopeScaling;
+import io.peftplatform.llama.config.WeightNames;
+import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.Attention;
 import io.peftplatform.llama.nn.BlockActivations;

@@ -1,5 +1,8 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.WeightNames;
+import io.peftplatform.llama.config.CheckpointLayout;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.SafetensorsWriter;
 import io.peftplatform.safetensors.TensorInfo;
@@ -37,64 +40,9 @@ public final class LlamaWeights {
     return embedTokens.dataType();
   }
 
-  /** Every tensor the configuration implies, with its shape, in checkpoint order. */
-  public static Map<String, long[]> expectedShapes(LlamaConfig c) {
-    Map<String, long[]> shapes = new LinkedHashMap<>();
-    long d = c.hiddenSize();
-    long f = c.intermediateSize();
-    shapes.put(WeightNames.EMBED_TOKENS, new long[] {c.vocabSize(), d});
-    for (int i = 0; i < c.numLayers(); i++) {
-      shapes.put(WeightNames.inputNorm(i), new long[] {d});
-      addLinear(shapes, i, "q_proj", c.qDim(), d, c.attentionQkvBias());
-      addLinear(shapes, i, "k_proj", c.kvDim(), d, c.attentionQkvBias());
-      addLinear(shapes, i, "v_proj", c.kvDim(), d, c.attentionQkvBias());
-      addLinear(shapes, i, "o_proj", d, c.qDim(), c.attentionOutputBias());
-      shapes.put(WeightNames.postAttentionNorm(i), new long[] {d});
-      addLinear(shapes, i, "gate_proj", f, d, c.mlpBias());
-      addLinear(shapes, i, "up_proj", f, d, c.mlpBias());
-      addLinear(shapes, i, "down_proj", d, f, c.mlpBias());
-    }
-    shapes.put(WeightNames.FINAL_NORM, new long[] {d});
-    if (!c.tieWordEmbeddings()) {
-      shapes.put(WeightNames.LM_HEAD, new long[] {c.vocabSize(), d});
-    }
-    return shapes;
-  }
-
-  private static void addLinear(Map<String, long[]> shapes, int layer, String module, long out, long in, boolean bias) {
-    String prefix = WeightNames.linearModule(layer, module);
-    shapes.put(prefix + ".weight", new long[] {out, in});
-    if (bias) {
-      shapes.put(prefix + ".bias", new long[] {out});
-    }
-  }
-
-  /**
-   * Checks that the checkpoint holds every tensor the configuration implies, with that shape and a
-   * floating-point type, without loading any. Fails naming the first tensor at fault.
-   */
-  public static void validate(LlamaConfig config, TensorSource source) {
-    for (Map.Entry<String, long[]> e : expectedShapes(config).entrySet()) {
-      Optional<TensorInfo> info = source.find(e.getKey());
-      if (info.isEmpty()) {
-        throw new ModelException(source.location() + ": missing tensor " + e.getKey());
-      }
-      if (!Arrays.equals(info.get().shape(), e.getValue())) {
-        throw new ModelException(
-            source.location() + ": tensor " + e.getKey() + " has shape " + info.get().shapeString()
-                + " but config.json implies " + Arrays.toString(e.getValue()));
-      }
-      if (!info.get().dtype().isFloatingPoint()) {
-        throw new ModelException(
-            source.location() + ": tensor " + e.getKey() + " is " + info.get().dtype()
-                + "; weights must be F32, F16, BF16 or F64 (quantized checkpoints are not supported)");
-      }
-    }
-  }
-
   /** Loads and converts every weight to {@code dataType} (FLOAT or DOUBLE). */
   public static LlamaWeights load(LlamaConfig config, TensorSource source, DataType dataType) {
-    validate(config, source);
+    CheckpointLayout.validate(config, source);
     return build(config, (name, shape) -> {
       INDArray a = allocate(dataType, shape);
       if (dataType == DataType.DOUBLE) {
@@ -141,7 +89,7 @@ public final class LlamaWeights {
   }
 
   private static LlamaWeights build(LlamaConfig c, TensorFactory factory) {
-    Map<String, long[]> shapes = expectedShapes(c);
+    Map<String, long[]> shapes = CheckpointLayout.expectedShapes(c);
     Map<String, INDArray> t = new LinkedHashMap<>();
     shapes.forEach((name, shape) -> t.put(name, factory.make(name, shape)));
     LayerWeights[] layers = new LayerWeights[c.numLayers()];

@@ -1,5 +1,7 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.safetensors.Checkpoints;
 import io.peftplatform.safetensors.SafetensorsException;
 import io.peftplatform.safetensors.TensorSource;

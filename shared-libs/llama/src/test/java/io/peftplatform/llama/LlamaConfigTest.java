@@ -1,5 +1,9 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.CheckpointLayout;
+
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.ModelException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -64,7 +68,7 @@ class LlamaConfigTest {
     // SmolLM2-135M: 134,515,008 parameters with tied embeddings.
     assertThat(Presets.get("smollm2-135m-shape").parameterCount()).isEqualTo(134_515_008L);
     LlamaConfig tiny = Presets.get("tiny");
-    long fromShapes = LlamaWeights.expectedShapes(tiny).values().stream()
+    long fromShapes = CheckpointLayout.expectedShapes(tiny).values().stream()
         .mapToLong(s -> java.util.Arrays.stream(s).reduce(1, Math::multiplyExact)).sum();
     assertThat(tiny.parameterCount()).isEqualTo(fromShapes);
   }

@@ -1,5 +1,7 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.ModelException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
 import io.peftplatform.adapters.AdapterSpec;
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.SafetensorsFile;
 import io.peftplatform.safetensors.SafetensorsWriter;

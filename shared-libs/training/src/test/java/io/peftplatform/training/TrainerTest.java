@@ -8,7 +8,7 @@ import io.peftplatform.adapters.AdapterFiles;
 import io.peftplatform.adapters.AdapterMethod;
 import io.peftplatform.adapters.AdapterSpec;
 import io.peftplatform.llama.Evaluator;
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.checkpoint.Presets;

@@ -1,6 +1,6 @@
 package io.peftplatform.cli;
 
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.bench.ForwardBenchmark;
 import io.peftplatform.llama.checkpoint.Presets;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.peftplatform.cli;
 
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.ModelDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.peftplatform.cli;
 
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.checkpoint.CheckpointWriter;
 import io.peftplatform.llama.checkpoint.Presets;
 import io.peftplatform.safetensors.DType;

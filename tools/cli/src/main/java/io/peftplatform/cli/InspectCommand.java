@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.llama.checkpoint.DirectorySummary;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -7,7 +7,7 @@ import io.peftplatform.adapters.AdapterMethod;
 import io.peftplatform.adapters.AdapterSpec;
 import io.peftplatform.adapters.TargetModules;
 import io.peftplatform.llama.Examples;
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.text.Tokenizer;

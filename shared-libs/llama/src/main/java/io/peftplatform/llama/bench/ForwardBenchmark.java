@@ -1,6 +1,6 @@
 package io.peftplatform.llama.bench;
 
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.nn.Arena;

@@ -2,7 +2,7 @@ package io.peftplatform.llama.checkpoint;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.SafetensorsWriter;

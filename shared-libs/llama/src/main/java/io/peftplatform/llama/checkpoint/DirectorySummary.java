@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftplatform.llama.LlamaConfig;
-import io.peftplatform.llama.LlamaWeights;
-import io.peftplatform.llama.ModelException;
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.CheckpointLayout;
+import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.safetensors.Checkpoints;
 import io.peftplatform.safetensors.SafetensorsException;
 import io.peftplatform.safetensors.TensorInfo;
@@ -85,7 +85,7 @@ public final class DirectorySummary {
       m.put("sliding_window", c.slidingWindow());
     }
     try (TensorSource tensors = Checkpoints.open(dir)) {
-      LlamaWeights.validate(c, tensors);
+      CheckpointLayout.validate(c, tensors);
       Map<String, Integer> dtypes = new TreeMap<>();
       long bytes = 0;
       for (String name : tensors.names()) {

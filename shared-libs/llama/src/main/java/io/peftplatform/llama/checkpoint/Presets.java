@@ -1,7 +1,7 @@
 package io.peftplatform.llama.checkpoint;
 
-import io.peftplatform.llama.LlamaConfig;
-import io.peftplatform.llama.ModelException;
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.ModelException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,7 @@ package io.peftplatform.llama.generate;
 
 import io.peftplatform.llama.KvCache;
 import io.peftplatform.llama.LlamaModel;
-import io.peftplatform.llama.ModelException;
+import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.llama.nn.Arena;
 import java.util.ArrayList;
 import java.util.List;

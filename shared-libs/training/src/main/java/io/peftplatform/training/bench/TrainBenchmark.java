@@ -2,7 +2,7 @@ package io.peftplatform.training.bench;
 
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterSpec;
-import io.peftplatform.llama.LlamaConfig;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.bench.ForwardBenchmark;

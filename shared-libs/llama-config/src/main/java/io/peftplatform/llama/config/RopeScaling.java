@@ -1,4 +1,4 @@
-package io.peftplatform.llama;
+package io.peftplatform.llama.config;
 
 /**
  * {@code rope_scaling} of config.json. Types: {@code llama3} (Llama 3.1+: long wavelengths divided by

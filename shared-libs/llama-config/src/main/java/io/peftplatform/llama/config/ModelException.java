@@ -1,4 +1,4 @@
-package io.peftplatform.llama;
+package io.peftplatform.llama.config;
 
 /** A model directory or request the engine cannot serve; the message says what and where. */
 public class ModelException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.peftplatform.llama;
+package io.peftplatform.llama.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.peftplatform.llama;
+package io.peftplatform.llama.config;
 
 import java.util.List;
 
