@@ -1,0 +1,37 @@
+package io.peftplatform.events;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.time.Instant;
+
+/**
+ * An event one service publishes and others consume. Every event has a unique id (consumers remember
+ * the ids they processed, so a redelivered event has no second effect), its time, the id of the
+ * aggregate it is about (the Kafka key) and the tenant that owns that aggregate. The JSON form carries
+ * the type name in {@code "type"}.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = JobSubmitted.class, name = "JobSubmitted"),
+  @JsonSubTypes.Type(value = JobCancelRequested.class, name = "JobCancelRequested"),
+  @JsonSubTypes.Type(value = JobStarted.class, name = "JobStarted"),
+  @JsonSubTypes.Type(value = TrainingProgressed.class, name = "TrainingProgressed"),
+  @JsonSubTypes.Type(value = CheckpointSaved.class, name = "CheckpointSaved"),
+  @JsonSubTypes.Type(value = JobSucceeded.class, name = "JobSucceeded"),
+  @JsonSubTypes.Type(value = JobFailed.class, name = "JobFailed"),
+  @JsonSubTypes.Type(value = JobCancelled.class, name = "JobCancelled"),
+  @JsonSubTypes.Type(value = ModelChanged.class, name = "ModelChanged"),
+  @JsonSubTypes.Type(value = DatasetChanged.class, name = "DatasetChanged"),
+  @JsonSubTypes.Type(value = ArtifactDeleted.class, name = "ArtifactDeleted"),
+})
+public sealed interface PlatformEvent
+    permits JobSubmitted, JobCancelRequested, JobStarted, TrainingProgressed, CheckpointSaved, JobSucceeded,
+        JobFailed, JobCancelled, ModelChanged, DatasetChanged, ArtifactDeleted {
+  String eventId();
+
+  Instant time();
+
+  String aggregateId();
+
+  String tenant();
+}

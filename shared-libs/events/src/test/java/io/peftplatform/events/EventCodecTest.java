@@ -1,0 +1,44 @@
+package io.peftplatform.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class EventCodecTest {
+  static final Instant T = Instant.parse("2026-11-27T12:00:00Z");
+
+  @Test
+  void everyEventRoundTripsWithItsTypeName() {
+    JobSpec spec = new JobSpec("lora", 8, 16, 0, List.of("all-linear"), false, 64, -1, 3, 0, 2e-4, 0, "linear",
+        8, 1, 1024, 0, 1, false, 0, 0, 0, 42);
+    ObjectRef file = new ObjectRef("tenants/t/datasets/d/data.jsonl", "ab", 10);
+    List<PlatformEvent> events = List.of(
+        new JobSubmitted("e1", T, "job-1", "t", "model-1", List.of(file), file, null, spec),
+        new JobCancelRequested("e2", T, "job-1", "t"),
+        new JobStarted("e3", T, "job-1", "t", "worker-a", 100, 64, 0),
+        new TrainingProgressed("e4", T, "job-1", "t", 5, 100, 0.2, 2.5, null, 1e-4, 1000, 30),
+        new CheckpointSaved("e5", T, "job-1", "t", 10, "p/", List.of(file), 2.1),
+        new JobSucceeded("e6", T, "job-1", "t", "model-1", "lora", List.of(file), 1234, Map.of("train_loss", 1.0), "completed"),
+        new JobFailed("e7", T, "job-1", "t", "internal_error", "boom"),
+        new JobCancelled("e8", T, "job-1", "t", 7),
+        new ModelChanged("e9", T, "model-1", "t", "tiny", "ready", "LlamaForCausalLM", List.of(file), null),
+        new DatasetChanged("e10", T, "data-1", "t", "d", "ready", "text", 3, file, null),
+        new ArtifactDeleted("e11", T, "data-1", "t", "dataset"));
+    for (PlatformEvent e : events) {
+      String json = EventCodec.encode(e);
+      assertThat(json).contains("\"type\":\"" + EventCodec.typeOf(e) + "\"").contains("\"time\":\"2026-11-27T12:00:00Z\"");
+      assertThat(EventCodec.decode(json)).isEqualTo(e);
+    }
+  }
+
+  @Test
+  void poisonMessagesAreRejected() {
+    assertThatThrownBy(() -> EventCodec.decode("not json")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> EventCodec.decode("{\"type\":\"Nope\"}")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> EventCodec.decode("{\"type\":\"JobCancelled\"}")).hasMessageContaining("without eventId");
+  }
+}

@@ -1,0 +1,40 @@
+package io.peftplatform.storage;
+
+/**
+ * Object keys, tenant first so a tenant's objects share a prefix:
+ *
+ * <pre>
+ * tenants/{tenant}/models/{modelId}/{file}
+ * tenants/{tenant}/datasets/{datasetId}/data.jsonl
+ * tenants/{tenant}/jobs/{jobId}/checkpoints/checkpoint-{step}/{file}
+ * tenants/{tenant}/adapters/{adapterId}/{file}
+ * </pre>
+ */
+public final class ObjectLayout {
+  private ObjectLayout() {}
+
+  public static String modelPrefix(String tenant, String modelId) {
+    return "tenants/" + tenant + "/models/" + modelId + "/";
+  }
+
+  public static String datasetKey(String tenant, String datasetId) {
+    return "tenants/" + tenant + "/datasets/" + datasetId + "/data.jsonl";
+  }
+
+  public static String checkpointsPrefix(String tenant, String jobId) {
+    return "tenants/" + tenant + "/jobs/" + jobId + "/checkpoints/";
+  }
+
+  public static String checkpointPrefix(String tenant, String jobId, int step) {
+    return checkpointsPrefix(tenant, jobId) + String.format("checkpoint-%06d/", step);
+  }
+
+  public static String adapterPrefix(String tenant, String adapterId) {
+    return "tenants/" + tenant + "/adapters/" + adapterId + "/";
+  }
+
+  /** The part of a key after the last '/'. */
+  public static String fileName(String key) {
+    return key.substring(key.lastIndexOf('/') + 1);
+  }
+}

@@ -1,0 +1,89 @@
+package io.peftplatform.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.peftplatform.events.ObjectRef;
+import io.peftplatform.infra.S3Server;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Against a real S3 API server (s3proxy). */
+class ObjectStoreTest {
+  @TempDir static Path dir;
+  static S3Server s3;
+  static ObjectStore store;
+
+  @BeforeAll
+  static void start() {
+    s3 = S3Server.start(dir.resolve("s3"), 0, "peft", "peft-secret");
+    store = new ObjectStore(new StorageConfig(s3.endpoint(), s3.accessKey(), s3.secretKey(), "peft"));
+    store.ensureBucket();
+    store.ensureBucket(); // idempotent
+  }
+
+  @AfterAll
+  static void stop() {
+    s3.close();
+  }
+
+  @Test
+  void uploadsWithChecksumsAndDownloadsVerified() throws Exception {
+    Path file = dir.resolve("config.json");
+    Files.writeString(file, "{\"hidden_size\": 64}");
+    ObjectRef ref = store.put(ObjectLayout.modelPrefix("t1", "m1") + "config.json", file);
+    assertThat(ref.sha256()).isEqualTo(ObjectStore.sha256(file));
+    assertThat(ref.bytes()).isEqualTo(Files.size(file));
+    Path back = dir.resolve("back/config.json");
+    store.get(ref, back);
+    assertThat(Files.readString(back)).isEqualTo("{\"hidden_size\": 64}");
+    assertThat(store.size(ref.key())).hasValue(ref.bytes());
+    assertThat(store.size("tenants/t1/none")).isEmpty();
+
+    ObjectRef lying = new ObjectRef(ref.key(), "00".repeat(32), ref.bytes());
+    assertThatThrownBy(() -> store.get(lying, dir.resolve("bad/config.json"))).hasMessageContaining("SHA-256 is");
+    assertThat(dir.resolve("bad/config.json")).doesNotExist();
+  }
+
+  @Test
+  void streamsOfUnknownLengthListingDeletionAndPresignedUrls() throws Exception {
+    byte[] body = "{\"text\": \"hello\"}\n".repeat(1000).getBytes(StandardCharsets.UTF_8);
+    ObjectRef ref = store.put(ObjectLayout.datasetKey("t2", "d1"), new ByteArrayInputStream(body), -1);
+    assertThat(ref.bytes()).isEqualTo(body.length);
+    store.put("tenants/t2/datasets/d2/data.jsonl", new ByteArrayInputStream(body), body.length);
+    assertThat(store.list("tenants/t2/")).containsExactly(ObjectLayout.datasetKey("t2", "d1"), "tenants/t2/datasets/d2/data.jsonl");
+
+    String url = store.presignedGet(ref.key(), Duration.ofMinutes(5));
+    HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(body);
+
+    store.deletePrefix("tenants/t2/");
+    assertThat(store.list("tenants/t2/")).isEmpty();
+  }
+
+  @Test
+  void localCacheDownloadsOnceAndBuildsDirectories() throws Exception {
+    Path file = dir.resolve("tokenizer.json");
+    Files.writeString(file, "{}");
+    ObjectRef ref = store.put(ObjectLayout.modelPrefix("t3", "m") + "tokenizer.json", file);
+    LocalCache cache = new LocalCache(dir.resolve("cache"), store);
+    Path first = cache.fetch(ref);
+    store.delete(ref.key());
+    assertThat(cache.fetch(ref)).isEqualTo(first).hasContent("{}");
+    Path model = cache.directory("m", List.of(ref));
+    assertThat(model.resolve("tokenizer.json")).hasContent("{}");
+  }
+}
