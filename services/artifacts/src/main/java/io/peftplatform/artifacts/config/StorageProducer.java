@@ -1,0 +1,20 @@
+package io.peftplatform.artifacts.config;
+
+import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.storage.StorageConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+/** The bucket, created on first use if missing. */
+@ApplicationScoped
+public class StorageProducer {
+  @Produces
+  @Singleton
+  ObjectStore store(ArtifactsConfig config) {
+    var s = config.storage();
+    ObjectStore store = new ObjectStore(new StorageConfig(s.endpoint(), s.accessKey(), s.secretKey(), s.bucket()));
+    store.ensureBucket();
+    return store;
+  }
+}

@@ -1,0 +1,96 @@
+package io.peftplatform.artifacts.rest;
+
+import io.peftplatform.artifacts.Adapter;
+import io.peftplatform.artifacts.rest.Responses.AdapterResponse;
+import io.peftplatform.artifacts.rest.Responses.DeletedResponse;
+import io.peftplatform.artifacts.rest.Responses.FileUrl;
+import io.peftplatform.artifacts.rest.Responses.ListResponse;
+import io.peftplatform.artifacts.service.AdapterService;
+import io.peftplatform.artifacts.service.Json;
+import io.peftplatform.events.ObjectRef;
+import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.storage.ObjectStore;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+
+/** Trained adapters: list, read with lineage, download as a PEFT directory, delete. */
+@Path("/v1/adapters")
+@Produces(MediaType.APPLICATION_JSON)
+public class AdapterResource {
+  @Inject AdapterService adapters;
+  @Inject ObjectStore store;
+  @Inject Tenants tenants;
+
+  @GET
+  @Transactional
+  public ListResponse<AdapterResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
+      @QueryParam("limit") @DefaultValue("20") int limit) {
+    return ListResponse.of(adapters.list(tenants.of(headers), after, limit), a -> AdapterResponse.of(a, false), AdapterResponse::id);
+  }
+
+  @GET
+  @Path("{id}")
+  @Transactional
+  public AdapterResponse get(@Context HttpHeaders headers, @PathParam("id") String id) {
+    return AdapterResponse.of(adapters.get(tenants.of(headers), id), true);
+  }
+
+  /** The adapter as a PEFT directory in a .tar.gz (adapter_config.json, adapter_model.safetensors, provenance). */
+  @GET
+  @Path("{id}/content")
+  @Produces("application/gzip")
+  public Response download(@Context HttpHeaders headers, @PathParam("id") String id) {
+    Adapter a = adapters.get(tenants.of(headers), id);
+    List<ObjectRef> files = Json.refs(a.files);
+    StreamingOutput body = out -> {
+      try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(out))) {
+        for (ObjectRef f : files) {
+          TarArchiveEntry entry = new TarArchiveEntry(a.id + "/" + ObjectLayout.fileName(f.key()));
+          entry.setSize(f.bytes());
+          tar.putArchiveEntry(entry);
+          try (InputStream in = store.open(f.key())) {
+            in.transferTo(tar);
+          }
+          tar.closeArchiveEntry();
+        }
+      }
+    };
+    return Response.ok(body).header("Content-Disposition", "attachment; filename=\"" + a.id + ".tar.gz\"").build();
+  }
+
+  /** Presigned download URLs of the adapter's files, valid for an hour. */
+  @GET
+  @Path("{id}/files")
+  @Transactional
+  public List<FileUrl> files(@Context HttpHeaders headers, @PathParam("id") String id) {
+    Adapter a = adapters.get(tenants.of(headers), id);
+    return Json.refs(a.files).stream()
+        .map(f -> new FileUrl(ObjectLayout.fileName(f.key()), f.bytes(), f.sha256(), store.presignedGet(f.key(), Duration.ofHours(1))))
+        .toList();
+  }
+
+  @DELETE
+  @Path("{id}")
+  public DeletedResponse delete(@Context HttpHeaders headers, @PathParam("id") String id) {
+    adapters.delete(tenants.of(headers), id);
+    return new DeletedResponse(id, "adapter", true);
+  }
+}

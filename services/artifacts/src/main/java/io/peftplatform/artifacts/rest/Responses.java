@@ -1,0 +1,63 @@
+package io.peftplatform.artifacts.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peftplatform.artifacts.Adapter;
+import io.peftplatform.artifacts.Dataset;
+import io.peftplatform.artifacts.Model;
+import io.peftplatform.artifacts.service.Json;
+import io.peftplatform.artifacts.service.Page;
+import io.peftplatform.events.ObjectRef;
+import io.peftplatform.storage.ObjectLayout;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/** What the API returns (snake_case JSON): entities never leave the service. */
+public final class Responses {
+  private Responses() {}
+
+  public record FileInfo(String name, long bytes, String sha256) {
+    static List<FileInfo> of(List<ObjectRef> refs) {
+      return refs.stream().map(r -> new FileInfo(ObjectLayout.fileName(r.key()), r.bytes(), r.sha256())).toList();
+    }
+  }
+
+  public record ErrorInfo(String code, String message) {}
+
+  public record ModelResponse(String id, String object, String name, String status, String source, String architecture,
+      Long parameters, long createdAt, List<FileInfo> files, ErrorInfo error) {
+    static ModelResponse of(Model m) {
+      return new ModelResponse(m.id, "model", m.name, m.status, m.source, m.architecture, m.parameters,
+          m.createdAt.getEpochSecond(), FileInfo.of(Json.refs(m.files)),
+          m.errorCode == null ? null : new ErrorInfo(m.errorCode, m.errorMessage));
+    }
+  }
+
+  public record DatasetResponse(String id, String object, String name, String purpose, String status, String format,
+      long rows, long tokenEstimate, long bytes, String sha256, long createdAt, JsonNode preview) {
+    static DatasetResponse of(Dataset d, boolean withPreview) {
+      return new DatasetResponse(d.id, "file", d.name, "fine-tune", d.status, d.format, d.rows, d.tokenEstimate, d.bytes,
+          d.sha256, d.createdAt.getEpochSecond(), withPreview ? Json.tree(d.preview) : null);
+    }
+  }
+
+  public record AdapterResponse(String id, String object, String jobId, String modelId, String method, long parameters,
+      Map<String, Object> metrics, JsonNode lineage, List<FileInfo> files, long createdAt) {
+    static AdapterResponse of(Adapter a, boolean withLineage) {
+      return new AdapterResponse(a.id, "adapter", a.jobId, a.modelId, a.method, a.parameters, Json.map(a.metrics),
+          withLineage ? Json.tree(a.lineage) : null, FileInfo.of(Json.refs(a.files)), a.createdAt.getEpochSecond());
+    }
+  }
+
+  public record ListResponse<T>(String object, List<T> data, boolean hasMore, String firstId, String lastId) {
+    static <E, T> ListResponse<T> of(Page<E> page, Function<E, T> map, Function<T, String> id) {
+      List<T> data = page.items().stream().map(map).toList();
+      return new ListResponse<>("list", data, page.hasMore(), data.isEmpty() ? null : id.apply(data.get(0)),
+          data.isEmpty() ? null : id.apply(data.get(data.size() - 1)));
+    }
+  }
+
+  public record DeletedResponse(String id, String object, boolean deleted) {}
+
+  public record FileUrl(String name, long bytes, String sha256, String url) {}
+}

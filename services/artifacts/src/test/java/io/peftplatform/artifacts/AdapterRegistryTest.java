@@ -1,0 +1,87 @@
+package io.peftplatform.artifacts;
+
+import static io.peftplatform.artifacts.ModelResourceTest.as;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.JobSucceeded;
+import io.peftplatform.events.ObjectRef;
+import io.peftplatform.events.Topics;
+import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.testsupport.EventLog;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class AdapterRegistryTest {
+  @Inject ObjectStore store;
+
+  private ObjectRef put(String key, String content) {
+    byte[] b = content.getBytes(StandardCharsets.UTF_8);
+    return store.put(key, new ByteArrayInputStream(b), b.length);
+  }
+
+  @Test
+  void succeededJobsRegisterTheirAdapterOnceWithLineage() throws Exception {
+    String jobId = "ftjob-" + Long.toHexString(System.nanoTime());
+    String adapterId = Adapter.idForJob(jobId);
+    String prefix = ObjectLayout.adapterPrefix("acme", adapterId);
+    List<ObjectRef> files = List.of(
+        put(prefix + "adapter_config.json", "{\"peft_type\": \"LORA\"}"),
+        put(prefix + "adapter_model.safetensors", "weights"),
+        put(prefix + "training_provenance.json", "{\"seed\": 7, \"base_model\": {\"path\": \"m\"}}"));
+    JobSucceeded event = new JobSucceeded(EventCodec.newId(), Instant.now(), jobId, "acme", "model-1", "lora", files, 1234,
+        Map.of("train_loss", 1.5), "completed");
+    EventLog.publish(Topics.JOB_EVENTS, event);
+    EventLog.publish(Topics.JOB_EVENTS, event); // redelivered
+    EventLog.publishRaw(Topics.JOB_EVENTS, jobId, "not an event"); // poison
+
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> as("acme").get("/v1/adapters/" + adapterId).statusCode() == 200);
+    JsonPath a = as("acme").get("/v1/adapters/" + adapterId).jsonPath();
+    assertThat(a.getString("job_id")).isEqualTo(jobId);
+    assertThat(a.getString("model_id")).isEqualTo("model-1");
+    assertThat(a.getLong("parameters")).isEqualTo(1234);
+    assertThat(a.getInt("lineage.seed")).isEqualTo(7);
+    assertThat(a.getDouble("metrics.train_loss")).isEqualTo(1.5);
+    assertThat(as("acme").get("/v1/adapters?limit=100").jsonPath().getList("data.id").stream().filter(adapterId::equals)).hasSize(1);
+    as("other").get("/v1/adapters/" + adapterId).then().statusCode(404);
+
+    byte[] tarGz = as("acme").get("/v1/adapters/" + adapterId + "/content").then().statusCode(200).extract().asByteArray();
+    List<String> names = new ArrayList<>();
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(new ByteArrayInputStream(tarGz)))) {
+      for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        names.add(e.getName());
+      }
+    }
+    assertThat(names).containsExactly(adapterId + "/adapter_config.json", adapterId + "/adapter_model.safetensors", adapterId + "/training_provenance.json");
+
+    String url = as("acme").get("/v1/adapters/" + adapterId + "/files").jsonPath().getString("[1].url");
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.body()).isEqualTo("weights");
+
+    // The poison message went to the dead-letter topic instead of stopping the consumer.
+    EventLog.awaitRaw(Topics.JOB_EVENTS + ".artifacts.dlq", "not an event"::equals, 1, Duration.ofSeconds(30));
+
+    as("acme").delete("/v1/adapters/" + adapterId).then().statusCode(200).body("deleted", equalTo(true));
+    assertThat(store.list(prefix)).isEmpty();
+  }
+}
