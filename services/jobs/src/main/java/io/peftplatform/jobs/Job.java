@@ -1,0 +1,105 @@
+package io.peftplatform.jobs;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+
+/** A fine-tuning job. Status changes go through {@link #moveTo}, which enforces {@link JobStatus}. */
+@Entity
+@Table(name = "jobs")
+public class Job extends PanacheEntityBase {
+  @Id public String id;
+
+  @Column(nullable = false)
+  public String tenant;
+
+  @Column(nullable = false)
+  public String status;
+
+  @Column(name = "model_id", nullable = false)
+  public String modelId;
+
+  @Column(name = "training_file", nullable = false)
+  public String trainingFile;
+
+  @Column(name = "validation_file")
+  public String validationFile;
+
+  @Column(nullable = false, columnDefinition = "TEXT")
+  public String method;
+
+  @Column(nullable = false, columnDefinition = "TEXT")
+  public String hyperparameters;
+
+  @Column(nullable = false, columnDefinition = "TEXT")
+  public String spec;
+
+  @Column(nullable = false)
+  public long seed;
+
+  public String suffix;
+
+  @Column(columnDefinition = "TEXT")
+  public String metadata;
+
+  @Column(name = "error_code")
+  public String errorCode;
+
+  @Column(name = "error_message", columnDefinition = "TEXT")
+  public String errorMessage;
+
+  @Column(name = "error_param")
+  public String errorParam;
+
+  @Column(name = "fine_tuned_model")
+  public String fineTunedModel;
+
+  @Column(name = "adapter_files", columnDefinition = "TEXT")
+  public String adapterFiles;
+
+  @Column(columnDefinition = "TEXT")
+  public String result;
+
+  @Column(name = "cancel_requested", nullable = false)
+  public boolean cancelRequested;
+
+  public String worker;
+
+  @Column(name = "total_steps")
+  public Integer totalSteps;
+
+  @Column(name = "trained_steps", nullable = false)
+  public int trainedSteps;
+
+  @Column(name = "created_at", nullable = false)
+  public Instant createdAt;
+
+  @Column(name = "started_at")
+  public Instant startedAt;
+
+  @Column(name = "finished_at")
+  public Instant finishedAt;
+
+  @Column(name = "updated_at", nullable = false)
+  public Instant updatedAt;
+
+  public JobStatus state() {
+    return JobStatus.parse(status);
+  }
+
+  /** Moves to {@code next} if the lifecycle allows it; returns whether it did. */
+  public boolean moveTo(JobStatus next) {
+    if (!state().canBecome(next)) {
+      return false;
+    }
+    status = next.wire();
+    updatedAt = Instant.now();
+    if (next.terminal()) {
+      finishedAt = updatedAt;
+    }
+    return true;
+  }
+}

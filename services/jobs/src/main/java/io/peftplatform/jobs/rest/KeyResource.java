@@ -1,0 +1,45 @@
+package io.peftplatform.jobs.rest;
+
+import io.peftplatform.jobs.auth.KeyRegistry;
+import jakarta.inject.Inject;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Size;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+
+/** API keys: admins create keys for tenants (a new tenant comes with its first key). */
+@Path("/v1/api-keys")
+@Produces(MediaType.APPLICATION_JSON)
+public class KeyResource {
+  @Inject KeyRegistry keys;
+  @Inject Callers callers;
+
+  public record CreateKey(@NotBlank(message = "is required") String tenant, @Size(max = 256) String name, Boolean admin) {}
+
+  public record KeyInfo(String object, String id, String tenant, String name, boolean admin, long createdAt) {}
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public Response create(@Context HttpHeaders headers, @Valid CreateKey request) {
+    callers.requireAdmin(headers);
+    if (request == null) {
+      throw io.peftplatform.service.problem.ApiException.badRequest("a JSON body {\"tenant\": …} is required", "tenant");
+    }
+    return Response.status(201).entity(keys.create(request.tenant(), request.name(), Boolean.TRUE.equals(request.admin()))).build();
+  }
+
+  @GET
+  public List<KeyInfo> list(@Context HttpHeaders headers) {
+    callers.requireAdmin(headers);
+    return keys.list().stream().map(k -> new KeyInfo("api_key", k.id, k.tenant, k.name, k.admin, k.createdAt.getEpochSecond())).toList();
+  }
+}

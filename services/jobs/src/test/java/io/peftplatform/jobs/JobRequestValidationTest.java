@@ -1,0 +1,54 @@
+package io.peftplatform.jobs;
+
+import static io.peftplatform.jobs.TestResources.admin;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/** Every bad job request is a 400 problem naming the field, never a 500. */
+@QuarkusTest
+class JobRequestValidationTest {
+  static final String BASE = "\"model\": \"model-x\", \"training_file\": \"file-x\"";
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+    "{}                                                                                   | model",
+    "{\"model\": 3, \"training_file\": \"file-x\"}                                       | model",
+    "{\"model\": \"gpt-4\", \"training_file\": \"file-x\"}                               | model",
+    "{\"model\": \"model-x\"}                                                            | training_file",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"ia3\"}}                                     | method.type",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"lora\", \"lora\": {\"rank\": 0}}}           | method.lora.rank",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"lora\", \"lora\": {\"rank\": \"8\"}}}       | method.lora.rank",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"lora\", \"lora\": {\"ranks\": 8}}}          | method.lora.ranks",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"nola\", \"nola\": {\"use_rslora\": true}}}  | method.nola.use_rslora",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"lora\", \"lora\": {\"target_modules\": \"lm_head\"}}} | method.lora.target_modules",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"kronecker\", \"kronecker\": {\"factor\": 0}}}          | method.kronecker.factor",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"n_epochs\": -1}}                             | hyperparameters.n_epochs",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"learning_rate\": \"fast\"}}                  | hyperparameters.learning_rate",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"lr_scheduler\": \"step\"}}                   | hyperparameters.lr_scheduler",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"epochs\": 3}}                                | hyperparameters.epochs",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"seed\": 1.5}                                                       | seed",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"suffix\": \"has spaces\"}                                          | suffix",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"metadata\": {\"k\": 1}}                                            | metadata.k",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"colour\": \"red\"}                                                 | colour",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\"}                                                                      | model",
+  })
+  void refusedWithTheFieldNamed(String body, String field) {
+    admin().contentType("application/json").body(body.replace("BASE", "")).post("/v1/fine-tuning/jobs")
+        .then().statusCode(400).contentType("application/problem+json").body("field", equalTo(field)).body("status", equalTo(400));
+  }
+
+  @Test
+  void malformedJsonAndWrongMediaTypes() {
+    admin().contentType("application/json").body("{\"model\": ").post("/v1/fine-tuning/jobs")
+        .then().statusCode(400).contentType("application/problem+json").body("detail", startsWith("invalid JSON"));
+    admin().contentType("text/plain").body("hello").post("/v1/fine-tuning/jobs").then().statusCode(415).contentType("application/problem+json");
+    admin().get("/v1/fine-tuning/jobs/ftjob-none").then().statusCode(404).contentType("application/problem+json");
+    admin().delete("/v1/fine-tuning/jobs").then().statusCode(405).contentType("application/problem+json");
+    admin().get("/v1/fine-tuning/jobs?limit=1000").then().statusCode(400).body("field", equalTo("limit"));
+  }
+}
