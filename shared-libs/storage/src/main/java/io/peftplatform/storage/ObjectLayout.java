@@ -7,6 +7,7 @@ package io.peftplatform.storage;
  * tenants/{tenant}/models/{modelId}/{file}
  * tenants/{tenant}/datasets/{datasetId}/data.jsonl
  * tenants/{tenant}/jobs/{jobId}/checkpoints/checkpoint-{step}/{file}
+ * tenants/{tenant}/jobs/{jobId}/result.json
  * tenants/{tenant}/adapters/{adapterId}/{file}
  * </pre>
  */
@@ -27,6 +28,11 @@ public final class ObjectLayout {
 
   public static String checkpointPrefix(String tenant, String jobId, int step) {
     return checkpointsPrefix(tenant, jobId) + String.format("checkpoint-%06d/", step);
+  }
+
+  /** A finished job's outcome event, written before it is published (so a redelivered job is not rerun). */
+  public static String jobResultKey(String tenant, String jobId) {
+    return "tenants/" + tenant + "/jobs/" + jobId + "/result.json";
   }
 
   public static String adapterPrefix(String tenant, String adapterId) {

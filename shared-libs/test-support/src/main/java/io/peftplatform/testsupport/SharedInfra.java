@@ -39,6 +39,7 @@ public final class SharedInfra {
     }
     if (kafka == null) {
       kafka = KafkaBroker.start(root().resolve("kafka"), 0);
+      io.peftplatform.events.TopicSetup.ensure(kafka.bootstrapServers(), 3, (short) 1);
     }
     return kafka.bootstrapServers();
   }

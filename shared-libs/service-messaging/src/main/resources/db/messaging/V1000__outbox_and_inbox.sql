@@ -1,5 +1,5 @@
--- Shared by every service that keeps state (service-support): each service's Flyway runs it in its
--- own database, with locations=db/migration,db/support.
+-- Shared by every service that keeps state (service-messaging): each service's Flyway runs it in its
+-- own database, with locations=db/migration,db/messaging.
 
 -- Transactional outbox: an event is written in the same transaction as the change it announces; the
 -- relay publishes rows in sequence order and marks them published.
