@@ -1,0 +1,42 @@
+package io.peftplatform.worker.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** A training worker's settings. */
+@ConfigMapping(prefix = "peft")
+public interface WorkerConfig {
+  Storage storage();
+
+  /** Shared secret required on internal requests (X-Peft-Internal-Token). */
+  String internalToken();
+
+  /** Models and datasets downloaded once, by SHA-256. */
+  Path cacheDir();
+
+  /** Where running jobs keep their checkpoints before upload. */
+  Path workDir();
+
+  /** This worker's name in job events. */
+  String workerId();
+
+  /** Progress events at most this often (and at validations and the last step). */
+  @WithDefault("1s")
+  Duration progressInterval();
+
+  /** Largest generation accepted. */
+  @WithDefault("1024")
+  int maxNewTokens();
+
+  interface Storage {
+    String endpoint();
+
+    String accessKey();
+
+    String secretKey();
+
+    String bucket();
+  }
+}

@@ -1,0 +1,89 @@
+package io.peftplatform.worker;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+
+import io.peftplatform.events.ObjectRef;
+import io.peftplatform.events.Topics;
+import io.peftplatform.events.JobSucceeded;
+import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.testsupport.EventLog;
+import io.peftplatform.testsupport.KafkaTestResource;
+import io.peftplatform.testsupport.S3TestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** POST /internal/generate: a base model, the same with a trained adapter, and the requests refused. */
+@QuarkusTest
+@QuarkusTestResource(KafkaTestResource.class)
+@QuarkusTestResource(S3TestResource.class)
+class GenerateResourceTest {
+  @Inject ObjectStore store;
+
+  private static RequestSpecification internal(String tenant) {
+    return given().header("X-Peft-Internal-Token", "peft-local-internal-token").header("X-Peft-Tenant", tenant)
+        .contentType("application/json");
+  }
+
+  private Map<String, Object> request(List<ObjectRef> adapterFiles) {
+    Map<String, Object> body = new HashMap<>();
+    body.put("model", "model-tiny");
+    body.put("prompt", "3 plus 4 is");
+    body.put("max_new_tokens", 5);
+    body.put("model_files", Fixtures.model(store));
+    if (adapterFiles != null) {
+      body.put("adapter", "an-adapter");
+      body.put("adapter_files", adapterFiles);
+    }
+    return body;
+  }
+
+  @Test
+  void generatesWithTheBaseModelAndWithAnAdapter() {
+    internal(Fixtures.TENANT).body(request(null)).post("/internal/generate").then().statusCode(200)
+        .body("object", equalTo("text_completion"))
+        .body("usage.prompt_tokens", greaterThan(0))
+        .body("usage.completion_tokens", lessThanOrEqualTo(5));
+
+    String id = Fixtures.newJobId();
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 2, 0)));
+    JobSucceeded done = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, Duration.ofSeconds(90)).get(0);
+    internal(Fixtures.TENANT).body(request(done.adapterFiles())).post("/internal/generate").then().statusCode(200)
+        .body("adapter", equalTo("an-adapter"))
+        .body("usage.completion_tokens", greaterThan(0));
+  }
+
+  @Test
+  void refusesCallersWithoutTheServiceToken() {
+    given().contentType("application/json").header("X-Peft-Tenant", Fixtures.TENANT).body(request(null))
+        .post("/internal/generate").then().statusCode(401).contentType("application/problem+json");
+  }
+
+  @Test
+  void refusesAnotherTenantsFiles() {
+    internal("someone-else").body(request(null)).post("/internal/generate").then().statusCode(400)
+        .contentType("application/problem+json").body("field", equalTo("model_files"));
+  }
+
+  @Test
+  void namesTheFieldOfABadSetting() {
+    Map<String, Object> tooLong = request(null);
+    tooLong.put("max_new_tokens", 100_000);
+    internal(Fixtures.TENANT).body(tooLong).post("/internal/generate").then().statusCode(400)
+        .contentType("application/problem+json").body("field", equalTo("max_new_tokens"));
+    Map<String, Object> hot = request(null);
+    hot.put("temperature", -1);
+    internal(Fixtures.TENANT).body(hot).post("/internal/generate").then().statusCode(400)
+        .body("field", equalTo("temperature")).body("detail", containsString("temperature"));
+  }
+}

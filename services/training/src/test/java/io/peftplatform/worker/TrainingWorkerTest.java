@@ -1,0 +1,160 @@
+package io.peftplatform.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.peftplatform.adapters.AdapterFiles;
+import io.peftplatform.events.CheckpointSaved;
+import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.JobCancelRequested;
+import io.peftplatform.events.JobCancelled;
+import io.peftplatform.events.JobFailed;
+import io.peftplatform.events.JobStarted;
+import io.peftplatform.events.JobSubmitted;
+import io.peftplatform.events.JobSucceeded;
+import io.peftplatform.events.ObjectRef;
+import io.peftplatform.events.Topics;
+import io.peftplatform.events.TrainingProgressed;
+import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.testsupport.EventLog;
+import io.peftplatform.testsupport.KafkaTestResource;
+import io.peftplatform.testsupport.S3TestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** A worker against the real broker and S3 server: jobs in as commands, events and objects out. */
+@QuarkusTest
+@QuarkusTestResource(KafkaTestResource.class)
+@QuarkusTestResource(S3TestResource.class)
+class TrainingWorkerTest {
+  static final Duration WAIT = Duration.ofSeconds(90);
+
+  @Inject ObjectStore store;
+
+  @Test
+  void trainsAJobToAnAdapterWithProgressAndCheckpointsThenSkipsItsRedelivery() {
+    String id = Fixtures.newJobId();
+    JobSubmitted job = Fixtures.job(store, id, Fixtures.spec("lora", 6, 2));
+    EventLog.publish(Topics.JOB_COMMANDS, job);
+
+    JobSucceeded done = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT).get(0);
+    JobStarted started = EventLog.await(Topics.JOB_EVENTS, JobStarted.class, id, 1, WAIT).get(0);
+    assertThat(started.totalSteps()).isEqualTo(6);
+    assertThat(started.resumedFromStep()).isZero();
+    assertThat(started.trainingExamples()).isEqualTo(24);
+    List<TrainingProgressed> progress = EventLog.await(Topics.JOB_EVENTS, TrainingProgressed.class, id, 2, WAIT);
+    assertThat(progress.get(0).step()).isEqualTo(1);
+    assertThat(progress).allSatisfy(p -> assertThat(p.trainLoss()).isFinite().isPositive());
+    List<CheckpointSaved> checkpoints = EventLog.await(Topics.JOB_EVENTS, CheckpointSaved.class, id, 3, WAIT);
+    assertThat(checkpoints).extracting(CheckpointSaved::step).containsExactly(2, 4, 6);
+
+    assertThat(done.method()).isEqualTo("lora");
+    assertThat(done.metrics()).containsKeys("train_loss", "steps", "seconds").containsEntry("steps", 6.0);
+    String adapterPrefix = ObjectLayout.adapterPrefix(Fixtures.TENANT, "adapter-" + id.substring(6));
+    assertThat(done.adapterFiles()).extracting(ObjectRef::key)
+        .contains(adapterPrefix + AdapterFiles.CONFIG, adapterPrefix + AdapterFiles.WEIGHTS);
+    for (ObjectRef f : done.adapterFiles()) {
+      assertThat(store.size(f.key())).contains(f.bytes());
+    }
+
+    // The command again, as after a worker died before committing its offset: not trained twice.
+    EventLog.publish(Topics.JOB_COMMANDS, new JobSubmitted(EventCodec.newId(), EventCodec.now(), id, job.tenant(), job.modelId(),
+        job.modelFiles(), job.trainingFile(), null, job.spec()));
+    List<JobSucceeded> twice = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 2, WAIT);
+    assertThat(twice.get(1).eventId()).isEqualTo(done.eventId());
+    assertThat(EventLog.awaitAll(Topics.JOB_EVENTS, JobStarted.class, id, Duration.ofSeconds(2))).hasSize(1);
+  }
+
+  @Test
+  void resumesFromTheNewestCompleteCheckpointAndEndsWhereAnUninterruptedRunEnds() {
+    String first = Fixtures.newJobId();
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, first, Fixtures.spec("dora", 8, 2)));
+    JobSucceeded uninterrupted = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, first, 1, WAIT).get(0);
+
+    // A second job whose earlier attempt got as far as step 4, and half-uploaded step 6 (no state file).
+    String second = Fixtures.newJobId();
+    String from = ObjectLayout.checkpointsPrefix(Fixtures.TENANT, first);
+    String to = ObjectLayout.checkpointsPrefix(Fixtures.TENANT, second);
+    for (String key : store.list(from)) {
+      boolean upToFour = key.contains("checkpoint-000002/") || key.contains("checkpoint-000004/");
+      boolean partOfSix = key.contains("checkpoint-000006/") && !key.endsWith("trainer_state.json");
+      if (upToFour || partOfSix) {
+        copy(key, to + key.substring(from.length()));
+      }
+    }
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, second, Fixtures.spec("dora", 8, 2)));
+    JobSucceeded resumed = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, second, 1, WAIT).get(0);
+    JobStarted started = EventLog.await(Topics.JOB_EVENTS, JobStarted.class, second, 1, WAIT).get(0);
+
+    assertThat(started.resumedFromStep()).isEqualTo(4);
+    assertThat(EventLog.await(Topics.JOB_EVENTS, CheckpointSaved.class, second, 2, WAIT))
+        .extracting(CheckpointSaved::step).containsExactly(6, 8);
+    assertThat(weightsSha(resumed)).isEqualTo(weightsSha(uninterrupted));
+    assertThat(resumed.metrics().get("train_loss")).isEqualTo(uninterrupted.metrics().get("train_loss"));
+  }
+
+  @Test
+  void stopsARunningJobWithinAStepOnCancel() {
+    String id = Fixtures.newJobId();
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("kronecker", 100_000, 100_000)));
+    EventLog.await(Topics.JOB_EVENTS, TrainingProgressed.class, id, 1, WAIT);
+    EventLog.publish(Topics.JOB_CONTROL, new JobCancelRequested(EventCodec.newId(), EventCodec.now(), id, Fixtures.TENANT));
+
+    JobCancelled cancelled = EventLog.await(Topics.JOB_EVENTS, JobCancelled.class, id, 1, Duration.ofSeconds(20)).get(0);
+    assertThat(cancelled.stepsDone()).isBetween(1, 99_999);
+    assertThat(EventLog.awaitAll(Topics.JOB_EVENTS, JobSucceeded.class, id, Duration.ofSeconds(1))).isEmpty();
+  }
+
+  @Test
+  void skipsAJobCancelledBeforeItStarts() {
+    String id = Fixtures.newJobId();
+    EventLog.publish(Topics.JOB_CONTROL, new JobCancelRequested(EventCodec.newId(), EventCodec.now(), id, Fixtures.TENANT));
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("nola", 4, 0)));
+
+    JobCancelled cancelled = EventLog.await(Topics.JOB_EVENTS, JobCancelled.class, id, 1, WAIT).get(0);
+    assertThat(cancelled.stepsDone()).isZero();
+    assertThat(EventLog.awaitAll(Topics.JOB_EVENTS, JobStarted.class, id, Duration.ofSeconds(1))).isEmpty();
+  }
+
+  @Test
+  void failsAJobWhoseTrainingFileIsBadWithTheLineAtFault() {
+    String id = Fixtures.newJobId();
+    var bad = Fixtures.upload(store, "ds-bad", Fixtures.arithmetic(3) + "{\"prompt\": \"no completion\"}\n");
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, bad, Fixtures.spec("lora", 4, 0)));
+
+    JobFailed failed = EventLog.await(Topics.JOB_EVENTS, JobFailed.class, id, 1, WAIT).get(0);
+    assertThat(failed.code()).isEqualTo("invalid_training_file");
+    assertThat(failed.message()).contains("training_file").contains("line 4").contains("completion");
+  }
+
+  @Test
+  void aPoisonCommandGoesToTheDeadLetterTopicAndTheNextJobStillRuns() {
+    EventLog.publishRaw(Topics.JOB_COMMANDS, "poison", "{not json");
+    String id = Fixtures.newJobId();
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 1, 0)));
+
+    EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT);
+    assertThat(EventLog.awaitRaw(Topics.JOB_COMMANDS + Topics.DEAD_LETTER_SUFFIX, "{not json"::equals, 1, WAIT)).hasSize(1);
+  }
+
+  private void copy(String fromKey, String toKey) {
+    try (var in = store.open(fromKey)) {
+      byte[] bytes = in.readAllBytes();
+      store.put(toKey, new java.io.ByteArrayInputStream(bytes), bytes.length);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static String weightsSha(JobSucceeded done) {
+    Map<String, String> byName = done.adapterFiles().stream()
+        .collect(Collectors.toMap(f -> ObjectLayout.fileName(f.key()), ObjectRef::sha256));
+    return byName.get(AdapterFiles.WEIGHTS);
+  }
+}
