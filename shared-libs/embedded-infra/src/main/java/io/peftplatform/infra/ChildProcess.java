@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /** A JVM child process with its output in a log file, stopped with the parent. */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
   private final String name;
   private final Process process;
   private final Path log;
@@ -30,16 +30,22 @@ final class ChildProcess implements AutoCloseable {
   }
 
   static ChildProcess startJava(String name, List<String> jvmAndArgs, Path log) {
+    return startJava(name, jvmAndArgs, java.util.Map.of(), log);
+  }
+
+  /** Starts {@code java jvmAndArgs…} with extra environment variables, appending its output to {@code log}. */
+  public static ChildProcess startJava(String name, List<String> jvmAndArgs, java.util.Map<String, String> env, Path log) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new java.util.ArrayList<>();
     command.add(java);
     command.addAll(jvmAndArgs);
     try {
       Files.createDirectories(log.toAbsolutePath().getParent());
-      Process p = new ProcessBuilder(command)
+      ProcessBuilder pb = new ProcessBuilder(command)
           .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-          .start();
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      pb.environment().putAll(env);
+      Process p = pb.start();
       return new ChildProcess(name, p, log);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
@@ -47,7 +53,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** Waits until {@code ready} holds, failing with the log's tail if the process dies or time runs out. */
-  void awaitReady(BooleanSupplier ready, Duration timeout) {
+  public void awaitReady(BooleanSupplier ready, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -63,7 +69,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** Waits for the process to end and returns its exit code, failing with the log's tail on timeout. */
-  int awaitExit(Duration timeout) {
+  public int awaitExit(Duration timeout) {
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         stop();
@@ -76,7 +82,7 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
-  String tail() {
+  public String tail() {
     try {
       List<String> lines = Files.readAllLines(log);
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
@@ -85,11 +91,11 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
-  void stop() {
+  public void stop() {
     if (!process.isAlive()) {
       return;
     }
@@ -104,6 +110,20 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
+  /** Kills the process at once (SIGKILL), as a crash would. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
   @Override
   public void close() {
     stop();
@@ -114,7 +134,7 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);
       return s.getLocalPort();
@@ -123,7 +143,7 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
-  static boolean portOpen(int port) {
+  public static boolean portOpen(int port) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 200);
       return true;

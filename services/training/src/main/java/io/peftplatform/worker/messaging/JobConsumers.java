@@ -4,6 +4,7 @@ import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobSubmitted;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.worker.service.JobRunner;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -22,11 +23,11 @@ public class JobConsumers {
 
   @Incoming("job-commands")
   @Blocking("training-jobs")
-  public void onCommand(String payload) {
-    PlatformEvent event = EventCodec.decode(payload);
+  public void onCommand(ConsumerRecord<String, String> record) {
+    PlatformEvent event = EventCodec.decode(record.value());
     if (event instanceof JobSubmitted job) {
       LOG.infof("running job %s (%s) for %s", job.aggregateId(), job.spec().method(), job.tenant());
-      runner.run(job);
+      runner.run(job, record.partition());
     }
   }
 }

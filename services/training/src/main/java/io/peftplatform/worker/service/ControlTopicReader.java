@@ -78,8 +78,15 @@ public class ControlTopicReader {
 
   private void readForever() {
     try (KafkaConsumer<String, String> c = consumer) {
-      List<TopicPartition> partitions = consumer.partitionsFor(Topics.JOB_CONTROL, Duration.ofMinutes(5)).stream()
-          .map(p -> new TopicPartition(Topics.JOB_CONTROL, p.partition())).toList();
+      List<TopicPartition> partitions = List.of();
+      while (running && partitions.isEmpty()) {
+        // The topic may not exist yet: whichever service starts first creates it.
+        partitions = consumer.partitionsFor(Topics.JOB_CONTROL, Duration.ofMinutes(1)).stream()
+            .map(p -> new TopicPartition(Topics.JOB_CONTROL, p.partition())).toList();
+        if (partitions.isEmpty()) {
+          Thread.sleep(500);
+        }
+      }
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       List<CompletableFuture<Void>> round = new ArrayList<>();
@@ -99,7 +106,7 @@ public class ControlTopicReader {
           round.clear();
         }
       }
-    } catch (WakeupException stopping) {
+    } catch (WakeupException | InterruptedException stopping) {
       // shutdown
     } catch (RuntimeException e) {
       LOG.errorf(e, "stopped reading %s: cancellations will not reach this worker", Topics.JOB_CONTROL);

@@ -79,7 +79,8 @@ public class JobRunner {
     }
   }
 
-  public void run(JobSubmitted job) {
+  /** Runs a job whose command came from a partition of job-commands. */
+  public void run(JobSubmitted job, int partition) {
     String id = job.aggregateId();
     if (!control.awaitCaughtUp(java.time.Duration.ofSeconds(30))) {
       LOG.warnf("job %s: could not read %s to its end; starting without knowing of earlier cancellations", id,
@@ -96,7 +97,7 @@ public class JobRunner {
       events.publishEncoded(id, finished.get());
       return;
     }
-    CancellationToken token = cancellations.register(id);
+    CancellationToken token = cancellations.register(id, partition);
     Path work = config.workDir().resolve(id);
     try {
       train(job, work, token);
@@ -166,6 +167,10 @@ public class JobRunner {
     events.publish(new JobStarted(EventCodec.newId(), Instant.now(), id, job.tenant(), config.workerId(), trainer.totalSteps(),
         train.size(), resumedFrom));
     TrainingResult result = trainer.listener(new Reporter(job)).cancellation(token).run(resume.orElse(null));
+    if (result.stopReason().equals("cancelled") && cancellations.wasPreempted(id)) {
+      LOG.infof("job %s handed over at step %d: its partition moved to another worker", id, result.steps());
+      return;
+    }
     if (result.stopReason().equals("cancelled")) {
       events.publish(new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), result.steps()));
       return;
