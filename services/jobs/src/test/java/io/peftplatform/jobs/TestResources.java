@@ -10,6 +10,7 @@ import io.restassured.specification.RequestSpecification;
 /** The real broker and database every test of this service runs against (started once), and API helpers. */
 @QuarkusTestResource(KafkaTestResource.class)
 @QuarkusTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "jobs"))
+@QuarkusTestResource(ArtifactsServiceStub.class)
 public final class TestResources {
   public static final String ADMIN_KEY = "peft-test-admin-key";
 

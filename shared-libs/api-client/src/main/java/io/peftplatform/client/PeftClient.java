@@ -261,7 +261,7 @@ public final class PeftClient implements AutoCloseable {
         throw PeftApiException.of(response.code(), bodyOf(response));
       }
       try (InputStream in = response.body().byteStream()) {
-        return TarGz.extract(in, directory);
+        return TarGz.extract(in, directory, id);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot download adapter " + id + ": " + e.getMessage(), e);

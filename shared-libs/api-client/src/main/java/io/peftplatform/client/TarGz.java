@@ -12,11 +12,14 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
-/** Unpacks a .tar.gz of regular files into a directory, refusing entries that would land outside it. */
+/**
+ * Unpacks a .tar.gz of regular files into a directory, refusing entries that would land outside it; a
+ * leading folder the archive wraps its files in (e.g. "adapter-…/") is dropped.
+ */
 final class TarGz {
   private TarGz() {}
 
-  static List<Path> extract(InputStream gzipped, Path directory) throws IOException {
+  static List<Path> extract(InputStream gzipped, Path directory, String wrapper) throws IOException {
     Path root = directory.toAbsolutePath().normalize();
     Files.createDirectories(root);
     List<Path> written = new ArrayList<>();
@@ -25,7 +28,8 @@ final class TarGz {
         if (!e.isFile()) {
           continue;
         }
-        Path target = root.resolve(e.getName()).normalize();
+        String name = wrapper != null && e.getName().startsWith(wrapper + "/") ? e.getName().substring(wrapper.length() + 1) : e.getName();
+        Path target = root.resolve(name).normalize();
         if (!target.startsWith(root) || target.equals(root)) {
           throw new IOException("the archive's entry " + e.getName() + " points outside " + root);
         }

@@ -71,13 +71,13 @@ class PeftClientTest {
 
   @Test
   void unpacksAnAdapterArchiveAndRefusesEntriesOutsideTheDirectory() throws Exception {
-    byte[] good = tarGz("adapter_config.json", "{}");
-    List<Path> files = TarGz.extract(new ByteArrayInputStream(good), tmp.resolve("a"));
+    byte[] good = tarGz("adapter-1/adapter_config.json", "{}");
+    List<Path> files = TarGz.extract(new ByteArrayInputStream(good), tmp.resolve("a"), "adapter-1");
     assertThat(files).containsExactly(tmp.resolve("a").toAbsolutePath().resolve("adapter_config.json"));
     assertThat(Files.readString(files.get(0))).isEqualTo("{}");
 
     byte[] evil = tarGz("../escaped.txt", "x");
-    assertThatThrownBy(() -> TarGz.extract(new ByteArrayInputStream(evil), tmp.resolve("b")))
+    assertThatThrownBy(() -> TarGz.extract(new ByteArrayInputStream(evil), tmp.resolve("b"), "adapter-1"))
         .hasMessageContaining("points outside");
     assertThat(tmp.resolve("escaped.txt")).doesNotExist();
   }

@@ -19,6 +19,11 @@ import picocli.CommandLine.Option;
       TrainCommand.class,
       ExportCommand.class,
       BenchCommand.class,
+      io.peftplatform.cli.api.ModelsCommand.class,
+      io.peftplatform.cli.api.DatasetsCommand.class,
+      io.peftplatform.cli.api.JobsCommand.class,
+      io.peftplatform.cli.api.AdaptersCommand.class,
+      io.peftplatform.cli.api.KeysCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class PeftCli implements Runnable {

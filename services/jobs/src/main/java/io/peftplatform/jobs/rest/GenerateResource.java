@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftplatform.jobs.Job;
 import io.peftplatform.jobs.ModelRef;
 import io.peftplatform.jobs.config.JobsConfig;
+import io.peftplatform.jobs.service.ArtifactProjections;
 import io.peftplatform.jobs.service.JobService;
 import io.peftplatform.service.auth.InternalCaller;
 import io.peftplatform.service.problem.ApiException;
@@ -38,12 +39,16 @@ public class GenerateResource {
 
   @Inject Callers callers;
   @Inject JobsConfig config;
+  @Inject ArtifactProjections projections;
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
   public Response generate(@Context HttpHeaders headers, JsonNode body) throws IOException, InterruptedException {
     String tenant = callers.tenant(headers);
+    if (body != null && body.path("model").isTextual()) {
+      projections.awaitKnown(tenant, ArtifactProjections.Kind.MODEL, body.get("model").asText(), "model");
+    }
     ObjectNode request = resolve(tenant, body);
     HttpRequest forward = HttpRequest.newBuilder(URI.create(config.trainingUrl() + "/internal/generate"))
         .header("Content-Type", "application/json")

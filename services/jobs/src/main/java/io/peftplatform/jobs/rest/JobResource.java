@@ -7,6 +7,7 @@ import io.peftplatform.jobs.rest.JobResponses.CheckpointResponse;
 import io.peftplatform.jobs.rest.JobResponses.EventResponse;
 import io.peftplatform.jobs.rest.JobResponses.JobResponse;
 import io.peftplatform.jobs.rest.JobResponses.ListResponse;
+import io.peftplatform.jobs.service.ArtifactProjections;
 import io.peftplatform.jobs.service.JobRequest;
 import io.peftplatform.jobs.service.JobService;
 import io.smallrye.mutiny.Multi;
@@ -32,13 +33,20 @@ import org.jboss.resteasy.reactive.RestStreamElementType;
 @Produces(MediaType.APPLICATION_JSON)
 public class JobResource {
   @Inject JobService jobs;
+  @Inject ArtifactProjections projections;
   @Inject Callers callers;
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public JobResponse create(@Context HttpHeaders headers, JsonNode body) {
     String tenant = callers.tenant(headers);
-    return JobResponse.of(jobs.create(tenant, JobRequest.parse(body)));
+    JobRequest request = JobRequest.parse(body);
+    projections.awaitKnown(tenant, ArtifactProjections.Kind.MODEL, request.model(), "model");
+    projections.awaitKnown(tenant, ArtifactProjections.Kind.DATASET, request.trainingFile(), "training_file");
+    if (request.validationFile() != null) {
+      projections.awaitKnown(tenant, ArtifactProjections.Kind.DATASET, request.validationFile(), "validation_file");
+    }
+    return JobResponse.of(jobs.create(tenant, request));
   }
 
   @GET

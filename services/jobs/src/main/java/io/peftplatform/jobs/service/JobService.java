@@ -220,7 +220,7 @@ public class JobService {
       if (job.startedAt == null) {
         job.startedAt = s.time();
       }
-      log(job, "info", resumed || s.resumedFromStep() > 0
+      logAt(job, e.time(), "info", resumed || s.resumedFromStep() > 0
           ? "Resumed on " + s.worker() + " from step " + s.resumedFromStep() + " of " + s.totalSteps()
           : "Started on " + s.worker() + ": " + s.trainingExamples() + " training examples, " + s.totalSteps() + " steps", null);
     } else if (e instanceof TrainingProgressed p) {
@@ -255,7 +255,7 @@ public class JobService {
         cp.validationLoss = c.validationLoss();
         cp.createdAt = c.time();
         cp.persist();
-        log(job, "info", "Checkpoint saved at step " + c.step(), null);
+        logAt(job, e.time(), "info", "Checkpoint saved at step " + c.step(), null);
       }
     } else if (e instanceof JobSucceeded s) {
       if (!transition(job, JobStatus.SUCCEEDED, e)) {
@@ -267,7 +267,7 @@ public class JobService {
       if (s.metrics().containsKey("steps")) {
         job.trainedSteps = s.metrics().get("steps").intValue();
       }
-      log(job, "info", "Job succeeded: adapter " + job.fineTunedModel + " (" + s.trainableParameters() + " trainable parameters"
+      logAt(job, e.time(), "info", "Job succeeded: adapter " + job.fineTunedModel + " (" + s.trainableParameters() + " trainable parameters"
           + (s.stopReason().equals("early_stopping") ? ", stopped early" : "") + ")", null);
     } else if (e instanceof JobFailed f) {
       if (!transition(job, JobStatus.FAILED, e)) {
@@ -275,12 +275,12 @@ public class JobService {
       }
       job.errorCode = f.code();
       job.errorMessage = f.message();
-      log(job, "error", "Job failed: " + f.message(), null);
+      logAt(job, e.time(), "error", "Job failed: " + f.message(), null);
     } else if (e instanceof JobCancelled c) {
       if (!transition(job, JobStatus.CANCELLED, e)) {
         return;
       }
-      log(job, "info", "Job cancelled after " + c.stepsDone() + " steps", null);
+      logAt(job, e.time(), "info", "Job cancelled after " + c.stepsDone() + " steps", null);
     }
   }
 
@@ -379,6 +379,11 @@ public class JobService {
 
   private void log(Job job, String level, String message, Map<String, Object> data) {
     entry(job, level, data == null ? "message" : "metrics", message, data);
+  }
+
+  /** An event reported by a worker: dated when the worker reported it. */
+  private void logAt(Job job, Instant at, String level, String message, Map<String, Object> data) {
+    entry(job, level, data == null ? "message" : "metrics", message, data).createdAt = at;
   }
 
   private JobEventEntry entry(Job job, String level, String type, String message, Map<String, Object> data) {

@@ -79,8 +79,12 @@ public class JobRunner {
     }
   }
 
-  /** Runs a job whose command came from a partition of job-commands. */
-  public void run(JobSubmitted job, int partition) {
+  /**
+   * Runs a job whose command came from a partition of job-commands.
+   *
+   * @return false when the job was handed over to another worker (its command must not be acknowledged)
+   */
+  public boolean run(JobSubmitted job, int partition) {
     String id = job.aggregateId();
     if (!control.awaitCaughtUp(java.time.Duration.ofSeconds(30))) {
       LOG.warnf("job %s: could not read %s to its end; starting without knowing of earlier cancellations", id,
@@ -88,19 +92,19 @@ public class JobRunner {
     }
     if (cancellations.isRequested(id)) {
       events.publish(new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), 0));
-      return;
+      return true;
     }
     Optional<String> finished = finishedBefore(job);
     if (finished.isPresent()) {
       // A previous attempt finished but its worker stopped before the command's offset was committed.
       LOG.infof("job %s already finished; announcing its outcome again", id);
       events.publishEncoded(id, finished.get());
-      return;
+      return true;
     }
     CancellationToken token = cancellations.register(id, partition);
     Path work = config.workDir().resolve(id);
     try {
-      train(job, work, token);
+      return train(job, work, token);
     } catch (Refused e) {
       fail(job, e.code, e.getMessage());
     } catch (OutOfMemoryError e) {
@@ -112,13 +116,15 @@ public class JobRunner {
       cancellations.unregister(id);
       deleteRecursively(work);
     }
+    return true;
   }
 
   private void fail(JobSubmitted job, String code, String message) {
     events.publish(new JobFailed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), code, message));
   }
 
-  private void train(JobSubmitted job, Path work, CancellationToken token) {
+  /** Trains the job; false if it was handed over to another worker part-way. */
+  private boolean train(JobSubmitted job, Path work, CancellationToken token) {
     String id = job.aggregateId();
     JobSpec spec = job.spec();
     Path modelDir = cache.directory(job.modelId() + "-" + job.modelFiles().hashCode(), job.modelFiles());
@@ -169,11 +175,11 @@ public class JobRunner {
     TrainingResult result = trainer.listener(new Reporter(job)).cancellation(token).run(resume.orElse(null));
     if (result.stopReason().equals("cancelled") && cancellations.wasPreempted(id)) {
       LOG.infof("job %s handed over at step %d: its partition moved to another worker", id, result.steps());
-      return;
+      return false;
     }
     if (result.stopReason().equals("cancelled")) {
       events.publish(new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), result.steps()));
-      return;
+      return true;
     }
     List<Path> datasets = new ArrayList<>(List.of(trainingFile));
     List<Integer> counts = new ArrayList<>(List.of(train.size()));
@@ -202,6 +208,7 @@ public class JobRunner {
     byte[] bytes = encoded.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     store.put(ObjectLayout.jobResultKey(job.tenant(), id), new java.io.ByteArrayInputStream(bytes), bytes.length);
     events.publishEncoded(id, encoded);
+    return true;
   }
 
   /** The success event a previous attempt of this job stored, if one finished. */

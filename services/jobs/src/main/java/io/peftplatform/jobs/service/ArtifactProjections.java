@@ -1,0 +1,100 @@
+package io.peftplatform.jobs.service;
+
+import io.peftplatform.jobs.DatasetRef;
+import io.peftplatform.jobs.ModelRef;
+import io.peftplatform.jobs.config.JobsConfig;
+import io.peftplatform.service.auth.InternalCaller;
+import io.peftplatform.service.problem.ApiException;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * This service's copies of models and datasets arrive as events from the artifacts service, a moment
+ * after each upload. A request naming an id not copied yet asks the artifacts service whether it exists:
+ * if not, the request is refused at once; if so, it waits (briefly) for the copy to arrive.
+ */
+@ApplicationScoped
+public class ArtifactProjections {
+  private static final Duration PATIENCE = Duration.ofSeconds(30);
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @Inject JobsConfig config;
+
+  /** The artifact kinds a request can name. */
+  public enum Kind {
+    MODEL("models", "model"),
+    DATASET("datasets", "file");
+
+    final String path;
+    final String noun;
+
+    Kind(String path, String noun) {
+      this.path = path;
+      this.noun = noun;
+    }
+  }
+
+  /** Returns once the tenant's model or dataset is known here; refuses (naming the field) when it does not exist. */
+  public void awaitKnown(String tenant, Kind kind, String id, String field) {
+    if (known(tenant, kind, id)) {
+      return;
+    }
+    if (!existsInArtifacts(tenant, kind, id)) {
+      throw ApiException.badRequest("no " + kind.noun + " " + id, field);
+    }
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (known(tenant, kind, id)) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw new ApiException(503, kind.noun + " " + id + " was registered moments ago and is not visible to jobs yet; retry shortly", field);
+  }
+
+  @Transactional(Transactional.TxType.REQUIRES_NEW)
+  boolean known(String tenant, Kind kind, String id) {
+    return switch (kind) {
+      case MODEL -> ModelRef.count("id = ?1 and tenant = ?2", id, tenant) > 0;
+      case DATASET -> DatasetRef.count("id = ?1 and tenant = ?2", id, tenant) > 0;
+    };
+  }
+
+  private boolean existsInArtifacts(String tenant, Kind kind, String id) {
+    if (!id.matches("[A-Za-z0-9_-]{1,100}")) {
+      return false;
+    }
+    HttpRequest request = HttpRequest.newBuilder(URI.create(config.artifactsUrl() + "/v1/" + kind.path + "/" + id))
+        .header(InternalCaller.TOKEN, config.internalToken())
+        .header(InternalCaller.TENANT, tenant)
+        .timeout(Duration.ofSeconds(10))
+        .GET().build();
+    try {
+      int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+      if (status == 404) {
+        return false;
+      }
+      if (status == 200) {
+        return true;
+      }
+      throw new ApiException(503, "the artifacts service answered " + status + "; retry shortly", null);
+    } catch (IOException e) {
+      throw new ApiException(503, "the artifacts service is not reachable; retry shortly", null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "interrupted", null);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package io.peftplatform.cli.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftplatform.client.PeftClient;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "adapters", description = "Trained adapters: list, show (with lineage), download, try, delete.",
+    subcommands = {AdaptersCommand.List.class, AdaptersCommand.Get.class, AdaptersCommand.Download.class, AdaptersCommand.Try.class,
+        AdaptersCommand.Delete.class})
+public final class AdaptersCommand {
+  @Command(name = "list", description = "List adapters, newest first.")
+  static final class List implements Callable<Integer> {
+    @Mixin ApiOptions api;
+    @Mixin Paging paging;
+
+    @Override
+    public Integer call() {
+      try (PeftClient c = api.client()) {
+        JsonNode page = c.listAdapters(paging.after, paging.limit);
+        if (api.json) {
+          Output.json(page);
+        } else {
+          Output.table(page, "id", "method", "model_id", "parameters", "metrics.train_loss", "job_id", "created_at");
+        }
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "get", description = "Show an adapter with its lineage: base model, dataset checksums, job, hyperparameters, metrics.")
+  static final class Get implements Callable<Integer> {
+    @Mixin ApiOptions api;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Override
+    public Integer call() {
+      try (PeftClient c = api.client()) {
+        Output.json(c.getAdapter(id));
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "download", description = "Download an adapter as a PEFT directory (loads in Hugging Face PEFT, vLLM, LoRAX, peft eval).")
+  static final class Download implements Callable<Integer> {
+    @Mixin ApiOptions api;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Where to write the files.")
+    Path output;
+
+    @Override
+    public Integer call() {
+      try (PeftClient c = api.client()) {
+        for (Path f : c.downloadAdapter(id, output)) {
+          Output.out().println(f);
+        }
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "try", description = "Generate with an adapter on its base model, on the platform's workers.")
+  static final class Try implements Callable<Integer> {
+    @Mixin ApiOptions api;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(names = "--prompt", required = true)
+    String prompt;
+
+    @Option(names = "--max-new-tokens", defaultValue = "64")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0")
+    double temperature;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--chat", description = "Send the prompt as a user message through the chat template.")
+    boolean chat;
+
+    @Override
+    public Integer call() {
+      try (PeftClient c = api.client()) {
+        JsonNode adapter = c.getAdapter(id);
+        ObjectNode body = new ObjectMapper().createObjectNode().put("model", adapter.path("model_id").asText()).put("adapter", id)
+            .put("prompt", prompt).put("max_new_tokens", maxNewTokens).put("temperature", temperature).put("seed", seed).put("chat", chat);
+        JsonNode r = c.generate(body);
+        if (api.json) {
+          Output.json(r);
+        } else {
+          Output.out().println(r.path("text").asText());
+        }
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "delete", description = "Delete an adapter and its files.")
+  static final class Delete implements Callable<Integer> {
+    @Mixin ApiOptions api;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Override
+    public Integer call() {
+      try (PeftClient c = api.client()) {
+        c.deleteAdapter(id);
+        Output.out().println("deleted " + id);
+        return 0;
+      }
+    }
+  }
+}
