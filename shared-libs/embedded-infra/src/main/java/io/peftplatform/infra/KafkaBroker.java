@@ -81,12 +81,19 @@ public final class KafkaBroker implements AutoCloseable {
     return b;
   }
 
+  /** A cluster id as Kafka makes them: 16 random bytes, URL-safe base64, never starting with '-' (read as an option). */
   private static String uuidBase64() {
-    UUID u = UUID.randomUUID();
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(16);
-    buf.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(buf.array());
+    while (true) {
+      UUID u = UUID.randomUUID();
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(16);
+      buf.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+      String id = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(buf.array());
+      if (!id.startsWith("-")) {
+        return id;
+      }
+    }
   }
+
 
   private boolean answers() {
     if (!ChildProcess.portOpen(port)) {

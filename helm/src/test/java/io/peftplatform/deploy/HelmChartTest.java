@@ -1,0 +1,125 @@
+package io.peftplatform.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The Helm chart, linted and rendered by real Helm (helm-java), checked against what the services read. */
+class HelmChartTest {
+  static final Helm CHART = new Helm(ServiceSettings.ROOT.resolve("helm/peft-platform"));
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  static TemplateCommand withBackends() {
+    return CHART.template().withName("peft").withNamespace("ml")
+        .set("kafka.bootstrapServers", "kafka.kafka:9092")
+        .set("s3.endpoint", "http://minio.minio:9000")
+        .set("s3.accessKey", "ak").set("s3.secretKey", "sk")
+        .set("postgres.jobsUrl", "jdbc:postgresql://pg:5432/jobs")
+        .set("postgres.artifactsUrl", "jdbc:postgresql://pg:5432/artifacts")
+        .set("postgres.password", "pw");
+  }
+
+  static List<JsonNode> render(TemplateCommand command) throws IOException {
+    List<JsonNode> docs = new ArrayList<>();
+    try (YAMLParser parser = new YAMLFactory().createParser(command.call())) {
+      for (var it = YAML.readValues(parser, JsonNode.class); it.hasNext(); ) {
+        JsonNode doc = it.next();
+        if (doc != null && !doc.isEmpty()) {
+          docs.add(doc);
+        }
+      }
+    }
+    return docs;
+  }
+
+  static JsonNode find(List<JsonNode> docs, String kind, String name) {
+    return docs.stream().filter(d -> d.path("kind").asText().equals(kind) && d.path("metadata").path("name").asText().equals(name))
+        .findFirst().orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+  }
+
+  static Map<String, JsonNode> env(JsonNode deployment) {
+    Map<String, JsonNode> out = new TreeMap<>();
+    deployment.path("spec").path("template").path("spec").path("containers").get(0).path("env")
+        .forEach(e -> out.put(e.path("name").asText(), e));
+    return out;
+  }
+
+  @Test
+  void lintsCleanInStrictMode() {
+    LintResult lint = CHART.lint().strict().call();
+    assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+  }
+
+  @Test
+  void rendersTheThreeServicesBehindOneIngress() throws IOException {
+    List<JsonNode> docs = render(withBackends().set("training.replicas", 5).set("ingress.host", "peft.example.com"));
+
+    assertThat(docs).extracting(d -> d.path("kind").asText() + "/" + d.path("metadata").path("name").asText())
+        .containsExactlyInAnyOrder("Secret/peft-secrets", "Deployment/peft-jobs", "Service/peft-jobs", "Deployment/peft-artifacts",
+            "Service/peft-artifacts", "Deployment/peft-training", "Service/peft-training", "Ingress/peft");
+    assertThat(find(docs, "Deployment", "peft-training").path("spec").path("replicas").asInt()).isEqualTo(5);
+    JsonNode rule = find(docs, "Ingress", "peft").path("spec").path("rules").get(0);
+    assertThat(rule.path("host").asText()).isEqualTo("peft.example.com");
+    JsonNode backend = rule.path("http").path("paths").get(0).path("backend").path("service");
+    assertThat(backend.path("name").asText()).isEqualTo("peft-jobs");
+    assertThat(backend.path("port").path("name").asText()).isEqualTo("http");
+    // The gateway reaches the other two through their Services.
+    Map<String, JsonNode> jobsEnv = env(find(docs, "Deployment", "peft-jobs"));
+    assertThat(jobsEnv.get("PEFT_ARTIFACTS_URL").path("value").asText()).isEqualTo("http://peft-artifacts:8082");
+    assertThat(find(docs, "Service", "peft-artifacts").path("spec").path("ports").get(0).path("port").asInt()).isEqualTo(8082);
+    assertThat(jobsEnv.get("PEFT_TRAINING_URL").path("value").asText()).isEqualTo("http://peft-training:8083");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"jobs", "artifacts", "training"})
+  void eachServiceGetsWhatItNeedsAndOnlyWhatItReads(String service) throws IOException {
+    List<JsonNode> docs = render(withBackends());
+    Map<String, JsonNode> env = env(find(docs, "Deployment", "peft-" + service));
+
+    assertThat(env.keySet()).containsAll(ServiceSettings.required(service));
+    assertThat(ServiceSettings.readBy(service)).containsAll(env.keySet());
+    // Every secret reference resolves to a key the chart's Secret holds.
+    JsonNode secret = find(docs, "Secret", "peft-secrets");
+    Set<String> keys = new HashSet<>();
+    secret.path("stringData").fieldNames().forEachRemaining(keys::add);
+    env.values().stream().map(e -> e.path("valueFrom").path("secretKeyRef")).filter(r -> !r.isMissingNode()).forEach(r -> {
+      assertThat(r.path("name").asText()).isEqualTo("peft-secrets");
+      assertThat(keys).contains(r.path("key").asText());
+    });
+    JsonNode container = find(docs, "Deployment", "peft-" + service).path("spec").path("template").path("spec").path("containers").get(0);
+    assertThat(container.path("image").asText()).isEqualTo("peft-platform/" + service + ":0.1.0");
+    assertThat(container.path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo("/q/health/ready");
+  }
+
+  @Test
+  void generatesAnInternalTokenWhenNoneIsGiven() throws IOException {
+    JsonNode secret = find(render(withBackends()), "Secret", "peft-secrets");
+    assertThat(secret.path("stringData").path("internal-token").asText()).hasSize(40);
+    JsonNode given = find(render(withBackends().set("internalToken", "my-token")), "Secret", "peft-secrets");
+    assertThat(given.path("stringData").path("internal-token").asText()).isEqualTo("my-token");
+  }
+
+  @Test
+  void refusesToRenderWithoutItsBackends() {
+    assertThatThrownBy(() -> CHART.template().withName("peft").call()).hasMessageContaining("kafka.bootstrapServers is required");
+    assertThatThrownBy(() -> CHART.template().withName("peft").set("kafka.bootstrapServers", "k:9092").call())
+        .hasMessageContaining("is required");
+  }
+}
