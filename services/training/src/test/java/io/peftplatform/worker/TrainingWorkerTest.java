@@ -14,7 +14,10 @@ import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.events.ObjectRef;
 import io.peftplatform.events.Topics;
 import io.peftplatform.events.TrainingProgressed;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.training.Provenance;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.testsupport.EventLog;
 import io.peftplatform.testsupport.KafkaTestResource;
@@ -62,6 +65,10 @@ class TrainingWorkerTest {
     for (ObjectRef f : done.adapterFiles()) {
       assertThat(store.size(f.key())).contains(f.bytes());
     }
+    JsonNode provenance = readJson(adapterPrefix + Provenance.FILE);
+    assertThat(provenance.at("/base_model/name").asText()).isEqualTo("model-tiny");
+    assertThat(provenance.at("/datasets/0/name").asText()).isEqualTo("ds-arith");
+    assertThat(provenance.at("/datasets/0/sha256").asText()).isEqualTo(job.trainingFile().sha256());
 
     // The command again, as after a worker died before committing its offset: not trained twice.
     EventLog.publish(Topics.JOB_COMMANDS, new JobSubmitted(EventCodec.newId(), EventCodec.now(), id, job.tenant(), job.modelId(),
@@ -69,6 +76,14 @@ class TrainingWorkerTest {
     List<JobSucceeded> twice = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 2, WAIT);
     assertThat(twice.get(1).eventId()).isEqualTo(done.eventId());
     assertThat(EventLog.awaitAll(Topics.JOB_EVENTS, JobStarted.class, id, Duration.ofSeconds(2))).hasSize(1);
+  }
+
+  private JsonNode readJson(String key) {
+    try (java.io.InputStream in = store.open(key)) {
+      return new ObjectMapper().readTree(in);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test

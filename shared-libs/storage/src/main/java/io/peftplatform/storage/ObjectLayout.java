@@ -22,6 +22,15 @@ public final class ObjectLayout {
     return "tenants/" + tenant + "/datasets/" + datasetId + "/data.jsonl";
   }
 
+  /** The dataset id in a key made by {@link #datasetKey}. */
+  public static String datasetId(String key) {
+    String[] parts = key.split("/");
+    if (parts.length != 5 || !parts[0].equals("tenants") || !parts[2].equals("datasets")) {
+      throw new IllegalArgumentException("not a dataset key: " + key);
+    }
+    return parts[3];
+  }
+
   public static String checkpointsPrefix(String tenant, String jobId) {
     return "tenants/" + tenant + "/jobs/" + jobId + "/checkpoints/";
   }

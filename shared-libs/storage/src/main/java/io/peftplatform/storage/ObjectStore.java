@@ -37,10 +37,16 @@ public final class ObjectStore {
   private static final long PART_SIZE = 16L * 1024 * 1024;
 
   private final MinioClient client;
+  /** Signs URLs for the public endpoint; the region is fixed so signing never contacts that address. */
+  private final MinioClient presigner;
   private final String bucket;
 
   public ObjectStore(StorageConfig config) {
     this.client = MinioClient.builder().endpoint(config.endpoint()).credentials(config.accessKey(), config.secretKey()).build();
+    String publicEndpoint = config.publicEndpoint();
+    this.presigner = publicEndpoint == null || publicEndpoint.isBlank() ? client
+        : MinioClient.builder().endpoint(publicEndpoint).credentials(config.accessKey(), config.secretKey())
+            .region(config.region() == null || config.region().isBlank() ? "us-east-1" : config.region()).build();
     this.bucket = config.bucket();
   }
 
@@ -148,7 +154,7 @@ public final class ObjectStore {
 
   /** A URL anyone can GET the object from until it expires. */
   public String presignedGet(String key, Duration ttl) {
-    return call("presign " + key, () -> client.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
+    return call("presign " + key, () -> presigner.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
         .method(Method.GET).bucket(bucket).object(key).expiry((int) ttl.toSeconds()).build()));
   }
 

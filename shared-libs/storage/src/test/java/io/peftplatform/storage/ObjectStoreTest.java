@@ -70,6 +70,17 @@ class ObjectStoreTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo(body);
 
+    // Clients may reach the server by another address than the services do: URLs are signed for that one.
+    String publicEndpoint = s3.endpoint().replace("127.0.0.1", "localhost");
+    assertThat(publicEndpoint).isNotEqualTo(s3.endpoint());
+    ObjectStore behindAProxy = new ObjectStore(new StorageConfig("http://peft-s3.invalid:9000", s3.accessKey(), s3.secretKey(),
+        "peft", publicEndpoint, "us-east-1"));
+    String publicUrl = behindAProxy.presignedGet(ref.key(), Duration.ofMinutes(5));
+    assertThat(publicUrl).startsWith(publicEndpoint + "/");
+    r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(publicUrl)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(body);
+
     store.deletePrefix("tenants/t2/");
     assertThat(store.list("tenants/t2/")).isEmpty();
   }

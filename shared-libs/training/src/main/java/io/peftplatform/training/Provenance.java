@@ -50,12 +50,20 @@ public final class Provenance {
     return files;
   }
 
-  /**
-   * @param baseModel the model directory trained on
-   * @param datasets training file first, then the validation file if any
-   */
-  public static void write(Path output, Path baseModel, List<Path> datasets, List<Integer> exampleCounts,
-      TrainingCheckpoint.Run run, TrainingResult result, List<TrainerState.Entry> history) {
+  /** Where a run's inputs came from: local files, and the names the user knows them by. */
+  public record Inputs(Path baseModel, String baseModelName, List<Path> datasets, List<String> datasetNames,
+      List<Integer> exampleCounts) {
+    /** Inputs named by their paths, as the CLI knows them. */
+    public static Inputs local(Path baseModel, List<Path> datasets, List<Integer> exampleCounts) {
+      return new Inputs(baseModel, baseModel.toString(), datasets, datasets.stream().map(Path::toString).toList(), exampleCounts);
+    }
+  }
+
+  /** @param inputs training file first, then the validation file if any */
+  public static void write(Path output, Inputs inputs, TrainingCheckpoint.Run run, TrainingResult result,
+      List<TrainerState.Entry> history) {
+    Path baseModel = inputs.baseModel();
+    List<Path> datasets = inputs.datasets();
     ObjectNode root = TrainingCheckpoint.JSON.createObjectNode();
     root.put("written_by", "peft-platform 0.1.0");
     root.put("created_at", Instant.now().toString());
@@ -63,15 +71,15 @@ public final class Provenance {
     root.set("adapter", TrainingCheckpoint.JSON.valueToTree(run.adapter()));
     root.set("training", TrainingCheckpoint.JSON.valueToTree(run.training()));
     ObjectNode base = root.putObject("base_model");
-    base.put("path", baseModel.toString());
+    base.put("name", inputs.baseModelName());
     base.set("sha256", directoryDigest(baseModel));
     ArrayNode data = root.putArray("datasets");
     for (int i = 0; i < datasets.size(); i++) {
       ObjectNode d = data.addObject();
       d.put("role", i == 0 ? "training" : "validation");
-      d.put("path", datasets.get(i).toString());
+      d.put("name", inputs.datasetNames().get(i));
       d.put("sha256", sha256(datasets.get(i)));
-      d.put("examples", exampleCounts.get(i));
+      d.put("examples", inputs.exampleCounts().get(i));
     }
     root.set("result", TrainingCheckpoint.JSON.valueToTree(result));
     root.set("history", TrainingCheckpoint.JSON.valueToTree(history));

@@ -207,7 +207,7 @@ final class TrainCommand implements Callable<Integer> {
         datasets.add(validation);
         counts.add(valid.size());
       }
-      Provenance.write(output, model, datasets, counts, trainer.describe(), result, trainer.history());
+      Provenance.write(output, Provenance.Inputs.local(model, datasets, counts), trainer.describe(), result, trainer.history());
     } finally {
       finished.countDown();
       try {

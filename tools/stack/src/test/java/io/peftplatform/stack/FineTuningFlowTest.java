@@ -85,6 +85,8 @@ class FineTuningFlowTest {
     assertThat(adapter.path("method").asText()).isEqualTo(method);
     assertThat(adapter.path("lineage").path("seed").asLong()).isEqualTo(5);
     assertThat(adapter.path("lineage").toString()).contains(client.getDataset(datasetId).path("sha256").asText());
+    assertThat(adapter.at("/lineage/base_model/name").asText()).isEqualTo(modelId);
+    assertThat(adapter.at("/lineage/datasets/0/name").asText()).isEqualTo(datasetId);
 
     Path downloaded = RunningStack.scratch("adapter-" + method);
     client.downloadAdapter(adapterId, downloaded);

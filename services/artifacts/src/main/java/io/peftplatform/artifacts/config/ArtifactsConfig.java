@@ -32,6 +32,13 @@ public interface ArtifactsConfig {
     String secretKey();
 
     String bucket();
+
+    /** The address clients reach the S3 server at, for presigned URLs; default: the endpoint. */
+    Optional<String> publicEndpoint();
+
+    /** The region presigned URLs are signed for (with a public endpoint). */
+    @WithDefault("us-east-1")
+    String region();
   }
 
   interface Hf {

@@ -13,7 +13,8 @@ public class StorageProducer {
   @Singleton
   ObjectStore store(ArtifactsConfig config) {
     var s = config.storage();
-    ObjectStore store = new ObjectStore(new StorageConfig(s.endpoint(), s.accessKey(), s.secretKey(), s.bucket()));
+    ObjectStore store = new ObjectStore(new StorageConfig(s.endpoint(), s.accessKey(), s.secretKey(), s.bucket(),
+        s.publicEndpoint().orElse(null), s.region()));
     store.ensureBucket();
     return store;
   }

@@ -182,12 +182,15 @@ public class JobRunner {
       return true;
     }
     List<Path> datasets = new ArrayList<>(List.of(trainingFile));
+    List<String> datasetNames = new ArrayList<>(List.of(ObjectLayout.datasetId(job.trainingFile().key())));
     List<Integer> counts = new ArrayList<>(List.of(train.size()));
     if (validationFile != null) {
       datasets.add(validationFile);
+      datasetNames.add(ObjectLayout.datasetId(job.validationFile().key()));
       counts.add(validation.size());
     }
-    Provenance.write(output, modelDir, datasets, counts, trainer.describe(), result, trainer.history());
+    Provenance.Inputs inputs = new Provenance.Inputs(modelDir, job.modelId(), datasets, datasetNames, counts);
+    Provenance.write(output, inputs, trainer.describe(), result, trainer.history());
     String adapterId = "adapter-" + id.substring(id.indexOf('-') + 1);
     List<ObjectRef> files = new ArrayList<>();
     for (String name : List.of(AdapterFiles.CONFIG, AdapterFiles.WEIGHTS, Provenance.FILE)) {
