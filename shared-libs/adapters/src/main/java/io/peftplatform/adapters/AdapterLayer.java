@@ -49,6 +49,11 @@ public abstract class AdapterLayer implements LinearLayer {
   /** The weight the adapted layer applies, W + ΔW (out, in), as a new array: for merging and export. */
   public abstract INDArray mergedWeight();
 
+  /** ΔW = W + ΔW − W (out, in): what the adapter changes in this module, its task vector. */
+  public INDArray delta() {
+    return mergedWeight().subi(base.weight());
+  }
+
   protected INDArray param(String tensor) {
     return store.value(plan.name(tensor));
   }

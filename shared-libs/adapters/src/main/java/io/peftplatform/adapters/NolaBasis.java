@@ -1,7 +1,5 @@
 package io.peftplatform.adapters;
 
-import java.nio.charset.StandardCharsets;
-
 /**
  * The frozen random bases of NOLA, specified so any implementation reproduces them bit for bit
  * (docs/nola.md):
@@ -16,34 +14,17 @@ import java.nio.charset.StandardCharsets;
  * </ol>
  */
 public final class NolaBasis {
-  private long state;
+  private final SeededStream stream;
 
   public NolaBasis(long basisSeed, String module) {
-    this.state = basisSeed ^ fnv1a64(module.getBytes(StandardCharsets.UTF_8));
-  }
-
-  static long fnv1a64(byte[] bytes) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : bytes) {
-      h ^= b & 0xff;
-      h *= 0x100000001b3L;
-    }
-    return h;
-  }
-
-  long nextLong() {
-    state += 0x9E3779B97F4A7C15L;
-    long z = state;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
+    this.stream = new SeededStream(basisSeed, module);
   }
 
   /** Fills {@code out} with the next values, uniform in (−bound, bound) for bound = 1/√fanIn. */
   public void fill(float[] out, int fanIn) {
     float bound = (float) (1.0 / Math.sqrt(fanIn));
     for (int i = 0; i < out.length; i++) {
-      float u = (nextLong() >>> 40) * 0x1p-24f;
+      float u = stream.nextUniform24();
       out[i] = (2f * u - 1f) * bound;
     }
   }

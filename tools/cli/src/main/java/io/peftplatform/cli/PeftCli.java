@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
       GenerateCommand.class,
       TrainCommand.class,
       ExportCommand.class,
+      MergeCommand.class,
       BenchCommand.class,
       io.peftplatform.cli.api.ModelsCommand.class,
       io.peftplatform.cli.api.DatasetsCommand.class,

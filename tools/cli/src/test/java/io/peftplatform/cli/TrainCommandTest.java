@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,24 +22,13 @@ class TrainCommandTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    model = dir.resolve("m");
-    assertThat(peft("init-model", "--preset", "tiny", "--output", model.toString()).exitCode()).isZero();
-    data = dir.resolve("train.jsonl");
-    List<String> lines = new ArrayList<>();
-    String[] words = "the river ran past the old mill where the wheel still turned".split(" ");
-    for (int i = 0; i < 24; i++) {
-      lines.add(JSON.writeValueAsString(java.util.Map.of("prompt", "after " + words[i % words.length] + " comes",
-          "completion", " " + words[(i + 1) % words.length])));
-    }
-    Files.write(data, lines);
+    TinyWorkspace w = TinyWorkspace.create(dir);
+    model = w.model();
+    data = w.data();
   }
 
   static double loss(String... adapter) throws Exception {
-    List<String> args = new ArrayList<>(List.of("eval", "--model", model.toString(), "--data", data.toString()));
-    args.addAll(List.of(adapter));
-    PeftCliTest.Run r = peft(args.toArray(String[]::new));
-    assertThat(r.exitCode()).as(r.err()).isZero();
-    return JSON.readTree(r.lastLine()).get("loss").asDouble();
+    return TinyWorkspace.loss(model, data, adapter);
   }
 
   @ParameterizedTest

@@ -1,0 +1,156 @@
+package io.peftplatform.merging;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftplatform.adapters.Adapter;
+import io.peftplatform.adapters.AdapterFiles;
+import io.peftplatform.adapters.AdapterMethod;
+import io.peftplatform.adapters.AdapterSpec;
+import io.peftplatform.adapters.ModulePlan;
+import io.peftplatform.safetensors.Checkpoints;
+import io.peftplatform.safetensors.SafetensorsWriter;
+import io.peftplatform.safetensors.TensorInfo;
+import io.peftplatform.safetensors.TensorSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Merges adapters of one base model and writes the result: a whole model in Hugging Face layout (the
+ * base with the merged ΔW added; one adapter with weight 1 is "merge into base"), or one LoRA adapter
+ * holding the best rank-r approximation of the merged ΔW of every module (the SVD merge).
+ */
+public final class Merger {
+  /** Provenance written beside the output. */
+  public static final String RECORD = "peft_merge.json";
+  /** Hugging Face's default largest shard. */
+  static final long MAX_SHARD_BYTES = 5L * 1000 * 1000 * 1000;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Merger() {}
+
+  /** What was merged: the modules changed and the size of the merged update. */
+  public record Result(int modules, double deltaNorm, long parameters) {}
+
+  /** Writes the base model with the merged task vectors added, keeping each tensor's storage type. */
+  public static Result toModel(Path modelDir, List<Path> adapterDirs, MergeSpec spec, Path output) {
+    checkOutput(output, Checkpoints.SINGLE_FILE);
+    AdapterSet set = AdapterSet.load(modelDir, adapterDirs, DataType.FLOAT);
+    checkCount(set, spec);
+    Map<String, float[]> merged = new HashMap<>();
+    double squares = 0;
+    for (String module : set.modules()) {
+      INDArray delta = TaskVectorMerge.merge(module, set.taskVectors(module), spec);
+      squares += delta.norm2Number().doubleValue() * delta.norm2Number().doubleValue();
+      merged.put(module + ".weight", set.baseWeight(module).add(delta).dup('c').data().asFloat());
+    }
+    long parameters = 0;
+    try (TensorSource source = Checkpoints.open(modelDir)) {
+      SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+      for (String name : source.names()) {
+        TensorInfo info = source.info(name);
+        if (!info.dtype().isFloatingPoint()) {
+          throw new IllegalArgumentException(source.location() + ": tensor " + name + " is " + info.dtype() + "; only float checkpoints merge");
+        }
+        float[] values = merged.containsKey(name) ? merged.get(name) : source.readFloats(name);
+        writer.add(name, info.dtype(), info.shape(), values);
+        parameters += info.elementCount();
+      }
+      Files.createDirectories(output);
+      if (Files.exists(modelDir.resolve(Checkpoints.SHARD_INDEX)) && writer.totalBytes() > MAX_SHARD_BYTES) {
+        writer.writeSharded(output, MAX_SHARD_BYTES);
+      } else {
+        writer.write(output.resolve(Checkpoints.SINGLE_FILE));
+      }
+      copyModelFiles(modelDir, output);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + output + ": " + e.getMessage(), e);
+    }
+    writeRecord(output, adapterDirs, spec, 0);
+    return new Result(merged.size(), Math.sqrt(squares), parameters);
+  }
+
+  /**
+   * Writes one PEFT LoRA adapter (r = rank, lora_alpha = rank, so scaling 1) whose B·A is the best
+   * rank-r approximation of each module's merged task vector.
+   */
+  public static Result toAdapter(Path modelDir, List<Path> adapterDirs, MergeSpec spec, int rank, Path output, String baseModelName) {
+    checkOutput(output, AdapterFiles.CONFIG);
+    AdapterSet set = AdapterSet.load(modelDir, adapterDirs, DataType.FLOAT);
+    checkCount(set, spec);
+    List<String> modules = set.modules();
+    TreeSet<String> targets = new TreeSet<>();
+    modules.forEach(m -> targets.add(m.substring(m.lastIndexOf('.') + 1)));
+    AdapterSpec loraSpec = AdapterSpec.defaults(AdapterMethod.LORA).withRank(rank).withAlpha(rank).withTargets(new ArrayList<>(targets));
+    Adapter lora = Adapter.create(loraSpec, set.config(), DataType.FLOAT);
+    double squares = 0;
+    for (ModulePlan plan : lora.plans().values()) {
+      INDArray delta = TaskVectorMerge.merge(plan.module(), set.taskVectors(plan.module()), spec);
+      LowRankFactors f = LowRankFactors.of(plan.module(), delta, rank);
+      lora.parameters().value(plan.name("lora_A")).assign(f.a());
+      lora.parameters().value(plan.name("lora_B")).assign(f.b());
+      double n = f.product().norm2Number().doubleValue();
+      squares += n * n;
+    }
+    AdapterFiles.write(lora, output, baseModelName);
+    writeRecord(output, adapterDirs, spec, rank);
+    return new Result(lora.plans().size(), Math.sqrt(squares), lora.parameterCount());
+  }
+
+  private static void checkCount(AdapterSet set, MergeSpec spec) {
+    if (spec.weights().size() != set.size()) {
+      throw new IllegalArgumentException("weights: " + spec.weights().size() + " given for " + set.size() + " adapters");
+    }
+  }
+
+  private static void checkOutput(Path output, String marker) {
+    if (Files.exists(output.resolve(marker))) {
+      throw new IllegalArgumentException(output + " already holds " + marker + "; choose an empty directory");
+    }
+  }
+
+  /** Everything but the weights: config, tokenizer, generation config. */
+  private static void copyModelFiles(Path modelDir, Path output) throws IOException {
+    try (Stream<Path> files = Files.list(modelDir)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        String name = f.getFileName().toString();
+        if (!name.endsWith(".safetensors") && !name.equals(Checkpoints.SHARD_INDEX)) {
+          Files.copy(f, output.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
+  private static void writeRecord(Path output, List<Path> adapterDirs, MergeSpec spec, int rank) {
+    ObjectNode r = JSON.createObjectNode();
+    r.put("method", spec.method().cliName());
+    var adapters = r.putArray("adapters");
+    for (int i = 0; i < adapterDirs.size(); i++) {
+      adapters.addObject().put("path", adapterDirs.get(i).toString()).put("weight", spec.weights().get(i));
+    }
+    if (spec.method().usesDensity()) {
+      r.put("density", spec.density());
+    }
+    if (spec.method() == MergeMethod.DARE_LINEAR || spec.method() == MergeMethod.DARE_TIES) {
+      r.put("seed", spec.seed());
+    }
+    if (rank > 0) {
+      r.put("rank", rank);
+    }
+    try {
+      JSON.writerWithDefaultPrettyPrinter().writeValue(output.resolve(RECORD).toFile(), r);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
