@@ -114,6 +114,30 @@ class MergerTest {
   }
 
   @Test
+  void theRandomizedSvdIsAsGoodAsTheExactOneOnAFullRankUpdate() {
+    // 300x200 with singular values decaying like 1/i (TIES and DARE merges are full rank, with such tails).
+    org.nd4j.linalg.api.ndarray.INDArray u = LowRankFactors.orthonormalColumns(
+        org.nd4j.linalg.factory.Nd4j.randn(DataType.DOUBLE, 300, 200), new io.peftplatform.adapters.SeededStream(1, "u"));
+    org.nd4j.linalg.api.ndarray.INDArray v = LowRankFactors.orthonormalColumns(
+        org.nd4j.linalg.factory.Nd4j.randn(DataType.DOUBLE, 200, 200), new io.peftplatform.adapters.SeededStream(2, "v"));
+    assertThat(u.transpose().mmul(u).sub(org.nd4j.linalg.factory.Nd4j.eye(200).castTo(DataType.DOUBLE)).amaxNumber().doubleValue()).isLessThan(1e-12);
+    double[] s = new double[200];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = 1.0 / (i + 1);
+    }
+    org.nd4j.linalg.api.ndarray.INDArray m = u.mulRowVector(org.nd4j.linalg.factory.Nd4j.createFromArray(s)).mmul(v.transpose());
+    int rank = 16;
+    double optimal = 0; // Eckart–Young: the tail of the spectrum
+    for (int i = rank; i < s.length; i++) {
+      optimal += s[i] * s[i];
+    }
+    optimal = Math.sqrt(optimal);
+    double error = m.sub(LowRankFactors.of("m", m, rank).product()).norm2Number().doubleValue();
+    System.out.printf("rank-%d approximation error %.6f, optimal %.6f%n", rank, error, optimal);
+    assertThat(error).isBetween(optimal * (1 - 1e-9), optimal * 1.01);
+  }
+
+  @Test
   void tiesKeepsExactlyTheLargestEntries() {
     double[] tau = {0.1, -5, 3, 0.2, -3, 4, 0, 1};
     TaskVectorMerge.keepLargest(tau, 0.5); // 4 of 8: -5, 4 and both of magnitude 3
