@@ -143,15 +143,34 @@ public final class Adapter {
     if (plan == null) {
       return base;
     }
-    Dropout dropout = new Dropout(spec.dropout(), mode, path);
-    AdapterLayer l = switch (spec.method()) {
+    AdapterLayer l = newLayer(plan, base);
+    layers.put(path, l);
+    return l;
+  }
+
+  /**
+   * This adapter's layer for one module over the given base projection, outside any model: merges build
+   * one module at a time from weights read on demand. Null when the adapter leaves the module alone.
+   */
+  public AdapterLayer layerOn(String module, FrozenLinear base) {
+    ModulePlan plan = plans.get(module);
+    if (plan == null) {
+      return null;
+    }
+    if (arena == null) {
+      arena = new Arena(store.dataType());
+    }
+    return newLayer(plan, base);
+  }
+
+  private AdapterLayer newLayer(ModulePlan plan, FrozenLinear base) {
+    Dropout dropout = new Dropout(spec.dropout(), mode, plan.module());
+    return switch (spec.method()) {
       case LORA -> new LoraLinear(plan, base, store, arena, dropout);
       case DORA -> new DoraLinear(plan, base, store, arena, dropout);
       case NOLA -> new NolaLinear(plan, base, store, arena, dropout, spec.seed());
       case KRONECKER -> new KroneckerLinear(plan, base, store, arena, dropout);
     };
-    layers.put(path, l);
-    return l;
   }
 
   public AdapterSpec spec() {

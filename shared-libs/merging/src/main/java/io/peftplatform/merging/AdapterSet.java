@@ -1,65 +1,66 @@
 package io.peftplatform.merging;
 
-import io.peftplatform.adapters.AdaptedModel;
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
 import io.peftplatform.adapters.AdapterLayer;
-import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.llama.config.LlamaConfig;
-import io.peftplatform.llama.config.WeightNames;
+import io.peftplatform.llama.config.ModelException;
+import io.peftplatform.llama.nn.FrozenLinear;
+import io.peftplatform.safetensors.Checkpoints;
+import io.peftplatform.safetensors.SafetensorsException;
+import io.peftplatform.safetensors.TensorInfo;
+import io.peftplatform.safetensors.TensorSource;
+import java.nio.DoubleBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.TreeSet;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Adapters of one base model, each attached to the same base weights (loaded once), giving their task
- * vectors one module at a time so a merge holds one module's vectors at once, not the whole model's.
+ * Adapters of one base model, giving their task vectors one module at a time, with that module's base
+ * weight read from the checkpoint when asked: a merge holds one module's weights at a time, never the
+ * whole model.
  */
-public final class AdapterSet {
+public final class AdapterSet implements AutoCloseable {
   private final LlamaConfig config;
-  private final LlamaWeights base;
+  private final TensorSource base;
   private final List<Adapter> adapters;
-  /** module path → base weight (out, in), for every linear module of the model */
-  private final Map<String, INDArray> baseWeights = new TreeMap<>();
+  private final DataType dataType;
 
-  private AdapterSet(LlamaConfig config, LlamaWeights base, List<Adapter> adapters) {
+  private AdapterSet(LlamaConfig config, TensorSource base, List<Adapter> adapters, DataType dataType) {
     this.config = config;
     this.base = base;
     this.adapters = adapters;
-    for (int i = 0; i < base.layers.length; i++) {
-      for (String m : WeightNames.LINEAR_MODULES) {
-        baseWeights.put(WeightNames.linearModule(i, m), base.layers[i].weight(m));
-      }
-    }
+    this.dataType = dataType;
   }
 
-  /** Reads the base model and every adapter (each must fit the base: same modules' shapes). */
+  /** Reads every adapter (each must fit the base: same modules' shapes) and opens the base checkpoint. */
   public static AdapterSet load(Path modelDir, List<Path> adapterDirs, DataType dataType) {
     if (adapterDirs.isEmpty()) {
       throw new IllegalArgumentException("at least one adapter is needed");
     }
     LlamaConfig config = ModelDirectory.config(modelDir);
-    LlamaWeights base = AdaptedModel.weights(modelDir, config, dataType);
     List<Adapter> adapters = new ArrayList<>();
     for (Path dir : adapterDirs) {
-      Adapter a = AdapterFiles.read(dir, config, dataType);
-      a.attach(base);
-      adapters.add(a);
+      adapters.add(AdapterFiles.read(dir, config, dataType));
     }
-    return new AdapterSet(config, base, adapters);
+    try {
+      return new AdapterSet(config, Checkpoints.open(modelDir), adapters, dataType);
+    } catch (SafetensorsException e) {
+      throw new ModelException(e.getMessage(), e);
+    }
   }
 
   public LlamaConfig config() {
     return config;
   }
 
-  public LlamaWeights base() {
+  /** The base checkpoint, open while this set is. */
+  public TensorSource base() {
     return base;
   }
 
@@ -69,25 +70,43 @@ public final class AdapterSet {
 
   /** Every module at least one adapter changes, in path order. */
   public List<String> modules() {
-    return baseWeights.keySet().stream().filter(m -> adapters.stream().anyMatch(a -> a.layer(m) != null)).toList();
+    TreeSet<String> modules = new TreeSet<>();
+    adapters.forEach(a -> modules.addAll(a.plans().keySet()));
+    return List.copyOf(modules);
   }
 
+  /** The module's base weight (out, in), read from the checkpoint. */
   public INDArray baseWeight(String module) {
-    INDArray w = baseWeights.get(module);
-    if (w == null) {
-      throw new IllegalArgumentException("no linear module " + module + " in this model");
+    String name = module + ".weight";
+    TensorInfo info = base.find(name).orElseThrow(() -> new IllegalArgumentException(
+        "no linear module " + module + " in " + base.location()));
+    long[] shape = info.shape();
+    if (dataType == DataType.DOUBLE) {
+      double[] values = new double[(int) info.elementCount()];
+      base.readDoubles(name, DoubleBuffer.wrap(values));
+      return Nd4j.create(values, shape, 'c');
     }
-    return w;
+    return Nd4j.create(base.readFloats(name), shape, 'c');
   }
 
   /** τᵢ (out, in) of the module for each adapter in order; zeros for an adapter that leaves it alone. */
   public List<INDArray> taskVectors(String module) {
-    INDArray w = baseWeight(module);
+    return taskVectors(module, baseWeight(module));
+  }
+
+  /** As {@link #taskVectors(String)}, over a base weight already read. */
+  public List<INDArray> taskVectors(String module, INDArray weight) {
+    FrozenLinear linear = new FrozenLinear(weight, null);
     List<INDArray> out = new ArrayList<>();
     for (Adapter a : adapters) {
-      AdapterLayer layer = a.layer(module);
-      out.add(layer == null ? Nd4j.zeros(w.dataType(), w.shape()) : layer.delta());
+      AdapterLayer layer = a.layerOn(module, linear);
+      out.add(layer == null ? Nd4j.zeros(weight.dataType(), weight.shape()) : layer.delta());
     }
     return out;
+  }
+
+  @Override
+  public void close() {
+    base.close();
   }
 }

@@ -17,9 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -42,28 +40,36 @@ public final class Merger {
   /** What was merged: the modules changed and the size of the merged update. */
   public record Result(int modules, double deltaNorm, long parameters) {}
 
-  /** Writes the base model with the merged task vectors added, keeping each tensor's storage type. */
+  /**
+   * Writes the base model with the merged task vectors added, keeping each tensor's storage type. The
+   * checkpoint streams through one tensor at a time: memory holds one module's weights, not the model.
+   */
   public static Result toModel(Path modelDir, List<Path> adapterDirs, MergeSpec spec, Path output) {
     checkOutput(output, Checkpoints.SINGLE_FILE);
-    AdapterSet set = AdapterSet.load(modelDir, adapterDirs, DataType.FLOAT);
-    checkCount(set, spec);
-    Map<String, float[]> merged = new HashMap<>();
-    double squares = 0;
-    for (String module : set.modules()) {
-      INDArray delta = TaskVectorMerge.merge(module, set.taskVectors(module), spec);
-      squares += delta.norm2Number().doubleValue() * delta.norm2Number().doubleValue();
-      merged.put(module + ".weight", set.baseWeight(module).add(delta).dup('c').data().asFloat());
-    }
-    long parameters = 0;
-    try (TensorSource source = Checkpoints.open(modelDir)) {
+    try (AdapterSet set = AdapterSet.load(modelDir, adapterDirs, DataType.FLOAT)) {
+      checkCount(set, spec);
+      List<String> modules = set.modules();
+      TensorSource source = set.base();
+      double[] squares = {0};
+      long parameters = 0;
       SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
       for (String name : source.names()) {
         TensorInfo info = source.info(name);
         if (!info.dtype().isFloatingPoint()) {
           throw new IllegalArgumentException(source.location() + ": tensor " + name + " is " + info.dtype() + "; only float checkpoints merge");
         }
-        float[] values = merged.containsKey(name) ? merged.get(name) : source.readFloats(name);
-        writer.add(name, info.dtype(), info.shape(), values);
+        String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
+        if (module != null && modules.contains(module)) {
+          writer.addLater(name, info.dtype(), info.shape(), () -> {
+            INDArray weight = set.baseWeight(module);
+            INDArray delta = TaskVectorMerge.merge(module, set.taskVectors(module, weight), spec);
+            double norm = delta.norm2Number().doubleValue();
+            squares[0] += norm * norm;
+            return weight.addi(delta).data().asFloat();
+          });
+        } else {
+          writer.addLater(name, info.dtype(), info.shape(), () -> source.readFloats(name));
+        }
         parameters += info.elementCount();
       }
       Files.createDirectories(output);
@@ -73,38 +79,38 @@ public final class Merger {
         writer.write(output.resolve(Checkpoints.SINGLE_FILE));
       }
       copyModelFiles(modelDir, output);
+      writeRecord(output, adapterDirs, spec, 0);
+      return new Result(modules.size(), Math.sqrt(squares[0]), parameters);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + output + ": " + e.getMessage(), e);
     }
-    writeRecord(output, adapterDirs, spec, 0);
-    return new Result(merged.size(), Math.sqrt(squares), parameters);
   }
 
   /**
-   * Writes one PEFT LoRA adapter (r = rank, lora_alpha = rank, so scaling 1) whose B·A is the best
-   * rank-r approximation of each module's merged task vector.
+   * Writes one PEFT LoRA adapter (r = rank, lora_alpha = rank, so scaling 1) whose B·A approximates
+   * each module's merged task vector at that rank.
    */
   public static Result toAdapter(Path modelDir, List<Path> adapterDirs, MergeSpec spec, int rank, Path output, String baseModelName) {
     checkOutput(output, AdapterFiles.CONFIG);
-    AdapterSet set = AdapterSet.load(modelDir, adapterDirs, DataType.FLOAT);
-    checkCount(set, spec);
-    List<String> modules = set.modules();
-    TreeSet<String> targets = new TreeSet<>();
-    modules.forEach(m -> targets.add(m.substring(m.lastIndexOf('.') + 1)));
-    AdapterSpec loraSpec = AdapterSpec.defaults(AdapterMethod.LORA).withRank(rank).withAlpha(rank).withTargets(new ArrayList<>(targets));
-    Adapter lora = Adapter.create(loraSpec, set.config(), DataType.FLOAT);
-    double squares = 0;
-    for (ModulePlan plan : lora.plans().values()) {
-      INDArray delta = TaskVectorMerge.merge(plan.module(), set.taskVectors(plan.module()), spec);
-      LowRankFactors f = LowRankFactors.of(plan.module(), delta, rank);
-      lora.parameters().value(plan.name("lora_A")).assign(f.a());
-      lora.parameters().value(plan.name("lora_B")).assign(f.b());
-      double n = f.product().norm2Number().doubleValue();
-      squares += n * n;
+    try (AdapterSet set = AdapterSet.load(modelDir, adapterDirs, DataType.FLOAT)) {
+      checkCount(set, spec);
+      TreeSet<String> targets = new TreeSet<>();
+      set.modules().forEach(m -> targets.add(m.substring(m.lastIndexOf('.') + 1)));
+      AdapterSpec loraSpec = AdapterSpec.defaults(AdapterMethod.LORA).withRank(rank).withAlpha(rank).withTargets(new ArrayList<>(targets));
+      Adapter lora = Adapter.create(loraSpec, set.config(), DataType.FLOAT);
+      double squares = 0;
+      for (ModulePlan plan : lora.plans().values()) {
+        INDArray delta = TaskVectorMerge.merge(plan.module(), set.taskVectors(plan.module()), spec);
+        LowRankFactors f = LowRankFactors.of(plan.module(), delta, rank);
+        lora.parameters().value(plan.name("lora_A")).assign(f.a());
+        lora.parameters().value(plan.name("lora_B")).assign(f.b());
+        double n = f.product().norm2Number().doubleValue();
+        squares += n * n;
+      }
+      AdapterFiles.write(lora, output, baseModelName);
+      writeRecord(output, adapterDirs, spec, rank);
+      return new Result(lora.plans().size(), Math.sqrt(squares), lora.parameterCount());
     }
-    AdapterFiles.write(lora, output, baseModelName);
-    writeRecord(output, adapterDirs, spec, rank);
-    return new Result(lora.plans().size(), Math.sqrt(squares), lora.parameterCount());
   }
 
   private static void checkCount(AdapterSet set, MergeSpec spec) {

@@ -35,9 +35,8 @@ class GoldenMergeTest {
     c.path("weights").forEach(w -> weights.add(w.asDouble()));
     MergeSpec spec = new MergeSpec(MergeMethod.byName(c.path("method").asText()), weights, c.path("density").asDouble(1),
         c.path("seed").asLong(0));
-    AdapterSet set = AdapterSet.load(GOLDEN_ADAPTERS.resolve("base"), adapters, DataType.DOUBLE);
-
-    try (SafetensorsFile expected = SafetensorsFile.open(GOLDEN_MERGES.resolve(name + ".safetensors"))) {
+    try (AdapterSet set = AdapterSet.load(GOLDEN_ADAPTERS.resolve("base"), adapters, DataType.DOUBLE);
+        SafetensorsFile expected = SafetensorsFile.open(GOLDEN_MERGES.resolve(name + ".safetensors"))) {
       assertThat(set.modules()).containsExactlyElementsOf(expected.names());
       double worst = 0;
       for (String module : set.modules()) {

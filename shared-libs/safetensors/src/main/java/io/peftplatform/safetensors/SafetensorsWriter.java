@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * Writes safetensors files: tensors given as fp32 or fp64 values, stored as F32, F16, BF16 or F64.
@@ -31,7 +32,8 @@ import java.util.TreeMap;
 public final class SafetensorsWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private record Entry(String name, DType dtype, long[] shape, Buffer values) {
+  /** values: the tensor's fp32 or fp64 values, fetched when the tensor is written (see {@link #addLater}) */
+  private record Entry(String name, DType dtype, long[] shape, Supplier<Buffer> values) {
     long elementCount() {
       return Arrays.stream(shape).reduce(1, Math::multiplyExact);
     }
@@ -56,7 +58,21 @@ public final class SafetensorsWriter {
 
   /** Adds a tensor from the remaining fp32 values of {@code values}; the buffer is read at write time. */
   public SafetensorsWriter add(String name, DType dtype, long[] shape, FloatBuffer values) {
-    return put(new Entry(name, dtype, shape.clone(), values.duplicate()));
+    return put(new Entry(name, dtype, shape.clone(), fixed(values)), values.remaining());
+  }
+
+  /**
+   * Adds a tensor whose fp32 values are computed only when it is written, one tensor at a time: a whole
+   * checkpoint streams through with one tensor's values in memory.
+   */
+  public SafetensorsWriter addLater(String name, DType dtype, long[] shape, Supplier<float[]> values) {
+    Entry e = new Entry(name, dtype, shape.clone(), () -> FloatBuffer.wrap(values.get()));
+    return put(e, e.elementCount());
+  }
+
+  private static Supplier<Buffer> fixed(Buffer values) {
+    Buffer copy = values.duplicate();
+    return copy::duplicate;
   }
 
   /** Adds a tensor from fp64 values (row-major) to be stored as {@code dtype}. */
@@ -65,14 +81,14 @@ public final class SafetensorsWriter {
   }
 
   public SafetensorsWriter add(String name, DType dtype, long[] shape, DoubleBuffer values) {
-    return put(new Entry(name, dtype, shape.clone(), values.duplicate()));
+    return put(new Entry(name, dtype, shape.clone(), fixed(values)), values.remaining());
   }
 
-  private SafetensorsWriter put(Entry e) {
+  private SafetensorsWriter put(Entry e, long values) {
     if (!e.dtype.isFloatingPoint()) {
       throw new IllegalArgumentException("cannot store " + e.name + " as " + e.dtype);
     }
-    if (e.values.remaining() != e.elementCount()) {
+    if (values != e.elementCount()) {
       throw new IllegalArgumentException(
           e.name
               + ": shape "
@@ -80,7 +96,7 @@ public final class SafetensorsWriter {
               + " holds "
               + e.elementCount()
               + " values, got "
-              + e.values.remaining());
+              + values);
     }
     if (entries.putIfAbsent(e.name, e) != null) {
       throw new IllegalArgumentException("tensor " + e.name + " added twice");
@@ -177,7 +193,19 @@ public final class SafetensorsWriter {
       }
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
+      deleteQuietly(tmp);
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      deleteQuietly(tmp);
+      throw e;
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException ignored) {
+      // the original failure is the one to report
     }
   }
 
@@ -185,7 +213,10 @@ public final class SafetensorsWriter {
     final int chunkElements = 1 << 16;
     ByteBuffer chunk =
         ByteBuffer.allocate(chunkElements * e.dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    Buffer src = e.values.duplicate();
+    Buffer src = e.values.get();
+    if (src.remaining() != e.elementCount()) {
+      throw new IllegalStateException(e.name + ": expected " + e.elementCount() + " values, got " + src.remaining());
+    }
     while (src.hasRemaining()) {
       chunk.clear();
       int n = Math.min(chunkElements, src.remaining());
