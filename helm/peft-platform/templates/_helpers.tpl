@@ -18,12 +18,17 @@ app.kubernetes.io/name: {{ .service }}
 
 {{- define "peft.secretName" -}}{{ .Release.Name }}-secrets{{- end -}}
 
-{{/* Environment every service shares: Kafka, the internal token, topic settings. */}}
+{{/* Environment every service that serves internal requests shares: the internal token, and Kafka. */}}
 {{- define "peft.commonEnv" -}}
-- name: PEFT_KAFKA_BOOTSTRAP
-  value: {{ required "kafka.bootstrapServers is required" .Values.kafka.bootstrapServers | quote }}
 - name: PEFT_INTERNAL_TOKEN
   valueFrom: {secretKeyRef: {name: {{ include "peft.secretName" . }}, key: internal-token}}
+{{ include "peft.kafkaEnv" . }}
+{{- end -}}
+
+{{/* Kafka and topic settings, which every service reads. */}}
+{{- define "peft.kafkaEnv" -}}
+- name: PEFT_KAFKA_BOOTSTRAP
+  value: {{ required "kafka.bootstrapServers is required" .Values.kafka.bootstrapServers | quote }}
 - name: PEFT_KAFKA_PARTITIONS
   value: {{ .Values.kafka.partitions | quote }}
 - name: PEFT_KAFKA_REPLICATION

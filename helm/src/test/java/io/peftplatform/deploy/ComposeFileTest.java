@@ -37,7 +37,7 @@ class ComposeFileTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"jobs", "artifacts", "training"})
+  @ValueSource(strings = {"jobs", "artifacts", "training", "merging"})
   void eachServiceGetsWhatItNeedsAndOnlyWhatItReads(String name) {
     Map<String, Object> env = env(name);
     assertThat(env.keySet()).containsAll(ServiceSettings.required(name));
@@ -54,6 +54,7 @@ class ComposeFileTest {
     assertThat((List<Object>) service("jobs").get("ports")).containsExactly("${PEFT_PORT:-8080}:8080");
     assertThat(service("artifacts")).doesNotContainKey("ports");
     assertThat(service("training")).doesNotContainKey("ports").doesNotContainKey("container_name");
+    assertThat(service("merging")).doesNotContainKey("ports").doesNotContainKey("container_name");
     assertThat(env("jobs")).containsEntry("PEFT_ARTIFACTS_URL", "http://artifacts:8082").containsEntry("PEFT_TRAINING_URL", "http://training:8083");
     assertThat(String.valueOf(env("jobs").get("PEFT_JOBS_DB_URL"))).endsWith("//postgres:5432/jobs");
     assertThat(String.valueOf(env("artifacts").get("PEFT_ARTIFACTS_DB_URL"))).endsWith("//postgres:5432/artifacts");

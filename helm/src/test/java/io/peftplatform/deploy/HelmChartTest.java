@@ -68,12 +68,12 @@ class HelmChartTest {
   }
 
   @Test
-  void rendersTheThreeServicesBehindOneIngress() throws IOException {
+  void rendersTheServicesBehindOneIngress() throws IOException {
     List<JsonNode> docs = render(withBackends().set("training.replicas", 5).set("ingress.host", "peft.example.com"));
 
     assertThat(docs).extracting(d -> d.path("kind").asText() + "/" + d.path("metadata").path("name").asText())
         .containsExactlyInAnyOrder("Secret/peft-secrets", "Deployment/peft-jobs", "Service/peft-jobs", "Deployment/peft-artifacts",
-            "Service/peft-artifacts", "Deployment/peft-training", "Service/peft-training", "Ingress/peft");
+            "Service/peft-artifacts", "Deployment/peft-training", "Service/peft-training", "Deployment/peft-merging", "Ingress/peft");
     assertThat(find(docs, "Deployment", "peft-training").path("spec").path("replicas").asInt()).isEqualTo(5);
     JsonNode rule = find(docs, "Ingress", "peft").path("spec").path("rules").get(0);
     assertThat(rule.path("host").asText()).isEqualTo("peft.example.com");
@@ -88,7 +88,7 @@ class HelmChartTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"jobs", "artifacts", "training"})
+  @ValueSource(strings = {"jobs", "artifacts", "training", "merging"})
   void eachServiceGetsWhatItNeedsAndOnlyWhatItReads(String service) throws IOException {
     List<JsonNode> docs = render(withBackends());
     Map<String, JsonNode> env = env(find(docs, "Deployment", "peft-" + service));

@@ -41,6 +41,7 @@ final class ServiceSettings {
       case "artifacts" -> Set.of("PEFT_KAFKA_BOOTSTRAP", "PEFT_INTERNAL_TOKEN", "PEFT_ARTIFACTS_DB_URL", "PEFT_DB_USER", "PEFT_DB_PASSWORD",
           "PEFT_S3_ENDPOINT", "PEFT_S3_ACCESS_KEY", "PEFT_S3_SECRET_KEY");
       case "training" -> Set.of("PEFT_KAFKA_BOOTSTRAP", "PEFT_INTERNAL_TOKEN", "PEFT_S3_ENDPOINT", "PEFT_S3_ACCESS_KEY", "PEFT_S3_SECRET_KEY");
+      case "merging" -> Set.of("PEFT_KAFKA_BOOTSTRAP", "PEFT_S3_ENDPOINT", "PEFT_S3_ACCESS_KEY", "PEFT_S3_SECRET_KEY");
       default -> throw new IllegalArgumentException(service);
     };
   }

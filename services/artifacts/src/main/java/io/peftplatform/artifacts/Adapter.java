@@ -16,8 +16,13 @@ public class Adapter extends PanacheEntityBase {
   @Column(nullable = false)
   public String tenant;
 
-  @Column(name = "job_id", nullable = false, unique = true)
+  /** The job that trained it; null for the output of a merge. */
+  @Column(name = "job_id", unique = true)
   public String jobId;
+
+  /** The merge that made it; null for a trained adapter. */
+  @Column(name = "merge_id", unique = true)
+  public String mergeId;
 
   @Column(name = "model_id", nullable = false)
   public String modelId;

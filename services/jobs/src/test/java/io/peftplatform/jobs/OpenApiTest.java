@@ -20,6 +20,7 @@ class OpenApiTest {
         .body("paths.'/v1/models'.post", notNullValue())
         .body("paths.'/v1/datasets'.get", notNullValue())
         .body("paths.'/v1/adapters/{id}/content'.get", notNullValue())
+        .body("paths.'/v1/merges'.post", notNullValue())
         .body("components.securitySchemes.apiKey.scheme", equalTo("bearer"));
     given().get("/q/swagger-ui/").then().statusCode(200);
   }

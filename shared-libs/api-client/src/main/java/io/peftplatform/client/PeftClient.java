@@ -268,6 +268,33 @@ public final class PeftClient implements AutoCloseable {
     }
   }
 
+  // ---- merges
+
+  /** {model, adapters: [{id, weight}], method, density, seed, output: {type: model|adapter, rank}, name}. */
+  public JsonNode createMerge(JsonNode request) {
+    return send(post("v1/merges", json(request)));
+  }
+
+  public JsonNode listMerges(String after, int limit) {
+    return send(get(url("v1/merges").addQueryParameter("limit", String.valueOf(limit)), "after", after));
+  }
+
+  public JsonNode getMerge(String id) {
+    return send(get(url("v1/merges", id), null, null));
+  }
+
+  /** Polls a merge until it has succeeded or failed (or the timeout passes); returns it. */
+  public JsonNode awaitMerge(String id, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      JsonNode merge = getMerge(id);
+      if (!merge.path("status").asText().equals("queued") || System.nanoTime() > deadline) {
+        return merge;
+      }
+      sleep(500);
+    }
+  }
+
   // ---- generation, keys, anything else
 
   /** {model, adapter?, prompt, max_new_tokens, temperature, top_p, seed, chat}. */

@@ -23,10 +23,14 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = ModelChanged.class, name = "ModelChanged"),
   @JsonSubTypes.Type(value = DatasetChanged.class, name = "DatasetChanged"),
   @JsonSubTypes.Type(value = ArtifactDeleted.class, name = "ArtifactDeleted"),
+  @JsonSubTypes.Type(value = MergeRequested.class, name = "MergeRequested"),
+  @JsonSubTypes.Type(value = MergeSucceeded.class, name = "MergeSucceeded"),
+  @JsonSubTypes.Type(value = MergeFailed.class, name = "MergeFailed"),
 })
 public sealed interface PlatformEvent
     permits JobSubmitted, JobCancelRequested, JobStarted, TrainingProgressed, CheckpointSaved, JobSucceeded,
-        JobFailed, JobCancelled, ModelChanged, DatasetChanged, ArtifactDeleted {
+        JobFailed, JobCancelled, ModelChanged, DatasetChanged, ArtifactDeleted, MergeRequested, MergeSucceeded,
+        MergeFailed {
   String eventId();
 
   Instant time();

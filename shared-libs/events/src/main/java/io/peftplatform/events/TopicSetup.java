@@ -21,6 +21,8 @@ public final class TopicSetup {
         new NewTopic(Topics.JOB_COMMANDS, partitions, replication),
         new NewTopic(Topics.JOB_EVENTS, partitions, replication),
         new NewTopic(Topics.ARTIFACT_EVENTS, partitions, replication),
+        new NewTopic(Topics.MERGE_COMMANDS, partitions, replication),
+        new NewTopic(Topics.MERGE_EVENTS, partitions, replication),
         new NewTopic(Topics.JOB_CONTROL, 1, replication).configs(Map.of("cleanup.policy", "compact")));
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       for (NewTopic t : topics) {

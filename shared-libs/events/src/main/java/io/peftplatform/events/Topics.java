@@ -25,6 +25,12 @@ public final class Topics {
   /** {@link ModelChanged}, {@link DatasetChanged}, {@link ArtifactDeleted}: artifacts → jobs. */
   public static final String ARTIFACT_EVENTS = "peft.artifact-events";
 
+  /** {@link MergeRequested}: artifacts → merging workers (one consumer group: each merge runs once). */
+  public static final String MERGE_COMMANDS = "peft.merge-commands";
+
+  /** {@link MergeSucceeded}, {@link MergeFailed}: merging workers → artifacts (registers the output). */
+  public static final String MERGE_EVENTS = "peft.merge-events";
+
   public static final String DEAD_LETTER_SUFFIX = ".dlq";
 
   private Topics() {}

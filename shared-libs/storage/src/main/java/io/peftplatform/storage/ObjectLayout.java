@@ -9,6 +9,7 @@ package io.peftplatform.storage;
  * tenants/{tenant}/jobs/{jobId}/checkpoints/checkpoint-{step}/{file}
  * tenants/{tenant}/jobs/{jobId}/result.json
  * tenants/{tenant}/adapters/{adapterId}/{file}
+ * tenants/{tenant}/merges/{mergeId}/result.json
  * </pre>
  */
 public final class ObjectLayout {
@@ -46,6 +47,11 @@ public final class ObjectLayout {
 
   public static String adapterPrefix(String tenant, String adapterId) {
     return "tenants/" + tenant + "/adapters/" + adapterId + "/";
+  }
+
+  /** A finished merge's outcome event, written before it is published (so a redelivered merge is not redone). */
+  public static String mergeResultKey(String tenant, String mergeId) {
+    return "tenants/" + tenant + "/merges/" + mergeId + "/result.json";
   }
 
   /** The part of a key after the last '/'. */

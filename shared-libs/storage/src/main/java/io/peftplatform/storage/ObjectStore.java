@@ -50,6 +50,13 @@ public final class ObjectStore {
     this.bucket = config.bucket();
   }
 
+  /** A store over the configured bucket, created if missing: what a service starts with. */
+  public static ObjectStore withBucket(StorageConfig config) {
+    ObjectStore store = new ObjectStore(config);
+    store.ensureBucket();
+    return store;
+  }
+
   public String bucket() {
     return bucket;
   }
@@ -107,6 +114,20 @@ public final class ObjectStore {
       }
       throw new StorageException(ref.key() + ": SHA-256 is " + actual + ", expected " + ref.sha256());
     }
+  }
+
+  /** A small object as UTF-8 text. */
+  public String readText(String key) {
+    try (InputStream in = open(key)) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new StorageException("cannot read " + key + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A small object as UTF-8 text, when it exists. */
+  public Optional<String> readTextIfPresent(String key) {
+    return size(key).map(n -> readText(key));
   }
 
   public InputStream open(String key) {

@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
       BenchCommand.class,
       io.peftplatform.cli.api.ModelsCommand.class,
       io.peftplatform.cli.api.DatasetsCommand.class,
+      io.peftplatform.cli.api.MergesCommand.class,
       io.peftplatform.cli.api.JobsCommand.class,
       io.peftplatform.cli.api.AdaptersCommand.class,
       io.peftplatform.cli.api.KeysCommand.class,

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
 
 /**
  * The whole platform on one machine: backends (embedded or external), then the artifacts service,
- * training workers and the jobs service (the public API), each its own JVM. Closing stops the services,
+ * training workers, a merging worker and the jobs service (the public API), each its own JVM. Closing stops the services,
  * then the embedded backends; the data stays in the data directory for the next start.
  */
 public final class Stack implements AutoCloseable {
@@ -41,6 +41,7 @@ public final class Stack implements AutoCloseable {
   private final Map<String, String> serviceEnv = new LinkedHashMap<>();
   private ServiceProcess artifacts;
   private ServiceProcess jobs;
+  private ServiceProcess merging;
   private final List<ServiceProcess> workers = new ArrayList<>();
   private int workersStarted;
   private int trainingPort;
@@ -97,7 +98,14 @@ public final class Stack implements AutoCloseable {
     jobsEnv.put("PEFT_TRAINING_URL", "http://127.0.0.1:" + trainingPort);
     jobs = ServiceProcess.start("jobs", app("jobs"), List.of("-Xmx384m", "-XX:+UseSerialGC"), jobsEnv, publicPort, logs());
 
-    List<ServiceProcess> starting = new ArrayList<>(List.of(artifacts, jobs));
+    Map<String, String> mergingEnv = new LinkedHashMap<>(serviceEnv);
+    int mergingPort = ChildProcess.freePort();
+    mergingEnv.put("PEFT_MERGING_PORT", String.valueOf(mergingPort));
+    mergingEnv.put("PEFT_CACHE_DIR", options.dataDir().resolve("cache/merging").toString());
+    mergingEnv.put("PEFT_WORK_DIR", options.dataDir().resolve("work/merging").toString());
+    merging = ServiceProcess.start("merging", app("merging"), numericJvm("-Xmx512m"), numericEnv(mergingEnv), mergingPort, logs());
+
+    List<ServiceProcess> starting = new ArrayList<>(List.of(artifacts, jobs, merging));
     for (int i = 0; i < options.workers(); i++) {
       starting.add(startWorkerProcess());
     }
@@ -119,15 +127,25 @@ public final class Stack implements AutoCloseable {
     env.put("PEFT_WORKER_ID", name);
     env.put("PEFT_CACHE_DIR", options.dataDir().resolve("cache/" + name).toString());
     env.put("PEFT_WORK_DIR", options.dataDir().resolve("work/" + name).toString());
+    ServiceProcess w = ServiceProcess.start(name, app("training"), numericJvm("-Xmx1g"), numericEnv(env), port, logs());
+    workers.add(w);
+    return w;
+  }
+
+  /** Threads for the numeric library (ND4J's OpenMP and OpenBLAS). */
+  private static Map<String, String> numericEnv(Map<String, String> env) {
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
     env.put("OMP_NUM_THREADS", String.valueOf(threads));
     env.put("OPENBLAS_NUM_THREADS", String.valueOf(threads));
     env.put("OMP_WAIT_POLICY", "PASSIVE");
+    return env;
+  }
+
+  /** A heap and a bound on ND4J's off-heap memory (freed only when the GC runs). */
+  private static List<String> numericJvm(String heap) {
     long offHeap = Math.max(1L << 30, physicalMemory() * 6 / 10);
-    ServiceProcess w = ServiceProcess.start(name, app("training"), List.of("-Xmx1g", "-XX:+UseSerialGC",
-        "-Dorg.bytedeco.javacpp.maxbytes=" + offHeap, "-Dorg.bytedeco.javacpp.maxphysicalbytes=" + offHeap), env, port, logs());
-    workers.add(w);
-    return w;
+    return List.of(heap, "-XX:+UseSerialGC", "-Dorg.bytedeco.javacpp.maxbytes=" + offHeap,
+        "-Dorg.bytedeco.javacpp.maxphysicalbytes=" + offHeap);
   }
 
   /** Starts one more training worker and waits until it is ready. */
@@ -204,6 +222,9 @@ public final class Stack implements AutoCloseable {
       all.add(jobs);
     }
     all.addAll(workers);
+    if (merging != null) {
+      all.add(merging);
+    }
     if (artifacts != null) {
       all.add(artifacts);
     }

@@ -71,6 +71,13 @@ class CliFlowTest {
 
     Run tried = peft("adapters", "try", adapter, "--prompt", "The opposite of hot is", "--max-new-tokens", "4");
     assertThat(tried.exitCode()).as(tried.err()).isZero();
+
+    Run merged = peft("merges", "create", "--model", model, "--adapter", adapter + ":0.5", "--name", "tiny + half nola", "--wait");
+    assertThat(merged.exitCode()).as(merged.out() + merged.err()).isZero();
+    assertThat(merged.out()).startsWith("merge-").contains("  succeeded  model model-");
+    assertThat(peft("merges", "list").out()).contains("task_arithmetic").contains("succeeded");
+    Run badWeight = peft("merges", "create", "--model", model, "--adapter", adapter + ":heavy");
+    assertThat(badWeight.err().strip()).isEqualTo("peft: error: --adapter " + adapter + ":heavy: the weight after ':' must be a number");
   }
 
   @Test

@@ -34,7 +34,19 @@ class FineTuningFlowTest {
   static PeftClient client;
   static String modelId;
   static String datasetId;
-  static Path datasetFile;
+
+  /** The demo data set, as a file. */
+  static synchronized Path opposites() {
+    Path file = RunningStack.scratch("flow").resolve("opposites.jsonl");
+    try {
+      if (!Files.exists(file)) {
+        Files.writeString(file, DemoContent.dataset());
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return file;
+  }
 
   @BeforeAll
   static void registerModelAndData() throws Exception {
@@ -42,9 +54,7 @@ class FineTuningFlowTest {
     JsonNode model = client.uploadModel(RunningStack.tinyModel(), "tiny");
     modelId = model.path("id").asText();
     assertThat(RunningStack.ready(client, modelId).path("status").asText()).isEqualTo("ready");
-    datasetFile = RunningStack.scratch("flow").resolve("opposites.jsonl");
-    Files.writeString(datasetFile, DemoContent.dataset());
-    JsonNode dataset = client.uploadDataset(datasetFile, "opposites.jsonl");
+    JsonNode dataset = client.uploadDataset(opposites(), "opposites.jsonl");
     datasetId = dataset.path("id").asText();
     assertThat(dataset.path("rows").asInt()).isEqualTo(50);
     assertThat(dataset.path("format").asText()).isEqualTo("prompt_completion");
@@ -96,10 +106,11 @@ class FineTuningFlowTest {
     assertThat(tuned).as("%s: loss with the adapter %.4f, without %.4f", method, tuned, base).isLessThan(base - 0.1);
   }
 
-  private static double loss(Path modelDir, Path adapterDir) {
+  /** Mean loss on the opposites data of the model with the adapter (null: the model alone). */
+  static double loss(Path modelDir, Path adapterDir) {
     LlamaConfig config = ModelDirectory.config(modelDir);
     try (Tokenizer tokenizer = ModelDirectory.tokenizer(modelDir)) {
-      List<TokenizedExample> examples = Examples.load(datasetFile, tokenizer, config, 64, false);
+      List<TokenizedExample> examples = Examples.load(opposites(), tokenizer, config, 64, false);
       LlamaModel model = AdaptedModel.load(modelDir, adapterDir, DataType.FLOAT);
       return Evaluator.evaluate(model, examples, 16, Examples.padTokenId(tokenizer, config)).loss();
     }

@@ -13,9 +13,7 @@ public class StorageProducer {
   @Singleton
   ObjectStore store(ArtifactsConfig config) {
     var s = config.storage();
-    ObjectStore store = new ObjectStore(new StorageConfig(s.endpoint(), s.accessKey(), s.secretKey(), s.bucket(),
+    return ObjectStore.withBucket(new StorageConfig(s.endpoint(), s.accessKey(), s.secretKey(), s.bucket(),
         s.publicEndpoint().orElse(null), s.region()));
-    store.ensureBucket();
-    return store;
   }
 }

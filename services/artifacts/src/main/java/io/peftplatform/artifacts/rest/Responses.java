@@ -2,6 +2,7 @@ package io.peftplatform.artifacts.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peftplatform.artifacts.Adapter;
+import io.peftplatform.artifacts.Merge;
 import io.peftplatform.artifacts.Dataset;
 import io.peftplatform.artifacts.Model;
 import io.peftplatform.artifacts.service.Json;
@@ -41,11 +42,24 @@ public final class Responses {
     }
   }
 
-  public record AdapterResponse(String id, String object, String jobId, String modelId, String method, long parameters,
-      Map<String, Object> metrics, JsonNode lineage, List<FileInfo> files, long createdAt) {
+  public record AdapterResponse(String id, String object, String jobId, String mergeId, String modelId, String method,
+      long parameters, Map<String, Object> metrics, JsonNode lineage, List<FileInfo> files, long createdAt) {
     static AdapterResponse of(Adapter a, boolean withLineage) {
-      return new AdapterResponse(a.id, "adapter", a.jobId, a.modelId, a.method, a.parameters, Json.map(a.metrics),
+      return new AdapterResponse(a.id, "adapter", a.jobId, a.mergeId, a.modelId, a.method, a.parameters, Json.map(a.metrics),
           withLineage ? Json.tree(a.lineage) : null, FileInfo.of(Json.refs(a.files)), a.createdAt.getEpochSecond());
+    }
+  }
+
+  public record MergeResponse(String id, String object, String name, String status, String model, JsonNode adapters,
+      String method, Double density, Long seed, String outputType, Integer rank, String outputId, long createdAt,
+      Long finishedAt, ErrorInfo error) {
+    static MergeResponse of(Merge m) {
+      boolean dare = m.method.startsWith("dare");
+      return new MergeResponse(m.id, "merge", m.name, m.status, m.modelId, Json.tree(m.adapters), m.method,
+          m.method.equals("ties") || dare ? m.density : null, dare ? m.seed : null, m.outputType, m.rank,
+          m.status.equals(Merge.SUCCEEDED) ? m.outputId : null, m.createdAt.getEpochSecond(),
+          m.finishedAt == null ? null : m.finishedAt.getEpochSecond(),
+          m.errorCode == null ? null : new ErrorInfo(m.errorCode, m.errorMessage));
     }
   }
 

@@ -14,10 +14,6 @@ import io.peftplatform.storage.ObjectStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -48,17 +44,9 @@ public class AdapterService {
     a.files = Json.write(e.adapterFiles());
     a.metrics = Json.write(e.metrics());
     a.lineage = e.adapterFiles().stream().filter(f -> ObjectLayout.fileName(f.key()).equals(PROVENANCE)).findFirst()
-        .map(this::read).orElse("{}");
+        .map(f -> store.readText(f.key())).orElse("{}");
     a.createdAt = e.time();
     a.persist();
-  }
-
-  private String read(ObjectRef ref) {
-    try (InputStream in = store.open(ref.key())) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException ex) {
-      throw new UncheckedIOException(ex);
-    }
   }
 
   public Optional<Adapter> find(String tenant, String id) {

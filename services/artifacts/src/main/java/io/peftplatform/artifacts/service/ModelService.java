@@ -190,6 +190,25 @@ public class ModelService {
     announce(m, files);
   }
 
+  /** A model a merge wrote: ready at once (its files came from a validated base), announced like any. */
+  @Transactional(Transactional.TxType.MANDATORY)
+  void registerMerged(String id, String tenant, String name, String source, String architecture, long parameters,
+      List<ObjectRef> files) {
+    Model m = new Model();
+    m.id = id;
+    m.tenant = tenant;
+    m.name = name;
+    m.status = Model.READY;
+    m.source = source;
+    m.architecture = architecture;
+    m.parameters = parameters;
+    m.files = Json.write(files);
+    m.createdAt = Instant.now();
+    m.updatedAt = m.createdAt;
+    m.persist();
+    announce(m, files);
+  }
+
   @Transactional
   void fail(String id, String code, String message) {
     Model m = Model.findById(id);

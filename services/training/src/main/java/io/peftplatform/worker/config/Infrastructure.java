@@ -14,9 +14,7 @@ public class Infrastructure {
   @Singleton
   ObjectStore store(WorkerConfig config) {
     var s = config.storage();
-    ObjectStore store = new ObjectStore(new StorageConfig(s.endpoint(), s.accessKey(), s.secretKey(), s.bucket()));
-    store.ensureBucket();
-    return store;
+    return ObjectStore.withBucket(new StorageConfig(s.endpoint(), s.accessKey(), s.secretKey(), s.bucket()));
   }
 
   @Produces

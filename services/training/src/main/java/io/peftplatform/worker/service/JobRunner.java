@@ -14,6 +14,7 @@ import io.peftplatform.events.JobStarted;
 import io.peftplatform.events.JobSubmitted;
 import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.events.ObjectRef;
+import io.peftplatform.events.Topics;
 import io.peftplatform.events.TrainingProgressed;
 import io.peftplatform.llama.Examples;
 import io.peftplatform.llama.LlamaModel;
@@ -28,6 +29,7 @@ import io.peftplatform.text.Tokenizer;
 import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.training.CancellationToken;
 import io.peftplatform.training.ProgressListener;
+import io.peftplatform.service.kafka.EventPublisher;
 import io.peftplatform.training.Provenance;
 import io.peftplatform.training.Trainer;
 import io.peftplatform.training.TrainingCheckpoint;
@@ -91,14 +93,14 @@ public class JobRunner {
           io.peftplatform.events.Topics.JOB_CONTROL);
     }
     if (cancellations.isRequested(id)) {
-      events.publish(new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), 0));
+      events.publish(Topics.JOB_EVENTS, new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), 0));
       return true;
     }
     Optional<String> finished = finishedBefore(job);
     if (finished.isPresent()) {
       // A previous attempt finished but its worker stopped before the command's offset was committed.
       LOG.infof("job %s already finished; announcing its outcome again", id);
-      events.publishEncoded(id, finished.get());
+      events.publishEncoded(Topics.JOB_EVENTS, id, finished.get());
       return true;
     }
     CancellationToken token = cancellations.register(id, partition);
@@ -120,7 +122,7 @@ public class JobRunner {
   }
 
   private void fail(JobSubmitted job, String code, String message) {
-    events.publish(new JobFailed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), code, message));
+    events.publish(Topics.JOB_EVENTS, new JobFailed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), code, message));
   }
 
   /** Trains the job; false if it was handed over to another worker part-way. */
@@ -170,7 +172,7 @@ public class JobRunner {
     LlamaModel model = adapter.attach(AdaptedModel.weights(modelDir, modelConfig, DataType.FLOAT));
     Path output = work.resolve("output");
     Trainer trainer = new Trainer(model, adapter, training, train, validation, padId, output, "models/" + job.modelId());
-    events.publish(new JobStarted(EventCodec.newId(), Instant.now(), id, job.tenant(), config.workerId(), trainer.totalSteps(),
+    events.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), id, job.tenant(), config.workerId(), trainer.totalSteps(),
         train.size(), resumedFrom));
     TrainingResult result = trainer.listener(new Reporter(job)).cancellation(token).run(resume.orElse(null));
     if (result.stopReason().equals("cancelled") && cancellations.wasPreempted(id)) {
@@ -178,7 +180,7 @@ public class JobRunner {
       return false;
     }
     if (result.stopReason().equals("cancelled")) {
-      events.publish(new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), result.steps()));
+      events.publish(Topics.JOB_EVENTS, new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), result.steps()));
       return true;
     }
     List<Path> datasets = new ArrayList<>(List.of(trainingFile));
@@ -210,21 +212,13 @@ public class JobRunner {
     String encoded = EventCodec.encode(succeeded);
     byte[] bytes = encoded.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     store.put(ObjectLayout.jobResultKey(job.tenant(), id), new java.io.ByteArrayInputStream(bytes), bytes.length);
-    events.publishEncoded(id, encoded);
+    events.publishEncoded(Topics.JOB_EVENTS, id, encoded);
     return true;
   }
 
   /** The success event a previous attempt of this job stored, if one finished. */
   private Optional<String> finishedBefore(JobSubmitted job) {
-    String key = ObjectLayout.jobResultKey(job.tenant(), job.aggregateId());
-    if (store.size(key).isEmpty()) {
-      return Optional.empty();
-    }
-    try (var in = store.open(key)) {
-      return Optional.of(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return store.readTextIfPresent(ObjectLayout.jobResultKey(job.tenant(), job.aggregateId()));
   }
 
   private static List<TokenizedExample> examples(Path file, String field, Tokenizer tokenizer, LlamaConfig config, JobSpec spec) {
@@ -283,7 +277,7 @@ public class JobRunner {
       long now = System.nanoTime();
       if (p.hasValidation() || p.step() == p.totalSteps() || p.step() == 1 || now - lastSent >= config.progressInterval().toNanos()) {
         lastSent = now;
-        events.publish(new TrainingProgressed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), p.step(), p.totalSteps(),
+        events.publish(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), p.step(), p.totalSteps(),
             p.epoch(), p.trainLoss(), p.hasValidation() ? p.validationLoss() : null, p.learningRate(), p.tokensPerSecond(), p.etaSeconds()));
       }
     }
@@ -301,7 +295,7 @@ public class JobRunner {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      events.publish(new CheckpointSaved(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), step, prefix, files, lastValidation));
+      events.publish(Topics.JOB_EVENTS, new CheckpointSaved(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), step, prefix, files, lastValidation));
     }
   }
 

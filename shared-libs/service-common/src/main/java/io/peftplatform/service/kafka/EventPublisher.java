@@ -1,8 +1,7 @@
-package io.peftplatform.worker.service;
+package io.peftplatform.service.kafka;
 
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.PlatformEvent;
-import io.peftplatform.events.Topics;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -15,9 +14,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * Publishes a worker's job events, keyed by job id, waiting for the broker's acknowledgement. A worker
- * keeps no database, so there is no outbox: an event is sent before the step that follows it, and a
- * redelivered job re-sends what it repeats (consumers drop duplicates by event id).
+ * Publishes events keyed by their aggregate id, waiting for the broker's acknowledgement: for workers,
+ * which keep no database and so no outbox. An event is sent before the step that follows it, and a
+ * redelivered command re-sends what it repeats (consumers drop duplicates by event id).
  */
 @ApplicationScoped
 public class EventPublisher {
@@ -35,19 +34,19 @@ public class EventPublisher {
     return producer;
   }
 
-  public void publish(PlatformEvent event) {
-    publishEncoded(event.aggregateId(), EventCodec.encode(event));
+  public void publish(String topic, PlatformEvent event) {
+    publishEncoded(topic, event.aggregateId(), EventCodec.encode(event));
   }
 
-  /** An event already in its JSON form, keyed by its job id. */
-  public void publishEncoded(String jobId, String json) {
+  /** An event already in its JSON form, keyed by its aggregate's id. */
+  public void publishEncoded(String topic, String aggregateId, String json) {
     try {
-      producer().send(new ProducerRecord<>(Topics.JOB_EVENTS, jobId, json)).get(60, TimeUnit.SECONDS);
+      producer().send(new ProducerRecord<>(topic, aggregateId, json)).get(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while publishing an event of job " + jobId, e);
+      throw new IllegalStateException("interrupted while publishing an event of " + aggregateId, e);
     } catch (Exception e) {
-      throw new IllegalStateException("cannot publish an event of job " + jobId + ": " + e.getMessage(), e);
+      throw new IllegalStateException("cannot publish an event of " + aggregateId + " to " + topic + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,0 +1,68 @@
+package io.peftplatform.artifacts;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+
+/** A request to merge adapters of one base model, and how it ended. */
+@Entity
+@Table(name = "merges")
+public class Merge extends PanacheEntityBase {
+  public static final String QUEUED = "queued";
+  public static final String SUCCEEDED = "succeeded";
+  public static final String FAILED = "failed";
+
+  @Id public String id;
+
+  @Column(nullable = false)
+  public String tenant;
+
+  @Column(nullable = false)
+  public String name;
+
+  @Column(nullable = false)
+  public String status;
+
+  @Column(name = "model_id", nullable = false)
+  public String modelId;
+
+  /** JSON [{id, weight}], in merge order. */
+  @Column(nullable = false, columnDefinition = "TEXT")
+  public String adapters;
+
+  @Column(nullable = false)
+  public String method;
+
+  @Column(nullable = false)
+  public double density;
+
+  @Column(nullable = false)
+  public long seed;
+
+  /** model or adapter. */
+  @Column(name = "output_type", nullable = false)
+  public String outputType;
+
+  /** The LoRA rank of an adapter output. */
+  @Column(name = "lora_rank")
+  public Integer rank;
+
+  /** The id the output is registered under once the merge succeeds. */
+  @Column(name = "output_id", nullable = false)
+  public String outputId;
+
+  @Column(name = "error_code")
+  public String errorCode;
+
+  @Column(name = "error_message", columnDefinition = "TEXT")
+  public String errorMessage;
+
+  @Column(name = "created_at", nullable = false)
+  public Instant createdAt;
+
+  @Column(name = "finished_at")
+  public Instant finishedAt;
+}

@@ -1,0 +1,52 @@
+package io.peftplatform.artifacts.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peftplatform.artifacts.rest.Responses.ListResponse;
+import io.peftplatform.artifacts.rest.Responses.MergeResponse;
+import io.peftplatform.artifacts.service.MergeService;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+/**
+ * Merges of adapters: {@code {"model", "adapters": [{"id", "weight"}], "method", "density", "seed",
+ * "output": {"type": "model" | "adapter", "rank"}, "name"}}. The output appears as a model or adapter
+ * with the merge's output id once the merge succeeds.
+ */
+@Path("/v1/merges")
+@Produces(MediaType.APPLICATION_JSON)
+public class MergeResource {
+  @Inject MergeService merges;
+  @Inject Tenants tenants;
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public Response create(@Context HttpHeaders headers, JsonNode body) {
+    return Response.status(Response.Status.CREATED).entity(MergeResponse.of(merges.create(tenants.of(headers), body))).build();
+  }
+
+  @GET
+  @Transactional
+  public ListResponse<MergeResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
+      @QueryParam("limit") @DefaultValue("20") int limit) {
+    return ListResponse.of(merges.list(tenants.of(headers), after, limit), MergeResponse::of, MergeResponse::id);
+  }
+
+  @GET
+  @Path("{id}")
+  @Transactional
+  public MergeResponse get(@Context HttpHeaders headers, @PathParam("id") String id) {
+    return MergeResponse.of(merges.get(tenants.of(headers), id));
+  }
+}

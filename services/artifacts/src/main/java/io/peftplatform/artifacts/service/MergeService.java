@@ -1,0 +1,196 @@
+package io.peftplatform.artifacts.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.peftplatform.artifacts.Adapter;
+import io.peftplatform.artifacts.Ids;
+import io.peftplatform.artifacts.Merge;
+import io.peftplatform.artifacts.Model;
+import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.MergeFailed;
+import io.peftplatform.events.MergeRequested;
+import io.peftplatform.events.MergeSucceeded;
+import io.peftplatform.events.ObjectRef;
+import io.peftplatform.events.Topics;
+import io.peftplatform.service.inbox.Inbox;
+import io.peftplatform.service.outbox.Outbox;
+import io.peftplatform.service.problem.ApiException;
+import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.storage.ObjectStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Merges (docs/merging.md): a request is validated against the registry (the tenant's own ready model
+ * and adapters trained on it), recorded and sent to the merging workers through the outbox; the
+ * outcome registers the output as a model (announced like any model, so it can be fine-tuned and
+ * tried) or as an adapter.
+ */
+@ApplicationScoped
+public class MergeService {
+  static final Set<String> METHODS = Set.of("linear", "task_arithmetic", "ties", "dare_linear", "dare_ties");
+  static final int MAX_ADAPTERS = 16;
+
+  @Inject Outbox outbox;
+  @Inject Inbox inbox;
+  @Inject ObjectStore store;
+  @Inject ModelService models;
+
+  /** A request as the API takes it (validated here, field by field). */
+  @Transactional
+  public Merge create(String tenant, JsonNode body) {
+    if (body == null || !body.isObject()) {
+      throw ApiException.badRequest("the request body must be a JSON object", null);
+    }
+    String modelId = text(body, "model", "is required: the id of the base model the adapters were trained on");
+    Model model = models.find(tenant, modelId).orElseThrow(() -> ApiException.badRequest("no model " + modelId, "model"));
+    if (!model.status.equals(Model.READY)) {
+      throw ApiException.badRequest("model " + modelId + " is " + model.status + ", not ready", "model");
+    }
+
+    JsonNode list = body.path("adapters");
+    if (!list.isArray() || list.isEmpty() || list.size() > MAX_ADAPTERS) {
+      throw ApiException.badRequest("must list 1 to " + MAX_ADAPTERS + " adapters: [{\"id\": …, \"weight\": …}]", "adapters");
+    }
+    List<MergeRequested.Input> inputs = new ArrayList<>();
+    ArrayNode recorded = Json.MAPPER.createArrayNode();
+    double weightSum = 0;
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode item = list.get(i);
+      String field = "adapters[" + i + "]";
+      String id = item.isTextual() ? item.asText() : item.path("id").asText("");
+      if (id.isEmpty()) {
+        throw ApiException.badRequest("is required: an adapter id", field + ".id");
+      }
+      Adapter a = Adapter.<Adapter>find("id = ?1 and tenant = ?2", id, tenant).firstResultOptional()
+          .orElseThrow(() -> ApiException.badRequest("no adapter " + id, field + ".id"));
+      if (!a.modelId.equals(modelId)) {
+        throw ApiException.badRequest("adapter " + id + " belongs to model " + a.modelId + ", not " + modelId, field + ".id");
+      }
+      JsonNode w = item.path("weight");
+      if (!w.isMissingNode() && !w.isNull() && !(w.isNumber() && Double.isFinite(w.asDouble()))) {
+        throw ApiException.badRequest("must be a finite number", field + ".weight");
+      }
+      double weight = w.isNumber() ? w.asDouble() : 1.0;
+      weightSum += weight;
+      inputs.add(new MergeRequested.Input(id, Json.refs(a.files), weight));
+      recorded.addObject().put("id", id).put("weight", weight);
+    }
+
+    String method = body.path("method").asText("task_arithmetic");
+    if (!METHODS.contains(method)) {
+      throw ApiException.badRequest("must be one of linear, task_arithmetic, ties, dare_linear, dare_ties", "method");
+    }
+    if (method.equals("linear") && weightSum == 0) {
+      throw ApiException.badRequest("a linear merge divides by the sum of the weights, which is 0", "adapters");
+    }
+    JsonNode d = body.path("density");
+    double density = d.isNumber() ? d.asDouble() : 0.5;
+    if (!d.isMissingNode() && !d.isNull() && !(d.isNumber() && density > 0 && density <= 1)) {
+      throw ApiException.badRequest("must be a number in (0, 1]", "density");
+    }
+    JsonNode s = body.path("seed");
+    if (!s.isMissingNode() && !s.isNull() && !s.canConvertToLong()) {
+      throw ApiException.badRequest("must be an integer", "seed");
+    }
+
+    JsonNode output = body.path("output");
+    String type = output.path("type").asText("model");
+    Integer rank = null;
+    if (type.equals("adapter")) {
+      JsonNode r = output.path("rank");
+      if (!r.canConvertToInt() || r.asInt() < 1 || r.asInt() > 4096) {
+        throw ApiException.badRequest("is required for an adapter: its LoRA rank, 1 to 4096", "output.rank");
+      }
+      rank = r.asInt();
+    } else if (!type.equals("model")) {
+      throw ApiException.badRequest("must be model or adapter", "output.type");
+    }
+
+    Merge m = new Merge();
+    m.id = Ids.next("merge");
+    m.tenant = tenant;
+    m.status = Merge.QUEUED;
+    m.modelId = modelId;
+    m.adapters = Json.write(recorded);
+    m.method = method;
+    m.density = density;
+    m.seed = s.asLong(0);
+    m.outputType = type;
+    m.rank = rank;
+    m.outputId = Ids.next(type.equals("model") ? "model" : "adapter");
+    m.name = body.path("name").asText(model.name + " (" + method + " of " + inputs.size() + ")");
+    m.createdAt = Instant.now();
+    m.persist();
+    outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, modelId,
+        Json.refs(model.files), inputs, method, density, m.seed, rank == null ? 0 : rank, m.outputId));
+    return m;
+  }
+
+  private static String text(JsonNode body, String field, String problem) {
+    JsonNode v = body.path(field);
+    if (!v.isTextual() || v.asText().isBlank()) {
+      throw ApiException.badRequest(problem, field);
+    }
+    return v.asText();
+  }
+
+  @Transactional
+  public void onSucceeded(MergeSucceeded e) {
+    if (!inbox.firstTime(e)) {
+      return;
+    }
+    Merge m = Merge.findById(e.aggregateId());
+    if (m == null || !m.status.equals(Merge.QUEUED)) {
+      return;
+    }
+    if (e.output().equals("model")) {
+      models.registerMerged(m.outputId, m.tenant, m.name, "merge:" + m.id, e.architecture(), e.parameters(), e.files());
+    } else {
+      Adapter a = new Adapter();
+      a.id = m.outputId;
+      a.tenant = m.tenant;
+      a.mergeId = m.id;
+      a.modelId = m.modelId;
+      a.method = "lora";
+      a.parameters = e.parameters();
+      a.files = Json.write(e.files());
+      a.metrics = "{}";
+      a.lineage = e.files().stream().filter(f -> ObjectLayout.fileName(f.key()).equals("peft_merge.json")).findFirst()
+          .map(f -> store.readText(f.key())).orElse("{}");
+      a.createdAt = e.time();
+      a.persist();
+    }
+    m.status = Merge.SUCCEEDED;
+    m.finishedAt = e.time();
+  }
+
+  @Transactional
+  public void onFailed(MergeFailed e) {
+    if (!inbox.firstTime(e)) {
+      return;
+    }
+    Merge m = Merge.findById(e.aggregateId());
+    if (m == null || !m.status.equals(Merge.QUEUED)) {
+      return;
+    }
+    m.status = Merge.FAILED;
+    m.errorCode = e.code();
+    m.errorMessage = e.message();
+    m.finishedAt = e.time();
+  }
+
+  public Merge get(String tenant, String id) {
+    return Merge.<Merge>find("id = ?1 and tenant = ?2", id, tenant).firstResultOptional()
+        .orElseThrow(() -> ApiException.notFound("no merge " + id, "id"));
+  }
+
+  public Page<Merge> list(String tenant, String after, int limit) {
+    return Page.of(Merge.class, tenant, after, limit, m -> m.createdAt, m -> m.id);
+  }
+}

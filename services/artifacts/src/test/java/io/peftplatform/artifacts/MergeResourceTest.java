@@ -1,0 +1,155 @@
+package io.peftplatform.artifacts;
+
+import static io.peftplatform.artifacts.ModelResourceTest.as;
+import static io.peftplatform.artifacts.ModelResourceTest.awaitStatus;
+import static io.peftplatform.artifacts.ModelResourceTest.upload;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+
+import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.JobSucceeded;
+import io.peftplatform.events.MergeFailed;
+import io.peftplatform.events.MergeRequested;
+import io.peftplatform.events.MergeSucceeded;
+import io.peftplatform.events.ModelChanged;
+import io.peftplatform.events.ObjectRef;
+import io.peftplatform.events.Topics;
+import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.testsupport.EventLog;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * POST /v1/merges against the registry: requests validated field by field, sent to the merging workers,
+ * and their outcome (published here as a merging worker would) registering a model or an adapter.
+ */
+@QuarkusTest
+class MergeResourceTest {
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  @Inject ObjectStore store;
+  @TempDir Path dir;
+
+  private ObjectRef put(String key, String content) {
+    byte[] b = content.getBytes(StandardCharsets.UTF_8);
+    return store.put(key, new ByteArrayInputStream(b), b.length);
+  }
+
+  /** A ready model of the tenant with two adapters trained on it (registered as jobs register them). */
+  private String[] modelWithAdapters(String tenant) throws Exception {
+    String model = upload(tenant, TinyModel.write(dir.resolve("tiny-" + System.nanoTime())), "tiny").post("/v1/models").then().statusCode(201).extract().path("id");
+    awaitStatus(tenant, model, "ready");
+    String[] ids = {model, null, null};
+    for (int i = 1; i <= 2; i++) {
+      String job = "ftjob-" + Long.toHexString(System.nanoTime());
+      String prefix = ObjectLayout.adapterPrefix(tenant, Adapter.idForJob(job));
+      EventLog.publish(Topics.JOB_EVENTS, new JobSucceeded(EventCodec.newId(), Instant.now(), job, tenant, model, "lora",
+          List.of(put(prefix + "adapter_config.json", "{}"), put(prefix + "adapter_model.safetensors", "w")), 10, Map.of(), "completed"));
+      ids[i] = Adapter.idForJob(job);
+      String adapter = ids[i];
+      Awaitility.await().atMost(WAIT).until(() -> as(tenant).get("/v1/adapters/" + adapter).statusCode() == 200);
+    }
+    return ids;
+  }
+
+  @Test
+  void aMergeIsSentToTheWorkersAndItsModelRegisteredWhenItSucceeds() throws Exception {
+    String[] ids = modelWithAdapters("merge-acme");
+    JsonPath created = as("merge-acme").contentType("application/json")
+        .body("{\"model\": \"" + ids[0] + "\", \"adapters\": [{\"id\": \"" + ids[1] + "\", \"weight\": 0.7}, \"" + ids[2] + "\"],"
+            + " \"method\": \"ties\", \"density\": 0.4, \"name\": \"blend\"}")
+        .post("/v1/merges").then().statusCode(201).body("id", startsWith("merge-")).body("status", equalTo("queued"))
+        .body("output_type", equalTo("model")).body("density", equalTo(0.4f)).extract().jsonPath();
+    String mergeId = created.getString("id");
+    assertThat(created.getList("adapters.weight")).containsExactly(0.7f, 1.0f);
+
+    MergeRequested request = EventLog.await(Topics.MERGE_COMMANDS, MergeRequested.class, mergeId, 1, WAIT).get(0);
+    assertThat(request.modelFiles()).extracting(f -> ObjectLayout.fileName(f.key())).contains("model.safetensors");
+    assertThat(request.adapters()).extracting(MergeRequested.Input::adapterId).containsExactly(ids[1], ids[2]);
+    assertThat(request.rank()).isZero();
+    assertThat(request.outputId()).startsWith("model-");
+
+    String prefix = ObjectLayout.modelPrefix("merge-acme", request.outputId());
+    MergeSucceeded done = new MergeSucceeded(EventCodec.newId(), Instant.now(), mergeId, "merge-acme", ids[0], "model", request.outputId(),
+        List.of(put(prefix + "config.json", "{}"), put(prefix + "model.safetensors", "w")), 1234, "LlamaForCausalLM");
+    EventLog.publish(Topics.MERGE_EVENTS, done);
+    EventLog.publish(Topics.MERGE_EVENTS, done); // redelivered
+    Awaitility.await().atMost(WAIT).until(() -> "succeeded".equals(as("merge-acme").get("/v1/merges/" + mergeId).jsonPath().getString("status")));
+    as("merge-acme").get("/v1/merges/" + mergeId).then().body("output_id", equalTo(request.outputId()));
+    JsonPath model = as("merge-acme").get("/v1/models/" + request.outputId()).then().statusCode(200).extract().jsonPath();
+    assertThat(model.getString("status")).isEqualTo("ready");
+    assertThat(model.getString("name")).isEqualTo("blend");
+    assertThat(model.getString("source")).isEqualTo("merge:" + mergeId);
+    assertThat(EventLog.await(Topics.ARTIFACT_EVENTS, ModelChanged.class, request.outputId(), 1, WAIT).get(0).status()).isEqualTo("ready");
+    as("merge-other").get("/v1/merges/" + mergeId).then().statusCode(404);
+  }
+
+  @Test
+  void anAdapterMergeRegistersAnAdapterAndAFailedOneSaysWhy() throws Exception {
+    String[] ids = modelWithAdapters("merge-beta");
+    String body = "{\"model\": \"" + ids[0] + "\", \"adapters\": [\"" + ids[1] + "\", \"" + ids[2] + "\"], \"method\": \"linear\","
+        + " \"output\": {\"type\": \"adapter\", \"rank\": 8}}";
+    String mergeId = as("merge-beta").contentType("application/json").body(body).post("/v1/merges").then().statusCode(201).extract().path("id");
+    MergeRequested request = EventLog.await(Topics.MERGE_COMMANDS, MergeRequested.class, mergeId, 1, WAIT).get(0);
+    assertThat(request.rank()).isEqualTo(8);
+    String prefix = ObjectLayout.adapterPrefix("merge-beta", request.outputId());
+    EventLog.publish(Topics.MERGE_EVENTS, new MergeSucceeded(EventCodec.newId(), Instant.now(), mergeId, "merge-beta", ids[0], "adapter",
+        request.outputId(), List.of(put(prefix + "adapter_config.json", "{}"), put(prefix + "peft_merge.json", "{\"method\": \"linear\"}")), 99, null));
+    Awaitility.await().atMost(WAIT).until(() -> as("merge-beta").get("/v1/adapters/" + request.outputId()).statusCode() == 200);
+    JsonPath adapter = as("merge-beta").get("/v1/adapters/" + request.outputId()).jsonPath();
+    assertThat(adapter.getString("merge_id")).isEqualTo(mergeId);
+    assertThat(adapter.getString("job_id")).isNull();
+    assertThat(adapter.getString("model_id")).isEqualTo(ids[0]);
+    assertThat(adapter.getString("lineage.method")).isEqualTo("linear");
+
+    String failing = as("merge-beta").contentType("application/json").body(body).post("/v1/merges").then().statusCode(201).extract().path("id");
+    EventLog.publish(Topics.MERGE_EVENTS, new MergeFailed(EventCodec.newId(), Instant.now(), failing, "merge-beta", "merge_failed",
+        "rank: must be between 1 and 16"));
+    Awaitility.await().atMost(WAIT).until(() -> "failed".equals(as("merge-beta").get("/v1/merges/" + failing).jsonPath().getString("status")));
+    as("merge-beta").get("/v1/merges/" + failing).then().body("error.code", equalTo("merge_failed"))
+        .body("error.message", equalTo("rank: must be between 1 and 16")).body("output_id", equalTo(null));
+    assertThat(as("merge-beta").get("/v1/merges?limit=10").jsonPath().getList("data.id")).containsExactly(failing, mergeId);
+  }
+
+  @Test
+  void badRequestsNameTheFieldAtFault() throws Exception {
+    String[] ids = modelWithAdapters("merge-gamma");
+    String[] otherModel = modelWithAdapters("merge-gamma");
+    String a = "\"" + ids[1] + "\"";
+    Object[][] cases = {
+        {"[]", null},
+        {"{\"adapters\": [" + a + "]}", "model"},
+        {"{\"model\": \"model-nope\", \"adapters\": [" + a + "]}", "model"},
+        {"{\"model\": \"" + ids[0] + "\"}", "adapters"},
+        {"{\"model\": \"" + ids[0] + "\", \"adapters\": [" + a + ", {\"id\": \"adapter-nope\"}]}", "adapters[1].id"},
+        {"{\"model\": \"" + ids[0] + "\", \"adapters\": [\"" + otherModel[1] + "\"]}", "adapters[0].id"},
+        {"{\"model\": \"" + ids[0] + "\", \"adapters\": [{\"id\": " + a + ", \"weight\": \"heavy\"}]}", "adapters[0].weight"},
+        {"{\"model\": \"" + ids[0] + "\", \"adapters\": [" + a + "], \"method\": \"slerp\"}", "method"},
+        {"{\"model\": \"" + ids[0] + "\", \"adapters\": [" + a + "], \"method\": \"ties\", \"density\": 1.5}", "density"},
+        {"{\"model\": \"" + ids[0] + "\", \"adapters\": [" + a + "], \"seed\": \"x\"}", "seed"},
+        {"{\"model\": \"" + ids[0] + "\", \"adapters\": [" + a + "], \"output\": {\"type\": \"adapter\"}}", "output.rank"},
+        {"{\"model\": \"" + ids[0] + "\", \"adapters\": [" + a + "], \"output\": {\"type\": \"gguf\"}}", "output.type"},
+        {"{\"model\": \"" + ids[0] + "\", \"adapters\": [{\"id\": " + a + ", \"weight\": 1}, {\"id\": \"" + ids[2] + "\", \"weight\": -1}],"
+            + " \"method\": \"linear\"}", "adapters"},
+    };
+    for (Object[] c : cases) {
+      as("merge-gamma").contentType("application/json").body((String) c[0]).post("/v1/merges").then()
+          .statusCode(400).contentType("application/problem+json").body("field", equalTo(c[1]));
+    }
+    as("merge-delta").contentType("application/json").body("{\"model\": \"" + ids[0] + "\", \"adapters\": [" + a + "]}")
+        .post("/v1/merges").then().statusCode(400).body("field", equalTo("model")); // another tenant's model
+  }
+}

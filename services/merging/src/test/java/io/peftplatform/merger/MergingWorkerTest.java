@@ -1,0 +1,153 @@
+package io.peftplatform.merger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.peftplatform.adapters.Adapter;
+import io.peftplatform.adapters.AdapterFiles;
+import io.peftplatform.adapters.AdapterMethod;
+import io.peftplatform.adapters.AdapterSpec;
+import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.MergeFailed;
+import io.peftplatform.events.MergeRequested;
+import io.peftplatform.events.MergeSucceeded;
+import io.peftplatform.events.ObjectRef;
+import io.peftplatform.events.Topics;
+import io.peftplatform.llama.ModelDirectory;
+import io.peftplatform.llama.checkpoint.CheckpointWriter;
+import io.peftplatform.llama.checkpoint.Presets;
+import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.safetensors.Checkpoints;
+import io.peftplatform.safetensors.DType;
+import io.peftplatform.safetensors.TensorSource;
+import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.testsupport.EventLog;
+import io.peftplatform.testsupport.KafkaTestResource;
+import io.peftplatform.testsupport.S3TestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** A merging worker against the real broker and S3 server: requests in as commands, files and events out. */
+@QuarkusTest
+@QuarkusTestResource(KafkaTestResource.class)
+@QuarkusTestResource(S3TestResource.class)
+class MergingWorkerTest {
+  static final String TENANT = "t-merge-test";
+  static final Duration WAIT = Duration.ofSeconds(90);
+
+  @Inject ObjectStore store;
+
+  static List<ObjectRef> model;
+  static List<ObjectRef> lora;
+  static List<ObjectRef> dora;
+
+  @BeforeEach
+  void upload() throws IOException {
+    if (model != null) {
+      return;
+    }
+    Path dir = Files.createTempDirectory("merge-test");
+    LlamaConfig config = CheckpointWriter.writeRandom(dir.resolve("model"), Presets.get("tiny"), 7, DType.F32, Long.MAX_VALUE);
+    model = uploadDir(dir.resolve("model"), ObjectLayout.modelPrefix(TENANT, "model-base"));
+    lora = uploadDir(trainedLooking(AdapterMethod.LORA, config, dir.resolve("lora")), ObjectLayout.adapterPrefix(TENANT, "adapter-a"));
+    dora = uploadDir(trainedLooking(AdapterMethod.DORA, config, dir.resolve("dora")), ObjectLayout.adapterPrefix(TENANT, "adapter-b"));
+  }
+
+  /** An adapter as training leaves one: B no longer zero, so it changes the model. */
+  static Path trainedLooking(AdapterMethod method, LlamaConfig config, Path dir) {
+    Adapter a = Adapter.create(AdapterSpec.defaults(method).withRank(4), config, DataType.FLOAT);
+    for (String name : a.parameters().names()) {
+      if (name.endsWith("lora_B")) {
+        a.parameters().value(name).assign(Nd4j.rand(DataType.FLOAT, a.parameters().shape(name)).subi(0.5).muli(0.2));
+      }
+    }
+    if (method == AdapterMethod.DORA) {
+      a.attach(io.peftplatform.adapters.AdaptedModel.weights(dir.resolveSibling("model"), config, DataType.FLOAT)); // magnitudes from W
+    }
+    AdapterFiles.write(a, dir, "model-base");
+    return dir;
+  }
+
+  List<ObjectRef> uploadDir(Path dir, String prefix) throws IOException {
+    List<ObjectRef> refs = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.sorted().toList()) {
+        refs.add(store.put(prefix + f.getFileName(), f));
+      }
+    }
+    return refs;
+  }
+
+  static MergeRequested request(String id, String method, int rank, String outputId) {
+    return new MergeRequested(EventCodec.newId(), EventCodec.now(), id, TENANT, "model-base", model,
+        List.of(new MergeRequested.Input("adapter-a", lora, 0.7), new MergeRequested.Input("adapter-b", dora, 0.5)),
+        method, 0.6, 3, rank, outputId);
+  }
+
+  static String newId() {
+    return "merge-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+  }
+
+  @Test
+  void mergesIntoAModelThatLoadsAndAnswersARedeliveryFromItsStoredOutcome() throws Exception {
+    String id = newId();
+    MergeRequested r = request(id, "ties", 0, "model-merged-" + id.substring(6));
+    EventLog.publish(Topics.MERGE_COMMANDS, r);
+    MergeSucceeded done = EventLog.await(Topics.MERGE_EVENTS, MergeSucceeded.class, id, 1, WAIT).get(0);
+    assertThat(done.output()).isEqualTo("model");
+    assertThat(done.outputId()).isEqualTo(r.outputId());
+    assertThat(done.architecture()).isEqualTo("LlamaForCausalLM");
+    String prefix = ObjectLayout.modelPrefix(TENANT, r.outputId());
+    assertThat(done.files()).extracting(ObjectRef::key)
+        .contains(prefix + "config.json", prefix + "model.safetensors", prefix + "tokenizer.json", prefix + "peft_merge.json");
+
+    Path downloaded = Files.createTempDirectory("merged");
+    for (ObjectRef f : done.files()) {
+      store.get(f, downloaded.resolve(ObjectLayout.fileName(f.key())));
+    }
+    assertThat(ModelDirectory.loadModel(downloaded, DataType.FLOAT).config().numLayers()).isPositive();
+    Path base = Files.createTempDirectory("base");
+    for (ObjectRef f : model) {
+      store.get(f, base.resolve(ObjectLayout.fileName(f.key())));
+    }
+    try (TensorSource before = Checkpoints.open(base); TensorSource after = Checkpoints.open(downloaded)) {
+      String q = "model.layers.0.self_attn.q_proj.weight";
+      assertThat(after.readFloats(q)).isNotEqualTo(before.readFloats(q));
+      assertThat(after.readFloats("model.norm.weight")).isEqualTo(before.readFloats("model.norm.weight"));
+    }
+
+    EventLog.publish(Topics.MERGE_COMMANDS, request(id, "ties", 0, r.outputId()));
+    List<MergeSucceeded> twice = EventLog.await(Topics.MERGE_EVENTS, MergeSucceeded.class, id, 2, WAIT);
+    assertThat(twice.get(1).eventId()).isEqualTo(done.eventId());
+  }
+
+  @Test
+  void mergesIntoOneLoraAndFailsARankNoModuleCanHold() {
+    String id = newId();
+    EventLog.publish(Topics.MERGE_COMMANDS, request(id, "linear", 8, "adapter-merged-" + id.substring(6)));
+    MergeSucceeded done = EventLog.await(Topics.MERGE_EVENTS, MergeSucceeded.class, id, 1, WAIT).get(0);
+    assertThat(done.output()).isEqualTo("adapter");
+    assertThat(done.files()).extracting(f -> ObjectLayout.fileName(f.key()))
+        .containsExactlyInAnyOrder("adapter_config.json", "adapter_model.safetensors", "peft_merge.json");
+    assertThat(done.parameters()).isPositive();
+
+    String failing = newId();
+    EventLog.publish(Topics.MERGE_COMMANDS, request(failing, "linear", 100_000, "adapter-x"));
+    MergeFailed failed = EventLog.await(Topics.MERGE_EVENTS, MergeFailed.class, failing, 1, WAIT).get(0);
+    assertThat(failed.message()).startsWith("rank: must be between 1 and");
+    assertThat(store.list(ObjectLayout.adapterPrefix(TENANT, "adapter-x"))).isEmpty();
+  }
+}

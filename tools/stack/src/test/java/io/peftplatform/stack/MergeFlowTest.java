@@ -1,0 +1,111 @@
+package io.peftplatform.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftplatform.client.PeftApiException;
+import io.peftplatform.client.PeftClient;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Merges through the public API on the running stack: two adapters trained by jobs, merged by the
+ * merging worker into a model (tried by generation) and into one LoRA (downloaded and evaluated).
+ */
+class MergeFlowTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static PeftClient client;
+  static String modelId;
+  static String first;
+  static String second;
+
+  @BeforeAll
+  static void trainTwoAdapters() {
+    client = RunningStack.tenant("e2e-merge");
+    modelId = client.uploadModel(RunningStack.tinyModel(), "tiny").path("id").asText();
+    assertThat(RunningStack.ready(client, modelId).path("status").asText()).isEqualTo("ready");
+    String datasetId = client.uploadDataset(FineTuningFlowTest.opposites(), "opposites.jsonl").path("id").asText();
+    String[] adapters = new String[2];
+    for (int i = 0; i < 2; i++) {
+      ObjectNode request = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId).put("seed", 20 + i);
+      request.putObject("method").put("type", i == 0 ? "lora" : "dora").putObject(i == 0 ? "lora" : "dora").put("rank", 4);
+      request.putObject("hyperparameters").put("n_epochs", 4).put("learning_rate", 1e-2).put("batch_size", 10);
+      JsonNode job = client.awaitJob(client.createJob(request).path("id").asText(), RunningStack.JOB_TIMEOUT);
+      assertThat(job.path("status").asText()).as(job.toString()).isEqualTo("succeeded");
+      adapters[i] = job.path("fine_tuned_model").asText();
+    }
+    first = adapters[0];
+    second = adapters[1];
+  }
+
+  @AfterAll
+  static void close() {
+    client.close();
+  }
+
+  ObjectNode merge(String method, String... adapters) {
+    ObjectNode request = JSON.createObjectNode().put("model", modelId).put("method", method);
+    for (String a : adapters) {
+      request.withArray("adapters").addObject().put("id", a).put("weight", 1.0);
+    }
+    return request;
+  }
+
+  @Test
+  void anAdapterMergedIntoItsBaseIsAModelThatGeneratesLikeTheAdapter() {
+    JsonNode created = client.createMerge(merge("task_arithmetic", first).put("name", "tiny + lora"));
+    assertThat(created.path("status").asText()).isEqualTo("queued");
+    JsonNode merge = client.awaitMerge(created.path("id").asText(), RunningStack.JOB_TIMEOUT);
+    assertThat(merge.path("status").asText()).as(merge.toString()).isEqualTo("succeeded");
+    String merged = merge.path("output_id").asText();
+    JsonNode model = client.getModel(merged);
+    assertThat(model.path("status").asText()).isEqualTo("ready");
+    assertThat(model.path("name").asText()).isEqualTo("tiny + lora");
+    assertThat(model.path("source").asText()).isEqualTo("merge:" + merge.path("id").asText());
+
+    ObjectNode prompt = JSON.createObjectNode().put("prompt", "hot is the opposite of").put("max_new_tokens", 4).put("temperature", 0.0);
+    String asModel = client.generate(prompt.deepCopy().put("model", merged)).path("text").asText();
+    String asAdapter = client.generate(prompt.deepCopy().put("model", modelId).put("adapter", first)).path("text").asText();
+    assertThat(asModel).isEqualTo(asAdapter).isNotEmpty();
+  }
+
+  @Test
+  void twoAdaptersMergedByTiesIntoOneLoraLowerTheLoss() throws Exception {
+    ObjectNode request = merge("ties", first, second).put("density", 0.7);
+    request.putObject("output").put("type", "adapter").put("rank", 8);
+    JsonNode merge = client.awaitMerge(client.createMerge(request).path("id").asText(), RunningStack.JOB_TIMEOUT);
+    assertThat(merge.path("status").asText()).as(merge.toString()).isEqualTo("succeeded");
+    String adapterId = merge.path("output_id").asText();
+    JsonNode adapter = client.getAdapter(adapterId);
+    assertThat(adapter.path("merge_id").asText()).isEqualTo(merge.path("id").asText());
+    assertThat(adapter.at("/lineage/method").asText()).isEqualTo("ties");
+
+    Path downloaded = RunningStack.scratch("merged-" + adapterId);
+    client.downloadAdapter(adapterId, downloaded);
+    assertThat(JSON.readTree(downloaded.resolve("adapter_config.json").toFile()).path("r").asInt()).isEqualTo(8);
+    double base = FineTuningFlowTest.loss(RunningStack.tinyModel(), null);
+    double merged = FineTuningFlowTest.loss(RunningStack.tinyModel(), downloaded);
+    assertThat(merged).as("merged adapter %.4f, base %.4f", merged, base).isLessThan(base - 0.1);
+  }
+
+  @Test
+  void aMergeTheWorkerCannotDoFailsWithTheReasonAndBadRequestsAreRefused() {
+    ObjectNode request = merge("linear", first, second);
+    request.putObject("output").put("type", "adapter").put("rank", 4000);
+    JsonNode merge = client.awaitMerge(client.createMerge(request).path("id").asText(), RunningStack.JOB_TIMEOUT);
+    assertThat(merge.path("status").asText()).isEqualTo("failed");
+    assertThat(merge.at("/error/message").asText()).startsWith("rank: must be between 1 and");
+
+    assertThatThrownBy(() -> client.createMerge(merge("slerp", first))).isInstanceOfSatisfying(PeftApiException.class,
+        e -> assertThat(e.field()).isEqualTo("method"));
+    try (PeftClient stranger = RunningStack.tenant("e2e-merge-stranger")) {
+      assertThatThrownBy(() -> stranger.getMerge(merge.path("id").asText())).isInstanceOfSatisfying(PeftApiException.class,
+          e -> assertThat(e.status()).isEqualTo(404));
+    }
+  }
+}
