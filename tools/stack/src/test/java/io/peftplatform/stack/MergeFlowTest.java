@@ -91,6 +91,11 @@ class MergeFlowTest {
     double base = FineTuningFlowTest.loss(RunningStack.tinyModel(), null);
     double merged = FineTuningFlowTest.loss(RunningStack.tinyModel(), downloaded);
     assertThat(merged).as("merged adapter %.4f, base %.4f", merged, base).isLessThan(base - 0.1);
+
+    // Tried on the platform like a trained adapter.
+    JsonNode tried = client.generate(JSON.createObjectNode().put("model", modelId).put("adapter", adapterId)
+        .put("prompt", "up is the opposite of").put("max_new_tokens", 3));
+    assertThat(tried.path("text").asText()).isNotEmpty();
   }
 
   @Test

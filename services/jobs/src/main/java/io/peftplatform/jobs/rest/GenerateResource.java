@@ -27,6 +27,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * POST /v1/generate: try a base model, or a trained adapter on it. The model and adapter ids are resolved
@@ -47,7 +48,7 @@ public class GenerateResource {
   public Response generate(@Context HttpHeaders headers, JsonNode body) throws IOException, InterruptedException {
     String tenant = callers.tenant(headers);
     if (body != null && body.path("model").isTextual()) {
-      projections.awaitKnown(tenant, ArtifactProjections.Kind.MODEL, body.get("model").asText(), "model");
+      projections.awaitValidated(tenant, body.get("model").asText(), "model");
     }
     ObjectNode request = resolve(tenant, body);
     HttpRequest forward = HttpRequest.newBuilder(URI.create(config.trainingUrl() + "/internal/generate"))
@@ -88,13 +89,15 @@ public class GenerateResource {
     out.set("model_files", JSON.valueToTree(JobService.refs(model.files)));
     if (body.hasNonNull("adapter")) {
       String adapterId = body.get("adapter").asText();
-      Job job = Job.<Job>find("fineTunedModel = ?1 and tenant = ?2", adapterId, tenant).firstResultOptional()
-          .filter(j -> j.adapterFiles != null)
-          .orElseThrow(() -> ApiException.notFound("no adapter " + adapterId, "adapter"));
-      if (!job.modelId.equals(modelId)) {
-        throw ApiException.badRequest("adapter " + adapterId + " was trained on " + job.modelId + ", not " + modelId, "adapter");
+      Optional<Job> job = Job.<Job>find("fineTunedModel = ?1 and tenant = ?2", adapterId, tenant).firstResultOptional()
+          .filter(j -> j.adapterFiles != null);
+      // An adapter no job here trained (a merge made it) is looked up in the registry.
+      JsonNode merged = job.isPresent() ? null : projections.adapterFiles(tenant, adapterId, "adapter");
+      String base = job.map(j -> j.modelId).orElseGet(() -> merged.path("model_id").asText());
+      if (!base.equals(modelId)) {
+        throw ApiException.badRequest("adapter " + adapterId + " belongs to model " + base + ", not " + modelId, "adapter");
       }
-      out.set("adapter_files", JSON.valueToTree(JobService.refs(job.adapterFiles)));
+      out.set("adapter_files", job.isPresent() ? JSON.valueToTree(JobService.refs(job.get().adapterFiles)) : merged.path("files"));
     }
     return out;
   }

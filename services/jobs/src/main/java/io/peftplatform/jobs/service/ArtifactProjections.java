@@ -9,6 +9,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import java.io.IOException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +25,7 @@ import java.time.Duration;
 @ApplicationScoped
 public class ArtifactProjections {
   private static final Duration PATIENCE = Duration.ofSeconds(30);
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @Inject JobsConfig config;
@@ -64,12 +67,64 @@ public class ArtifactProjections {
     throw new ApiException(503, kind.noun + " " + id + " was registered moments ago and is not visible to jobs yet; retry shortly", field);
   }
 
+  /**
+   * Returns once the tenant's model is known here and past validation, or after a short wait: a model
+   * the artifacts service has just declared ready may not be ready in this projection yet.
+   */
+  public void awaitValidated(String tenant, String modelId, String field) {
+    awaitKnown(tenant, Kind.MODEL, modelId, field);
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (validating(tenant, modelId) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  @Transactional(Transactional.TxType.REQUIRES_NEW)
+  boolean validating(String tenant, String modelId) {
+    return ModelRef.count("id = ?1 and tenant = ?2 and status = 'validating'", modelId, tenant) > 0;
+  }
+
   @Transactional(Transactional.TxType.REQUIRES_NEW)
   boolean known(String tenant, Kind kind, String id) {
     return switch (kind) {
       case MODEL -> ModelRef.count("id = ?1 and tenant = ?2", id, tenant) > 0;
       case DATASET -> DatasetRef.count("id = ?1 and tenant = ?2", id, tenant) > 0;
     };
+  }
+
+  /**
+   * An adapter the jobs service did not train (a merge made it): its base model and files, from the
+   * artifacts service; refuses, naming the field, when the tenant has no such adapter.
+   */
+  public JsonNode adapterFiles(String tenant, String id, String field) {
+    if (!id.matches("[A-Za-z0-9_-]{1,100}")) {
+      throw ApiException.notFound("no adapter " + id, field);
+    }
+    HttpRequest request = HttpRequest.newBuilder(URI.create(config.artifactsUrl() + "/internal/adapters/" + id))
+        .header(InternalCaller.TOKEN, config.internalToken())
+        .header(InternalCaller.TENANT, tenant)
+        .timeout(Duration.ofSeconds(10))
+        .GET().build();
+    try {
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 404) {
+        throw ApiException.notFound("no adapter " + id, field);
+      }
+      if (r.statusCode() != 200) {
+        throw new ApiException(503, "the artifacts service answered " + r.statusCode() + "; retry shortly", null);
+      }
+      return JSON.readTree(r.body());
+    } catch (IOException e) {
+      throw new ApiException(503, "the artifacts service is not reachable; retry shortly", null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "interrupted", null);
+    }
   }
 
   private boolean existsInArtifacts(String tenant, Kind kind, String id) {
