@@ -41,7 +41,7 @@ class TrainingWorkerTest {
   @Inject ObjectStore store;
 
   @Test
-  void trainsAJobToAnAdapterWithProgressAndCheckpointsThenSkipsItsRedelivery() {
+  void trainsAJobToAnAdapterWithProgressAndCheckpointsThenSkipsItsRedelivery() throws Exception {
     String id = Fixtures.newJobId();
     JobSubmitted job = Fixtures.job(store, id, Fixtures.spec("lora", 6, 2));
     EventLog.publish(Topics.JOB_COMMANDS, job);
@@ -78,12 +78,8 @@ class TrainingWorkerTest {
     assertThat(EventLog.awaitAll(Topics.JOB_EVENTS, JobStarted.class, id, Duration.ofSeconds(2))).hasSize(1);
   }
 
-  private JsonNode readJson(String key) {
-    try (java.io.InputStream in = store.open(key)) {
-      return new ObjectMapper().readTree(in);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+  private JsonNode readJson(String key) throws java.io.IOException {
+    return new ObjectMapper().readTree(store.readText(key));
   }
 
   @Test

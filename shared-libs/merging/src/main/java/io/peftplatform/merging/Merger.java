@@ -17,7 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -37,8 +39,8 @@ public final class Merger {
 
   private Merger() {}
 
-  /** What was merged: the modules changed and the size of the merged update. */
-  public record Result(int modules, double deltaNorm, long parameters) {}
+  /** What was written: the modules changed, and the parameters of the model or adapter. */
+  public record Result(int modules, long parameters) {}
 
   /**
    * Writes the base model with the merged task vectors added, keeping each tensor's storage type. The
@@ -48,9 +50,8 @@ public final class Merger {
     checkOutput(output, Checkpoints.SINGLE_FILE);
     try (AdapterSet set = AdapterSet.load(modelDir, adapterDirs, DataType.FLOAT)) {
       checkCount(set, spec);
-      List<String> modules = set.modules();
+      Set<String> modules = new HashSet<>(set.modules());
       TensorSource source = set.base();
-      double[] squares = {0};
       long parameters = 0;
       SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
       for (String name : source.names()) {
@@ -62,10 +63,7 @@ public final class Merger {
         if (module != null && modules.contains(module)) {
           writer.addLater(name, info.dtype(), info.shape(), () -> {
             INDArray weight = set.baseWeight(module);
-            INDArray delta = TaskVectorMerge.merge(module, set.taskVectors(module, weight), spec);
-            double norm = delta.norm2Number().doubleValue();
-            squares[0] += norm * norm;
-            return weight.addi(delta).data().asFloat();
+            return weight.addi(TaskVectorMerge.merge(module, set.taskVectors(module, weight), spec)).data().asFloat();
           });
         } else {
           writer.addLater(name, info.dtype(), info.shape(), () -> source.readFloats(name));
@@ -80,7 +78,7 @@ public final class Merger {
       }
       copyModelFiles(modelDir, output);
       writeRecord(output, adapterDirs, spec, 0);
-      return new Result(modules.size(), Math.sqrt(squares[0]), parameters);
+      return new Result(modules.size(), parameters);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + output + ": " + e.getMessage(), e);
     }
@@ -98,18 +96,15 @@ public final class Merger {
       set.modules().forEach(m -> targets.add(m.substring(m.lastIndexOf('.') + 1)));
       AdapterSpec loraSpec = AdapterSpec.defaults(AdapterMethod.LORA).withRank(rank).withAlpha(rank).withTargets(new ArrayList<>(targets));
       Adapter lora = Adapter.create(loraSpec, set.config(), DataType.FLOAT);
-      double squares = 0;
       for (ModulePlan plan : lora.plans().values()) {
         INDArray delta = TaskVectorMerge.merge(plan.module(), set.taskVectors(plan.module()), spec);
         LowRankFactors f = LowRankFactors.of(plan.module(), delta, rank);
         lora.parameters().value(plan.name("lora_A")).assign(f.a());
         lora.parameters().value(plan.name("lora_B")).assign(f.b());
-        double n = f.product().norm2Number().doubleValue();
-        squares += n * n;
       }
       AdapterFiles.write(lora, output, baseModelName);
       writeRecord(output, adapterDirs, spec, rank);
-      return new Result(lora.plans().size(), Math.sqrt(squares), lora.parameterCount());
+      return new Result(lora.plans().size(), lora.parameterCount());
     }
   }
 

@@ -11,6 +11,7 @@ import io.peftplatform.events.Topics;
 import io.peftplatform.service.outbox.Outbox;
 import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.storage.ObjectStore;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -26,7 +27,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -167,7 +167,7 @@ public class ModelService {
       LOG.warnf(e, "model %s failed", id);
       fail(id, importSource != null ? "import_failed" : "storage_failed", String.valueOf(e.getMessage()));
     } finally {
-      deleteRecursively(dir);
+      ScratchDirectories.deleteQuietly(dir);
     }
   }
 
@@ -258,16 +258,5 @@ public class ModelService {
 
   public List<ObjectRef> files(Model m) {
     return Json.refs(m.files);
-  }
-
-  static void deleteRecursively(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
-    } catch (IOException ignored) {
-      // scratch space; best effort
-    }
   }
 }

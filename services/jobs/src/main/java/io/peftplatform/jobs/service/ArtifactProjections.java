@@ -16,6 +16,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * This service's copies of models and datasets arrive as events from the artifacts service, a moment
@@ -52,17 +53,8 @@ public class ArtifactProjections {
     if (!existsInArtifacts(tenant, kind, id)) {
       throw ApiException.badRequest("no " + kind.noun + " " + id, field);
     }
-    long deadline = System.nanoTime() + PATIENCE.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (known(tenant, kind, id)) {
-        return;
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+    if (waitUntil(() -> known(tenant, kind, id))) {
+      return;
     }
     throw new ApiException(503, kind.noun + " " + id + " was registered moments ago and is not visible to jobs yet; retry shortly", field);
   }
@@ -73,15 +65,24 @@ public class ArtifactProjections {
    */
   public void awaitValidated(String tenant, String modelId, String field) {
     awaitKnown(tenant, Kind.MODEL, modelId, field);
+    waitUntil(() -> !validating(tenant, modelId));
+  }
+
+  /** Polls until the condition holds (true) or {@link #PATIENCE} has passed (false). */
+  private static boolean waitUntil(BooleanSupplier condition) {
     long deadline = System.nanoTime() + PATIENCE.toNanos();
-    while (validating(tenant, modelId) && System.nanoTime() < deadline) {
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
       try {
         Thread.sleep(100);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return;
+        return false;
       }
     }
+    return true;
   }
 
   @Transactional(Transactional.TxType.REQUIRES_NEW)
@@ -105,25 +106,17 @@ public class ArtifactProjections {
     if (!id.matches("[A-Za-z0-9_-]{1,100}")) {
       throw ApiException.notFound("no adapter " + id, field);
     }
-    HttpRequest request = HttpRequest.newBuilder(URI.create(config.artifactsUrl() + "/internal/adapters/" + id))
-        .header(InternalCaller.TOKEN, config.internalToken())
-        .header(InternalCaller.TENANT, tenant)
-        .timeout(Duration.ofSeconds(10))
-        .GET().build();
+    HttpResponse<String> r = getFromArtifacts(tenant, "/internal/adapters/" + id);
+    if (r.statusCode() == 404) {
+      throw ApiException.notFound("no adapter " + id, field);
+    }
+    if (r.statusCode() != 200) {
+      throw new ApiException(503, "the artifacts service answered " + r.statusCode() + "; retry shortly", null);
+    }
     try {
-      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() == 404) {
-        throw ApiException.notFound("no adapter " + id, field);
-      }
-      if (r.statusCode() != 200) {
-        throw new ApiException(503, "the artifacts service answered " + r.statusCode() + "; retry shortly", null);
-      }
       return JSON.readTree(r.body());
     } catch (IOException e) {
-      throw new ApiException(503, "the artifacts service is not reachable; retry shortly", null);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(503, "interrupted", null);
+      throw new ApiException(503, "the artifacts service answered " + e.getMessage() + "; retry shortly", null);
     }
   }
 
@@ -131,20 +124,25 @@ public class ArtifactProjections {
     if (!id.matches("[A-Za-z0-9_-]{1,100}")) {
       return false;
     }
-    HttpRequest request = HttpRequest.newBuilder(URI.create(config.artifactsUrl() + "/v1/" + kind.path + "/" + id))
+    int status = getFromArtifacts(tenant, "/v1/" + kind.path + "/" + id).statusCode();
+    if (status == 404) {
+      return false;
+    }
+    if (status == 200) {
+      return true;
+    }
+    throw new ApiException(503, "the artifacts service answered " + status + "; retry shortly", null);
+  }
+
+  /** A GET to the artifacts service as the tenant; 503 for the caller when it cannot be reached. */
+  private HttpResponse<String> getFromArtifacts(String tenant, String path) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(config.artifactsUrl() + path))
         .header(InternalCaller.TOKEN, config.internalToken())
         .header(InternalCaller.TENANT, tenant)
         .timeout(Duration.ofSeconds(10))
         .GET().build();
     try {
-      int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-      if (status == 404) {
-        return false;
-      }
-      if (status == 200) {
-        return true;
-      }
-      throw new ApiException(503, "the artifacts service answered " + status + "; retry shortly", null);
+      return http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new ApiException(503, "the artifacts service is not reachable; retry shortly", null);
     } catch (InterruptedException e) {

@@ -16,6 +16,7 @@ import io.peftplatform.merging.Merger;
 import io.peftplatform.service.kafka.EventPublisher;
 import io.peftplatform.storage.LocalCache;
 import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.storage.ObjectStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -27,7 +28,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -61,14 +61,14 @@ public class MergeRunner {
     Path work = config.workDir().resolve(r.aggregateId());
     PlatformEvent outcome;
     try {
-      deleteTree(work);
+      ScratchDirectories.deleteQuietly(work);
       outcome = merge(r, work);
     } catch (RuntimeException e) {
       LOG.infof("merge %s failed: %s", r.aggregateId(), e.getMessage());
       outcome = new MergeFailed(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), "merge_failed",
           e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     } finally {
-      deleteTree(work);
+      ScratchDirectories.deleteQuietly(work);
     }
     byte[] encoded = EventCodec.encode(outcome).getBytes(StandardCharsets.UTF_8);
     store.put(resultKey, new ByteArrayInputStream(encoded), encoded.length);
@@ -110,19 +110,6 @@ public class MergeRunner {
       return config.path("architectures").path(0).asText(null);
     } catch (IOException e) {
       return null;
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      LOG.warnf("cannot delete %s: %s", dir, e.getMessage());
     }
   }
 }

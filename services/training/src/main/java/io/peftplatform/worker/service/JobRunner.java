@@ -23,6 +23,7 @@ import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.storage.LocalCache;
 import io.peftplatform.storage.ObjectLayout;
+import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.text.TextException;
 import io.peftplatform.text.Tokenizer;
@@ -116,7 +117,7 @@ public class JobRunner {
       fail(job, "internal_error", String.valueOf(e.getMessage()));
     } finally {
       cancellations.unregister(id);
-      deleteRecursively(work);
+      ScratchDirectories.deleteQuietly(work);
     }
     return true;
   }
@@ -296,17 +297,6 @@ public class JobRunner {
         throw new UncheckedIOException(e);
       }
       events.publish(Topics.JOB_EVENTS, new CheckpointSaved(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), step, prefix, files, lastValidation));
-    }
-  }
-
-  static void deleteRecursively(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
-    } catch (IOException ignored) {
-      // scratch
     }
   }
 }

@@ -22,15 +22,7 @@ public final class AdaptersCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        JsonNode page = c.listAdapters(paging.after, paging.limit);
-        if (api.json) {
-          Output.json(page);
-        } else {
-          Output.table(page, "id", "method", "model_id", "parameters", "metrics.train_loss", "job_id", "created_at");
-        }
-        return 0;
-      }
+      return api.printPage(c -> c.listAdapters(paging.after, paging.limit), "id", "method", "model_id", "parameters", "metrics.train_loss", "job_id", "created_at");
     }
   }
 
@@ -43,10 +35,7 @@ public final class AdaptersCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        Output.json(c.getAdapter(id));
-        return 0;
-      }
+      return api.printJson(c -> c.getAdapter(id));
     }
   }
 

@@ -47,15 +47,7 @@ public final class DatasetsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        var page = c.listDatasets(paging.after, paging.limit);
-        if (api.json) {
-          Output.json(page);
-        } else {
-          Output.table(page, "id", "format", "rows", "bytes", "name", "created_at");
-        }
-        return 0;
-      }
+      return api.printPage(c -> c.listDatasets(paging.after, paging.limit), "id", "format", "rows", "bytes", "name", "created_at");
     }
   }
 
@@ -68,10 +60,7 @@ public final class DatasetsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        Output.json(c.getDataset(id));
-        return 0;
-      }
+      return api.printJson(c -> c.getDataset(id));
     }
   }
 

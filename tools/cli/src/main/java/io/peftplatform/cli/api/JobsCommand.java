@@ -204,15 +204,7 @@ public final class JobsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        JsonNode page = c.listJobs(status, paging.after, paging.limit);
-        if (api.json) {
-          Output.json(page);
-        } else {
-          Output.table(page, "id", "status", "method.type", "model", "trained_steps", "total_steps", "fine_tuned_model", "created_at");
-        }
-        return 0;
-      }
+      return api.printPage(c -> c.listJobs(status, paging.after, paging.limit), "id", "status", "method.type", "model", "trained_steps", "total_steps", "fine_tuned_model", "created_at");
     }
   }
 
@@ -225,10 +217,7 @@ public final class JobsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        Output.json(c.getJob(id));
-        return 0;
-      }
+      return api.printJson(c -> c.getJob(id));
     }
   }
 
@@ -286,15 +275,7 @@ public final class JobsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        JsonNode page = c.jobCheckpoints(id);
-        if (api.json) {
-          Output.json(page);
-        } else {
-          Output.table(page, "id", "step_number", "valid_loss", "created_at");
-        }
-        return 0;
-      }
+      return api.printPage(c -> c.jobCheckpoints(id), "id", "step_number", "valid_loss", "created_at");
     }
   }
 }

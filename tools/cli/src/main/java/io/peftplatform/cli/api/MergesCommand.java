@@ -95,15 +95,7 @@ public final class MergesCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        JsonNode page = c.listMerges(paging.after, paging.limit);
-        if (api.json) {
-          Output.json(page);
-        } else {
-          Output.table(page, "id", "status", "method", "model", "output_type", "output_id", "created_at");
-        }
-        return 0;
-      }
+      return api.printPage(c -> c.listMerges(paging.after, paging.limit), "id", "status", "method", "model", "output_type", "output_id", "created_at");
     }
   }
 
@@ -116,10 +108,7 @@ public final class MergesCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        Output.json(c.getMerge(id));
-        return 0;
-      }
+      return api.printJson(c -> c.getMerge(id));
     }
   }
 }

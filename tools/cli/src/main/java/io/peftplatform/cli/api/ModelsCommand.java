@@ -64,15 +64,7 @@ public final class ModelsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        var page = c.listModels(paging.after, paging.limit);
-        if (api.json) {
-          Output.json(page);
-        } else {
-          Output.table(page, COLUMNS);
-        }
-        return 0;
-      }
+      return api.printPage(c -> c.listModels(paging.after, paging.limit), COLUMNS);
     }
   }
 
@@ -85,10 +77,7 @@ public final class ModelsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        Output.json(c.getModel(id));
-        return 0;
-      }
+      return api.printJson(c -> c.getModel(id));
     }
   }
 
