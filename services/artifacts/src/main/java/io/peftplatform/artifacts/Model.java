@@ -43,6 +43,14 @@ public class Model extends PanacheEntityBase {
   @Column(name = "error_message", columnDefinition = "TEXT")
   public String errorMessage;
 
+  /** Until when the replica validating it holds it (validating only); later, it is taken over. */
+  @Column(name = "processing_until")
+  public Instant processingUntil;
+
+  /** How many times validation has started. */
+  @Column(nullable = false)
+  public int attempts;
+
   @Column(name = "created_at", nullable = false)
   public Instant createdAt;
 

@@ -11,7 +11,7 @@ import io.quarkus.test.common.ResourceArg;
 @QuarkusTestResource(S3TestResource.class)
 @QuarkusTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "artifacts"))
 public final class TestResources {
-  public static final String TOKEN = "peft-local-internal-token";
+  public static final String TOKEN = "peft-test-internal-token-0123456789abcdef";
 
   private TestResources() {}
 }

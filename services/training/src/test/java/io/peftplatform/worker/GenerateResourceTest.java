@@ -31,7 +31,7 @@ class GenerateResourceTest {
   @Inject ObjectStore store;
 
   private static RequestSpecification internal(String tenant) {
-    return given().header("X-Peft-Internal-Token", "peft-local-internal-token").header("X-Peft-Tenant", tenant)
+    return given().header("X-Peft-Internal-Token", "peft-test-internal-token-0123456789abcdef").header("X-Peft-Tenant", tenant)
         .contentType("application/json");
   }
 

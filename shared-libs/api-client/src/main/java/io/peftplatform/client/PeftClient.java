@@ -311,6 +311,16 @@ public final class PeftClient implements AutoCloseable {
     return send(post("v1/api-keys", json(body)));
   }
 
+  /** Admin only: every API key (of one tenant when given); secrets are not included. */
+  public JsonNode listApiKeys(String tenant) {
+    return send(get(url("v1/api-keys"), "tenant", tenant));
+  }
+
+  /** Admin only: revokes a key. */
+  public JsonNode revokeApiKey(String id) {
+    return send(delete(url("v1/api-keys", segment(id))));
+  }
+
   /** A GET of any API path, e.g. "q/health/ready". */
   public JsonNode get(String path) {
     return send(get(url(path), null, null));

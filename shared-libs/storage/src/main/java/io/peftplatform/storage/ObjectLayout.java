@@ -13,7 +13,33 @@ package io.peftplatform.storage;
  * </pre>
  */
 public final class ObjectLayout {
+  private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+  private static final java.util.regex.Pattern SEGMENT = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,200}");
+
   private ObjectLayout() {}
+
+  /** A SHA-256 as the platform writes it: 64 lowercase hex digits (and so safe in a path). */
+  public static boolean isDigest(String s) {
+    return s != null && DIGEST.matcher(s).matches();
+  }
+
+  /** A key under the tenant's own prefix whose every segment is a plain name (no "..", no empty part). */
+  public static boolean isTenantKey(String key, String tenant) {
+    if (key == null || !key.startsWith("tenants/" + tenant + "/")) {
+      return false;
+    }
+    for (String segment : key.split("/", -1)) {
+      if (!SEGMENT.matcher(segment).matches() || segment.equals(".") || segment.equals("..")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A reference another service may hand a worker: the tenant's own key, a real digest, a size. */
+  public static boolean isValidRef(io.peftplatform.events.ObjectRef ref, String tenant) {
+    return ref != null && isTenantKey(ref.key(), tenant) && isDigest(ref.sha256()) && ref.bytes() >= 0;
+  }
 
   public static String modelPrefix(String tenant, String modelId) {
     return "tenants/" + tenant + "/models/" + modelId + "/";

@@ -37,7 +37,8 @@ public class ModelResource {
 
   /** Where to import a model from. */
   public record ImportRequest(
-      @NotBlank(message = "is required: hf://org/name[@revision], an https:// archive URL or s3://bucket/prefix") String source,
+      @NotBlank(message = "is required: hf://org/name[@revision], an https:// archive URL or s3://bucket/prefix")
+      @Size(max = 1024) String source,
       @Size(max = 256) String name) {}
 
   @POST

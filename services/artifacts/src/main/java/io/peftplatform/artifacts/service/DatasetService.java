@@ -15,12 +15,12 @@ import io.peftplatform.service.problem.Problem;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.text.dataset.DatasetException;
+import io.peftplatform.text.dataset.BoundedLineReader;
 import io.peftplatform.text.dataset.JsonlReader;
 import io.peftplatform.text.dataset.TrainingRecord;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -87,13 +87,14 @@ public class DatasetService {
     long bytes = 0;
     List<String> preview = new ArrayList<>();
     long lineNumber = 0;
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(body, decoder), 1 << 16);
+    long maxBytes = config.limits().datasetBytes().asLongValue();
+    try (BoundedLineReader in = new BoundedLineReader(new InputStreamReader(body, decoder), config.limits().datasetLineChars());
          BufferedWriter out = Files.newBufferedWriter(scratch, StandardCharsets.UTF_8)) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         lineNumber++;
-        bytes += line.getBytes(StandardCharsets.UTF_8).length + 1;
-        if (bytes > config.maxDatasetBytes()) {
-          throw new ApiException(413, "the dataset exceeds the limit of " + config.maxDatasetBytes() + " bytes", "file");
+        bytes += utf8Length(line) + 1;
+        if (bytes > maxBytes) {
+          throw ApiException.tooLarge("the dataset is larger than " + maxBytes + " bytes", "file", "peft.limits.dataset-bytes", maxBytes);
         }
         out.write(line);
         out.write('\n');
@@ -121,6 +122,9 @@ public class DatasetService {
           }
         }
       }
+    } catch (BoundedLineReader.LineTooLong e) {
+      throw ApiException.tooLarge("line " + e.line() + " is longer than " + e.limit() + " characters", "file",
+          "peft.limits.dataset-line-chars", e.limit());
     } catch (CharacterCodingException e) {
       throw new ApiException(400, "line " + (lineNumber + 1) + " is not valid UTF-8", "file");
     } catch (IOException e) {
@@ -138,6 +142,24 @@ public class DatasetService {
       default -> form;
     };
     return new Scan(format, rows, Math.max(1, chars / 4), bytes, preview);
+  }
+
+  private static long utf8Length(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n++;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c)) {
+        n += 4;
+        i++;
+      } else {
+        n += 3;
+      }
+    }
+    return n;
   }
 
   @Transactional

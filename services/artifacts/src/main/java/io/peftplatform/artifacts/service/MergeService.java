@@ -15,6 +15,7 @@ import io.peftplatform.events.Topics;
 import io.peftplatform.service.inbox.Inbox;
 import io.peftplatform.service.outbox.Outbox;
 import io.peftplatform.service.problem.ApiException;
+import io.peftplatform.service.problem.KnownFields;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,6 +36,7 @@ import java.util.Set;
 public class MergeService {
   static final Set<String> METHODS = Set.of("linear", "task_arithmetic", "ties", "dare_linear", "dare_ties");
   static final int MAX_ADAPTERS = 16;
+  static final Set<String> FIELDS = Set.of("model", "adapters", "method", "density", "seed", "output", "name");
 
   @Inject Outbox outbox;
   @Inject Inbox inbox;
@@ -46,6 +48,11 @@ public class MergeService {
   public Merge create(String tenant, JsonNode body) {
     if (body == null || !body.isObject()) {
       throw ApiException.badRequest("the request body must be a JSON object", null);
+    }
+    KnownFields.check(body, "", FIELDS);
+    KnownFields.check(body.path("output"), "output.", Set.of("type", "rank"));
+    for (int i = 0; i < body.path("adapters").size(); i++) {
+      KnownFields.check(body.path("adapters").path(i), "adapters[" + i + "].", Set.of("id", "weight"));
     }
     String modelId = text(body, "model", "is required: the id of the base model the adapters were trained on");
     Model model = models.find(tenant, modelId).orElseThrow(() -> ApiException.badRequest("no model " + modelId, "model"));
@@ -124,12 +131,20 @@ public class MergeService {
     m.outputType = type;
     m.rank = rank;
     m.outputId = Ids.next(type.equals("model") ? "model" : "adapter");
-    m.name = body.path("name").asText(model.name + " (" + method + " of " + inputs.size() + ")");
+    JsonNode name = body.path("name");
+    if (!name.isMissingNode() && !name.isNull() && !(name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 256)) {
+      throw ApiException.badRequest("must be a non-blank string of at most 256 characters", "name");
+    }
+    m.name = name.isTextual() ? name.asText() : truncate(model.name + " (" + method + " of " + inputs.size() + ")", 256);
     m.createdAt = Instant.now();
     m.persist();
     outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, modelId,
         Json.refs(model.files), inputs, method, density, m.seed, rank == null ? 0 : rank, m.outputId));
     return m;
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
   }
 
   private static String text(JsonNode body, String field, String problem) {

@@ -10,11 +10,15 @@ import io.peftplatform.events.ObjectRef;
 import io.peftplatform.events.Topics;
 import io.peftplatform.service.outbox.Outbox;
 import io.peftplatform.service.problem.ApiException;
+import io.peftplatform.service.retry.Transient;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.storage.ObjectStore;
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import io.quarkus.hibernate.orm.panache.Panache;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.persistence.LockModeType;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -29,8 +33,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
@@ -43,6 +45,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ModelService {
   private static final Logger LOG = Logger.getLogger(ModelService.class);
+  /** Runs of one model's validation before it fails as interrupted. */
+  static final int MAX_ATTEMPTS = 3;
 
   @Inject ArtifactsConfig config;
   @Inject ObjectStore store;
@@ -50,70 +54,114 @@ public class ModelService {
   @Inject ModelImporter importer;
   @Inject Outbox outbox;
 
-  private final ExecutorService background = Executors.newFixedThreadPool(2, r -> {
-    Thread t = new Thread(r, "model-validation");
-    t.setDaemon(true);
-    return t;
-  });
+  /** Imports download here, so a slow source never holds up another tenant's validation. */
+  private TenantFairExecutor downloads;
+  private TenantFairExecutor validations;
+
+  @PostConstruct
+  void init() {
+    downloads = new TenantFairExecutor(config.validation().importThreads(), "model-import");
+    validations = new TenantFairExecutor(config.validation().threads(), "model-validation");
+  }
+
+  /** The models this replica holds: importing, validating, or waiting for either. */
+  private java.util.Set<String> held() {
+    java.util.Set<String> all = new java.util.HashSet<>(downloads.held());
+    all.addAll(validations.held());
+    return all;
+  }
 
   /** A file of an upload: its name and where the request spooled it. */
   public record UploadedFile(String name, Path path) {}
 
-  /** Models left validating by a previous process will never finish: mark them failed. */
-  @Transactional
-  void recover(@Observes StartupEvent e) {
-    List<Model> stuck = Model.list("status", Model.VALIDATING);
-    for (Model m : stuck) {
-      fail(m, "interrupted", "the service restarted while validating this model; register it again");
-    }
-  }
-
   void stop(@Observes ShutdownEvent e) {
-    background.shutdownNow();
+    downloads.close();
+    validations.close();
   }
 
   public Model registerUpload(String tenant, String name, List<UploadedFile> files) {
     if (files.isEmpty()) {
       throw ApiException.badRequest("no files uploaded; send the model directory's files in the 'file' field, or one archive in 'archive'", "file");
     }
+    var limits = config.limits();
+    if (files.size() > limits.archiveEntries()) {
+      throw ApiException.tooLarge("a model has at most " + limits.archiveEntries() + " files", "file", "peft.limits.archive-entries",
+          limits.archiveEntries());
+    }
+    long bytes = 0;
     for (UploadedFile f : files) {
       if (!ModelFiles.safeName(f.name()) || !ModelFiles.wanted(f.name())) {
         throw ApiException.badRequest("'" + f.name() + "' is not a model file (config.json, generation_config.json, *.safetensors,"
             + " model.safetensors.index.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json)", "file");
       }
+      bytes += size(f.path());
     }
-    Model model = create(tenant, name, "upload");
-    Path dir = scratch(model.id);
+    if (bytes > limits.modelBytes().asLongValue()) {
+      throw ApiException.tooLarge("the model's files are larger than " + limits.modelBytes().asLongValue() + " bytes", "file",
+          "peft.limits.model-bytes", limits.modelBytes().asLongValue());
+    }
+    admit(tenant);
+    String id = Ids.next("model");
+    Path dir = scratch(id);
     try {
       for (UploadedFile f : files) {
         Files.move(f.path(), dir.resolve(f.name()), StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
+      ScratchDirectories.deleteQuietly(dir);
       throw new UncheckedIOException(e);
     }
-    background.submit(() -> process(model.id, dir, null));
-    return model;
+    return start(create(id, tenant, name, "upload"));
   }
 
+  /** Unpacks the archive now (refusing it, and storing nothing, if it is not a model's or too large). */
   public Model registerArchive(String tenant, String name, String archiveName, Path archive) {
-    Model model = create(tenant, name, "upload:" + archiveName);
-    Path dir = scratch(model.id);
+    admit(tenant);
+    String id = Ids.next("model");
+    Path dir = scratch(id);
     try (InputStream in = Files.newInputStream(archive)) {
-      Archives.extract(in, archiveName, dir);
+      Archives.extract(in, archiveName, dir, importer.archiveLimits());
+    } catch (Archives.TooLarge e) {
+      ScratchDirectories.deleteQuietly(dir);
+      var l = config.limits();
+      throw e.getMessage().contains("entries") ? ApiException.tooLarge(e.getMessage(), "archive", "peft.limits.archive-entries", l.archiveEntries())
+          : e.getMessage().contains("times its size") ? ApiException.tooLarge(e.getMessage(), "archive", "peft.limits.archive-ratio", l.archiveRatio())
+          : ApiException.tooLarge(e.getMessage(), "archive", "peft.limits.model-bytes", l.modelBytes().asLongValue());
     } catch (IOException e) {
-      fail(model.id, "invalid_archive", e.getMessage());
-      return Model.findById(model.id);
+      ScratchDirectories.deleteQuietly(dir);
+      throw ApiException.badRequest(String.valueOf(e.getMessage()), "archive");
     }
-    background.submit(() -> process(model.id, dir, null));
-    return model;
+    if (!hasFiles(dir)) {
+      ScratchDirectories.deleteQuietly(dir);
+      throw ApiException.badRequest(archiveName + " holds no model files (config.json, *.safetensors, tokenizer.json, …)", "archive");
+    }
+    return start(create(id, tenant, name, "upload:" + archiveName));
   }
 
   public Model registerImport(String tenant, String name, String source) {
-    ModelImporter.checkSource(source);
-    Model model = create(tenant, name, source);
-    Path dir = scratch(model.id);
-    background.submit(() -> process(model.id, dir, source));
-    return model;
+    importer.checkSource(tenant, source);
+    admit(tenant);
+    String id = Ids.next("model");
+    scratch(id);
+    return start(create(id, tenant, name, source));
+  }
+
+  /** 429 when the tenant already has as many models validating as it may. */
+  @Transactional
+  void admit(String tenant) {
+    int limit = config.limits().pendingModelsPerTenant();
+    if (Model.count("tenant = ?1 and status = ?2", tenant, Model.VALIDATING) >= limit) {
+      throw ApiException.tooMany("you have " + limit + " models validating or importing; wait for one to finish", null,
+          "peft.limits.pending-models-per-tenant", limit);
+    }
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private Path scratch(String id) {
@@ -124,10 +172,85 @@ public class ModelService {
     }
   }
 
+  /** Queues the model's validation (after its import, for imports), tenants taking turns. */
+  private Model start(Model m) {
+    Path dir = config.workDir().resolve(m.id);
+    if (m.source.startsWith("upload")) {
+      validations.submit(m.tenant, m.id, () -> validate(m.id, dir, false));
+    } else {
+      downloads.submit(m.tenant, m.id, () -> {
+        if (download(m.id, m.tenant, m.source, dir)) {
+          validations.submit(m.tenant, m.id, () -> validate(m.id, dir, true));
+        }
+      });
+    }
+    return m;
+  }
+
+  /** Keeps the leases of the models this replica holds (queued or validating). */
+  @Scheduled(every = "${peft.validation.heartbeat:15s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   @Transactional
-  Model create(String tenant, String name, String source) {
+  void heartbeat() {
+    var held = held();
+    if (!held.isEmpty()) {
+      Model.update("processingUntil = ?1 where id in ?2 and status = ?3", Instant.now().plus(config.validation().lease()), held,
+          Model.VALIDATING);
+    }
+  }
+
+  /**
+   * Takes over models a stopped replica left validating (their lease ran out): an import runs again, an
+   * upload whose files are still in this replica's scratch space is validated again; otherwise, or after
+   * three attempts, the model fails with the reason.
+   */
+  @Scheduled(every = "${peft.validation.sweep:20s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+  void takeOverAbandoned() {
+    for (Model m : claimAbandoned()) {
+      start(m);
+    }
+  }
+
+  @Transactional
+  List<Model> claimAbandoned() {
+    List<Model> abandoned = Panache.getEntityManager()
+        .createQuery("FROM Model WHERE status = :s AND (processingUntil IS NULL OR processingUntil < :now)", Model.class)
+        .setParameter("s", Model.VALIDATING).setParameter("now", Instant.now())
+        .setLockMode(LockModeType.PESSIMISTIC_WRITE).setHint("jakarta.persistence.lock.timeout", -2) // SKIP LOCKED
+        .setMaxResults(20).getResultList();
+    List<Model> resumed = new ArrayList<>();
+    for (Model m : abandoned) {
+      if (held().contains(m.id)) {
+        m.processingUntil = Instant.now().plus(config.validation().lease());
+        continue;
+      }
+      Path dir = config.workDir().resolve(m.id);
+      boolean filesHere = m.source.startsWith("upload") && hasFiles(dir);
+      if (m.attempts >= MAX_ATTEMPTS) {
+        fail(m, "interrupted", "validation was interrupted " + m.attempts + " times; register the model again");
+      } else if (!m.source.startsWith("upload") || filesHere) {
+        LOG.infof("model %s: taking over its validation (attempt %d)", m.id, m.attempts + 1);
+        m.attempts++;
+        m.processingUntil = Instant.now().plus(config.validation().lease());
+        resumed.add(m);
+      } else {
+        fail(m, "interrupted", "the service stopped while validating this upload, and its files are gone; upload it again");
+      }
+    }
+    return resumed;
+  }
+
+  private static boolean hasFiles(Path dir) {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.findAny().isPresent();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Transactional
+  Model create(String id, String tenant, String name, String source) {
     Model m = new Model();
-    m.id = Ids.next("model");
+    m.id = id;
     m.tenant = tenant;
     m.name = name == null || name.isBlank() ? m.id : name;
     m.status = Model.VALIDATING;
@@ -135,17 +258,47 @@ public class ModelService {
     m.files = "[]";
     m.createdAt = Instant.now();
     m.updatedAt = m.createdAt;
+    m.attempts = 1;
+    m.processingUntil = m.createdAt.plus(config.validation().lease());
     m.persist();
     announce(m, List.of());
     return m;
   }
 
-  /** Fetch (imports), validate, upload, and mark ready or failed. Runs in the background. */
-  void process(String id, Path dir, String importSource) {
+  /**
+   * Fetches an import into dir; true when it is there to validate. What the source does wrong (refused,
+   * missing, too large, unreachable) fails the model with the reason; a stop of the service leaves it to be
+   * taken over.
+   */
+  boolean download(String id, String tenant, String source, Path dir) {
     try {
-      if (importSource != null) {
-        importer.fetch(importSource, dir);
+      if (tenantOf(id).isEmpty()) {
+        return false; // deleted meanwhile
       }
+      ScratchDirectories.deleteQuietly(dir);
+      Files.createDirectories(dir);
+      importer.fetch(tenant, source, dir);
+      return true;
+    } catch (ImportHttp.Refused | Archives.TooLarge e) {
+      fail(id, "import_refused", e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      if (!Thread.currentThread().isInterrupted()) {
+        LOG.infof("model %s: import from %s failed: %s", id, source, e.getMessage());
+        fail(id, "import_failed", String.valueOf(e.getMessage()));
+      }
+    }
+    ScratchDirectories.deleteQuietly(dir);
+    return false;
+  }
+
+  /**
+   * Validates the files in dir, stores them and marks the model ready, or failed with the reason. A
+   * transient failure (storage or database away) leaves the model validating, an upload's files in
+   * place: its lease runs out and it is tried again.
+   */
+  void validate(String id, Path dir, boolean imported) {
+    boolean retryLater = false;
+    try {
       ModelValidator.Summary summary = validator.validate(dir);
       Optional<String> tenant = tenantOf(id);
       if (tenant.isEmpty()) {
@@ -160,14 +313,19 @@ public class ModelService {
       ready(id, summary, refs);
     } catch (ModelValidator.InvalidModel e) {
       fail(id, e.code, e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      fail(id, "interrupted", "validation was interrupted");
     } catch (Exception e) {
-      LOG.warnf(e, "model %s failed", id);
-      fail(id, importSource != null ? "import_failed" : "storage_failed", String.valueOf(e.getMessage()));
+      // Transient, or interrupted because the service is stopping: taken over when the lease runs out.
+      if (Transient.is(e) || Thread.currentThread().isInterrupted()) {
+        LOG.warnf("model %s: %s; tried again when its lease runs out", id, e.getMessage());
+        retryLater = true;
+      } else {
+        LOG.warnf(e, "model %s failed", id);
+        fail(id, "storage_failed", String.valueOf(e.getMessage()));
+      }
     } finally {
-      ScratchDirectories.deleteQuietly(dir);
+      if (!retryLater || imported) {
+        ScratchDirectories.deleteQuietly(dir);
+      }
     }
   }
 
@@ -183,6 +341,7 @@ public class ModelService {
       return;
     }
     m.status = Model.READY;
+    m.processingUntil = null;
     m.architecture = summary.architecture();
     m.parameters = summary.parameters();
     m.files = Json.write(files);
@@ -219,6 +378,7 @@ public class ModelService {
 
   private void fail(Model m, String code, String message) {
     m.status = Model.FAILED;
+    m.processingUntil = null;
     m.errorCode = code;
     m.errorMessage = message;
     m.updatedAt = Instant.now();

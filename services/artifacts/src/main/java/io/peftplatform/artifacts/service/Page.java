@@ -25,7 +25,11 @@ public record Page<T>(List<T> items, boolean hasMore) {
           .createQuery("FROM " + entity + " WHERE tenant = :tenant ORDER BY createdAt DESC, id DESC", type)
           .setParameter("tenant", tenant).setMaxResults(limit + 1).getResultList();
     } else {
-      T cursor = (T) io.quarkus.hibernate.orm.panache.Panache.getEntityManager().find(type, after);
+      // The cursor must be one of the tenant's own: another tenant's id reads as one that does not exist.
+      List<T> found = (List<T>) io.quarkus.hibernate.orm.panache.Panache.getEntityManager()
+          .createQuery("FROM " + entity + " WHERE id = :id AND tenant = :tenant", type)
+          .setParameter("id", after).setParameter("tenant", tenant).getResultList();
+      T cursor = found.isEmpty() ? null : found.get(0);
       if (cursor == null) {
         throw ApiException.badRequest("no " + entity.toLowerCase() + " " + after + " to page after", "after");
       }

@@ -45,8 +45,13 @@ public class KeyRegistry {
   @Transactional
   void bootstrap(@Observes StartupEvent e) {
     if (ApiKey.count() == 0) {
-      CreatedKey admin = createKey("default", "admin", true, config.adminKey().filter(k -> !k.isBlank()).orElse(null));
-      LOG.infof("%nCreated the admin API key (shown once; keep it): %s%n", admin.key());
+      String given = config.adminKey().filter(k -> !k.isBlank()).orElse(null);
+      CreatedKey admin = createKey("default", "admin", true, given);
+      if (given == null) {
+        LOG.infof("%nCreated the admin API key (shown once; keep it): %s%n", admin.key());
+      } else {
+        LOG.infof("Created the admin API key %s from PEFT_ADMIN_KEY", admin.id());
+      }
     }
     reload();
   }
@@ -101,9 +106,25 @@ public class KeyRegistry {
     return new CreatedKey(k.id, tenant, name, admin, key);
   }
 
+  /** Every key (of one tenant, when given), oldest first. */
   @Transactional
-  public List<ApiKey> list() {
-    return ApiKey.listAll();
+  public List<ApiKey> list(String tenant) {
+    return tenant == null ? ApiKey.list("order by createdAt, id") : ApiKey.list("tenant = ?1 order by createdAt, id", tenant);
+  }
+
+  /**
+   * Revokes a key: it stops working here at once and on every replica within its reload interval. The
+   * last admin key cannot be revoked (nobody could create keys after it).
+   */
+  @Transactional
+  public ApiKey revoke(String id) {
+    ApiKey k = ApiKey.<ApiKey>findByIdOptional(id).orElseThrow(() -> ApiException.notFound("no API key " + id, "id"));
+    if (k.admin && ApiKey.count("admin", true) == 1) {
+      throw new ApiException(409, "this is the last admin key: create another admin key before revoking it", "id");
+    }
+    k.delete();
+    reload();
+    return k;
   }
 
   static String hash(String key) {

@@ -1,12 +1,19 @@
 package io.peftplatform.jobs.config;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import jakarta.validation.constraints.Size;
 import java.util.Optional;
 
 /** The jobs service's settings. */
 @ConfigMapping(prefix = "peft")
 public interface JobsConfig {
-  /** Shared secret added to every request the gateway forwards (X-Peft-Internal-Token). */
+  /**
+   * Shared secret added to every request the gateway forwards (X-Peft-Internal-Token). No default: every
+   * installation sets its own (PEFT_INTERNAL_TOKEN), or the service does not start.
+   */
+  @Size(min = 32, message = "must be at least 32 characters: set PEFT_INTERNAL_TOKEN to a long random secret")
   String internalToken();
 
   /** The admin key to create on first start; a random one is generated and printed when absent. */
@@ -17,4 +24,17 @@ public interface JobsConfig {
 
   /** Base URL of a training worker (generation). */
   String trainingUrl();
+
+  /** What one request or tenant may use. */
+  Limits limits();
+
+  interface Limits {
+    /** Largest JSON request body (413 beyond; uploads are multipart or JSONL, limited by the artifacts service). */
+    @WithDefault("1M")
+    MemorySize jsonBodyBytes();
+
+    /** Jobs of one tenant dispatched to workers at once (queued or running); more wait, queued, for a slot. */
+    @WithDefault("4")
+    int runningJobsPerTenant();
+  }
 }

@@ -2,7 +2,10 @@ package io.peftplatform.jobs.gateway;
 
 import io.peftplatform.jobs.auth.KeyRegistry;
 import io.peftplatform.jobs.config.JobsConfig;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.service.auth.InternalCaller;
+import io.peftplatform.service.problem.ApiException;
+import io.peftplatform.service.problem.Problem;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -28,6 +31,7 @@ public class Gateway {
 
   @Inject KeyRegistry keys;
   @Inject JobsConfig config;
+  @Inject ObjectMapper json;
 
   void routes(@Observes Router router, Vertx vertx) {
     router.route("/v1/*").order(-1000).handler(this::authenticate);
@@ -47,16 +51,58 @@ public class Gateway {
     headers.remove(ADMIN);
     Optional<KeyRegistry.Principal> principal = keys.authenticate(headers.get("Authorization"));
     if (principal.isEmpty()) {
-      rc.response().setStatusCode(401)
-          .putHeader("Content-Type", "application/problem+json")
-          .putHeader("WWW-Authenticate", "Bearer")
-          .end("{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,"
-              + "\"detail\":\"missing or unknown API key: send Authorization: Bearer <key>\"}");
+      rc.response().putHeader("WWW-Authenticate", "Bearer");
+      refuse(rc, new ApiException(401, "missing or unknown API key: send Authorization: Bearer <key>", null));
+      return;
+    }
+    Optional<ApiException> tooLarge = jsonBodyTooLarge(headers);
+    if (tooLarge.isPresent()) {
+      refuse(rc, tooLarge.get());
       return;
     }
     headers.set(InternalCaller.TENANT, principal.get().tenant());
     headers.set(InternalCaller.TOKEN, config.internalToken());
     headers.set(ADMIN, Boolean.toString(principal.get().admin()));
     rc.next();
+  }
+
+  /**
+   * JSON bodies are small, whichever service reads them: refused before they are read when their length
+   * passes the limit, or when they come without a length (chunked), which could be endless.
+   */
+  Optional<ApiException> jsonBodyTooLarge(io.vertx.core.MultiMap headers) {
+    String type = headers.get("Content-Type");
+    if (type == null || !(type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")
+        || type.toLowerCase(java.util.Locale.ROOT).matches("application/[a-z0-9.+-]*\\+json.*"))) {
+      return Optional.empty();
+    }
+    long limit = config.limits().jsonBodyBytes().asLongValue();
+    String length = headers.get("Content-Length");
+    if (length == null) {
+      String encoding = headers.get("Transfer-Encoding");
+      return encoding == null ? Optional.empty() : Optional.of(new ApiException(411, "send JSON bodies with a Content-Length", null));
+    }
+    long n;
+    try {
+      n = Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      return Optional.of(ApiException.badRequest("Content-Length is not a number", null));
+    }
+    return n <= limit ? Optional.empty() : Optional.of(ApiException.tooLarge("the JSON body is " + n + " bytes; the limit is " + limit,
+        null, "peft.limits.json-body-bytes", limit));
+  }
+
+  private void refuse(RoutingContext rc, ApiException e) {
+    String body;
+    try {
+      body = json.writeValueAsString(e.problem());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {
+      body = "{\"status\":" + e.problem().status() + "}";
+    }
+    int status = e.problem().status();
+    if (status == 411 || status == 413) {
+      rc.response().putHeader("Connection", "close"); // the body is left unread
+    }
+    rc.response().setStatusCode(status).putHeader("Content-Type", Problem.MEDIA_TYPE).end(body);
   }
 }

@@ -1,8 +1,10 @@
 package io.peftplatform.jobs.rest;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.peftplatform.events.ObjectRef;
 import io.peftplatform.jobs.Job;
 import io.peftplatform.jobs.ModelRef;
 import io.peftplatform.jobs.config.JobsConfig;
@@ -13,6 +15,10 @@ import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.service.problem.Problem;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -27,6 +33,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -35,22 +42,38 @@ import java.util.Optional;
  */
 @Path("/v1/generate")
 public class GenerateResource {
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   @Inject Callers callers;
   @Inject JobsConfig config;
   @Inject ArtifactProjections projections;
 
+  /** What a client may ask; anything else in the body is refused (unknown fields are errors). */
+  public record GenerateRequest(
+      @NotBlank(message = "is required: a model id") @Size(max = 64) String model,
+      @Size(max = 64) String adapter,
+      @NotNull(message = "is required: the text to continue") @Size(max = 1_000_000) String prompt,
+      Integer maxNewTokens,
+      Double temperature,
+      Double topP,
+      Long seed,
+      Boolean chat) {}
+
+  /** What a worker is sent: the request with file lists taken from the registry only. */
+  record WorkerRequest(String model, String adapter, String prompt, Integer maxNewTokens, Double temperature, Double topP,
+      Long seed, Boolean chat, List<ObjectRef> modelFiles, List<ObjectRef> adapterFiles) {}
+
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
-  public Response generate(@Context HttpHeaders headers, JsonNode body) throws IOException, InterruptedException {
+  public Response generate(@Context HttpHeaders headers, @Valid GenerateRequest body) throws IOException, InterruptedException {
     String tenant = callers.tenant(headers);
-    if (body != null && body.path("model").isTextual()) {
-      projections.awaitValidated(tenant, body.get("model").asText(), "model");
+    if (body == null) {
+      throw ApiException.badRequest("a JSON body {\"model\": …, \"prompt\": …} is required", "model");
     }
-    ObjectNode request = resolve(tenant, body);
+    projections.awaitValidated(tenant, body.model(), "model");
+    WorkerRequest request = resolve(tenant, body);
     HttpRequest forward = HttpRequest.newBuilder(URI.create(config.trainingUrl() + "/internal/generate"))
         .header("Content-Type", "application/json")
         .header(InternalCaller.TOKEN, config.internalToken())
@@ -69,26 +92,16 @@ public class GenerateResource {
   }
 
   @Transactional
-  ObjectNode resolve(String tenant, JsonNode body) {
-    if (body == null || !body.isObject()) {
-      throw ApiException.badRequest("the request body must be a JSON object", null);
-    }
-    if (!body.path("model").isTextual()) {
-      throw ApiException.badRequest("is required: a model id", "model");
-    }
-    if (!body.path("prompt").isTextual()) {
-      throw ApiException.badRequest("is required: the text to continue", "prompt");
-    }
-    String modelId = body.get("model").asText();
+  WorkerRequest resolve(String tenant, GenerateRequest body) {
+    String modelId = body.model();
     ModelRef model = ModelRef.<ModelRef>find("id = ?1 and tenant = ?2", modelId, tenant).firstResultOptional()
         .orElseThrow(() -> ApiException.notFound("no model " + modelId, "model"));
     if (!model.status.equals("ready")) {
       throw ApiException.conflict("model " + modelId + " is " + model.status);
     }
-    ObjectNode out = ((ObjectNode) body).deepCopy();
-    out.set("model_files", JSON.valueToTree(JobService.refs(model.files)));
-    if (body.hasNonNull("adapter")) {
-      String adapterId = body.get("adapter").asText();
+    List<ObjectRef> adapterFiles = null;
+    if (body.adapter() != null) {
+      String adapterId = body.adapter();
       Optional<Job> job = Job.<Job>find("fineTunedModel = ?1 and tenant = ?2", adapterId, tenant).firstResultOptional()
           .filter(j -> j.adapterFiles != null);
       // An adapter no job here trained (a merge made it) is looked up in the registry.
@@ -97,8 +110,10 @@ public class GenerateResource {
       if (!base.equals(modelId)) {
         throw ApiException.badRequest("adapter " + adapterId + " belongs to model " + base + ", not " + modelId, "adapter");
       }
-      out.set("adapter_files", job.isPresent() ? JSON.valueToTree(JobService.refs(job.get().adapterFiles)) : merged.path("files"));
+      adapterFiles = job.isPresent() ? JobService.refs(job.get().adapterFiles)
+          : JSON.convertValue(merged.path("files"), new TypeReference<List<ObjectRef>>() {});
     }
-    return out;
+    return new WorkerRequest(modelId, body.adapter(), body.prompt(), body.maxNewTokens(), body.temperature(), body.topP(), body.seed(),
+        body.chat(), JobService.refs(model.files), adapterFiles);
   }
 }

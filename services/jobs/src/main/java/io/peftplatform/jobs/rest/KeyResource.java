@@ -1,11 +1,15 @@
 package io.peftplatform.jobs.rest;
 
+import io.peftplatform.jobs.ApiKey;
 import io.peftplatform.jobs.auth.KeyRegistry;
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -16,16 +20,25 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
 
-/** API keys: admins create keys for tenants (a new tenant comes with its first key). */
+/** API keys: admins create keys for tenants (a new tenant comes with its first key), list and revoke them. */
 @Path("/v1/api-keys")
 @Produces(MediaType.APPLICATION_JSON)
 public class KeyResource {
   @Inject KeyRegistry keys;
   @Inject Callers callers;
 
-  public record CreateKey(@NotBlank(message = "is required") String tenant, @Size(max = 256) String name, Boolean admin) {}
+  public record CreateKey(@NotBlank(message = "is required") @Size(max = 63) String tenant, @Size(max = 256) String name,
+      Boolean admin) {}
 
-  public record KeyInfo(String object, String id, String tenant, String name, boolean admin, long createdAt) {}
+  public record KeyInfo(String object, String id, String tenant, String name, boolean admin, long createdAt) {
+    static KeyInfo of(ApiKey k) {
+      return new KeyInfo("api_key", k.id, k.tenant, k.name, k.admin, k.createdAt.getEpochSecond());
+    }
+  }
+
+  public record KeyList(String object, List<KeyInfo> data, boolean hasMore) {}
+
+  public record Revoked(String id, String object, boolean deleted) {}
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
@@ -37,9 +50,17 @@ public class KeyResource {
     return Response.status(201).entity(keys.create(request.tenant(), request.name(), Boolean.TRUE.equals(request.admin()))).build();
   }
 
+  /** Every key (the secrets are never shown again), optionally of one tenant. */
   @GET
-  public List<KeyInfo> list(@Context HttpHeaders headers) {
+  public KeyList list(@Context HttpHeaders headers, @QueryParam("tenant") String tenant) {
     callers.requireAdmin(headers);
-    return keys.list().stream().map(k -> new KeyInfo("api_key", k.id, k.tenant, k.name, k.admin, k.createdAt.getEpochSecond())).toList();
+    return new KeyList("list", keys.list(tenant).stream().map(KeyInfo::of).toList(), false);
+  }
+
+  @DELETE
+  @Path("{id}")
+  public Revoked revoke(@Context HttpHeaders headers, @PathParam("id") String id) {
+    callers.requireAdmin(headers);
+    return new Revoked(keys.revoke(id).id, "api_key", true);
   }
 }

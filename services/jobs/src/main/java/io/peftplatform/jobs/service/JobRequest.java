@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftplatform.events.JobSpec;
 import io.peftplatform.service.problem.ApiException;
+import io.peftplatform.service.problem.KnownFields;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -35,7 +36,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
     if (body == null || !body.isObject()) {
       throw ApiException.badRequest("the request body must be a JSON object", null);
     }
-    known(body, "", Set.of("model", "training_file", "validation_file", "method", "hyperparameters", "seed", "suffix", "metadata", "integrations"));
+    KnownFields.check(body, "", Set.of("model", "training_file", "validation_file", "method", "hyperparameters", "seed", "suffix", "metadata", "integrations"));
     String model = requiredId(body, "model", "model-");
     String training = requiredId(body, "training_file", "file-");
     String validation = body.hasNonNull("validation_file") ? requiredId(body, "validation_file", "file-") : null;
@@ -53,7 +54,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
       throw ApiException.badRequest("must be an object", "method." + type);
     }
     String pp = "method." + type + ".";
-    known(p, pp, switch (type) {
+    KnownFields.check(p, pp, switch (type) {
       case "nola" -> Set.of("rank", "alpha", "dropout", "target_modules", "num_bases");
       case "kronecker" -> Set.of("rank", "alpha", "dropout", "target_modules", "factor");
       default -> Set.of("rank", "alpha", "dropout", "target_modules", "use_rslora");
@@ -82,7 +83,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
       throw ApiException.badRequest("must be an object", "hyperparameters");
     }
     String hp = "hyperparameters.";
-    known(h, hp, Set.of("n_epochs", "max_steps", "learning_rate", "batch_size", "gradient_accumulation_steps", "warmup_steps",
+    KnownFields.check(h, hp, Set.of("n_epochs", "max_steps", "learning_rate", "batch_size", "gradient_accumulation_steps", "warmup_steps",
         "lr_scheduler", "max_seq_len", "weight_decay", "max_grad_norm", "checkpoint_every", "eval_every",
         "early_stopping_patience", "train_on_inputs"));
     int epochs = intIn(h, "n_epochs", hp, 3, 1, 10_000);
@@ -142,18 +143,6 @@ public record JobRequest(String model, String trainingFile, String validationFil
     JobSpec spec = new JobSpec(type, rank, alpha, dropout, targets, rslora, nolaBases, factor, epochs, maxSteps, lr, warmup,
         schedule, batch, accum, seqLen, decay, clip, trainOnInputs, checkpointEvery, evalEvery, patience, seed);
     return new JobRequest(model, training, validation, method, hyper, spec, seed, suffix, metadata);
-  }
-
-  private static void known(JsonNode node, String prefix, Set<String> fields) {
-    if (!node.isObject()) {
-      return;
-    }
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!fields.contains(f)) {
-        throw ApiException.badRequest("unknown field; known: " + String.join(", ", new java.util.TreeSet<>(fields)), prefix + f);
-      }
-    }
   }
 
   private static String requiredId(JsonNode body, String field, String prefix) {

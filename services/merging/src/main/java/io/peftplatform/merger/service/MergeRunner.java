@@ -77,11 +77,11 @@ public class MergeRunner {
 
   private MergeSucceeded merge(MergeRequested r, Path work) {
     long start = System.nanoTime();
-    Path modelDir = cache.directory(r.modelId() + "-" + r.modelFiles().hashCode(), r.modelFiles());
+    Path modelDir = cache.directory("model", r.modelFiles());
     List<Path> adapterDirs = new ArrayList<>();
     List<Double> weights = new ArrayList<>();
     for (MergeRequested.Input in : r.adapters()) {
-      adapterDirs.add(cache.directory(in.adapterId() + "-" + in.files().hashCode(), in.files()));
+      adapterDirs.add(cache.directory("adapter", in.files()));
       weights.add(in.weight());
     }
     MergeSpec spec = new MergeSpec(MergeMethod.byName(r.method()), weights, r.density(), r.seed());

@@ -2,6 +2,7 @@ package io.peftplatform.worker.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import jakarta.validation.constraints.Size;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -10,7 +11,8 @@ import java.time.Duration;
 public interface WorkerConfig {
   Storage storage();
 
-  /** Shared secret required on internal requests (X-Peft-Internal-Token). */
+  /** Shared secret required on internal requests (X-Peft-Internal-Token); no default (PEFT_INTERNAL_TOKEN). */
+  @Size(min = 32, message = "must be at least 32 characters: set PEFT_INTERNAL_TOKEN to a long random secret")
   String internalToken();
 
   /** Models and datasets downloaded once, by SHA-256. */

@@ -4,6 +4,7 @@ import io.peftplatform.events.ObjectRef;
 import io.peftplatform.llama.generate.SamplingParams;
 import io.peftplatform.service.auth.InternalCaller;
 import io.peftplatform.service.problem.ApiException;
+import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.worker.config.WorkerConfig;
 import io.peftplatform.worker.service.GenerationService;
 import io.smallrye.common.annotation.Blocking;
@@ -63,12 +64,14 @@ public class GenerateResource {
         new Usage(c.promptTokens(), c.completionTokens(), c.promptTokens() + c.completionTokens()));
   }
 
-  /** Only the calling tenant's objects (the gateway resolved them; this guards against a wrong resolution). */
+  /**
+   * Only the calling tenant's objects, with real digests (the gateway resolved them from the registry;
+   * this guards against a wrong resolution, and the digest becomes part of a cache path).
+   */
   private static void ownedBy(String tenant, List<ObjectRef> files, String field) {
-    String prefix = "tenants/" + tenant + "/";
-    for (ObjectRef f : files) {
-      if (f == null || f.key() == null || !f.key().startsWith(prefix)) {
-        throw ApiException.badRequest("every file must belong to the calling tenant", field);
+    for (int i = 0; i < files.size(); i++) {
+      if (!ObjectLayout.isValidRef(files.get(i), tenant)) {
+        throw ApiException.badRequest("must be the calling tenant's object with a SHA-256 digest", field + "[" + i + "]");
       }
     }
   }

@@ -36,9 +36,9 @@ public class GenerationService {
 
   public synchronized Completion generate(List<ObjectRef> modelFiles, List<ObjectRef> adapterFiles, String prompt, boolean chat,
       SamplingParams params) {
-    Path modelDir = cache.directory("model-" + Integer.toHexString(modelFiles.hashCode()), modelFiles);
+    Path modelDir = cache.directory("model", modelFiles);
     Path adapterDir = adapterFiles == null || adapterFiles.isEmpty() ? null
-        : cache.directory("adapter-" + Integer.toHexString(adapterFiles.hashCode()), adapterFiles);
+        : cache.directory("adapter", adapterFiles);
     String key = modelDir + "|" + adapterDir;
     LlamaModel model = loaded.computeIfAbsent(key, k -> AdaptedModel.load(modelDir, adapterDir, DataType.FLOAT));
     while (loaded.size() > KEEP_LOADED) {

@@ -130,7 +130,7 @@ public class JobRunner {
   private boolean train(JobSubmitted job, Path work, CancellationToken token) {
     String id = job.aggregateId();
     JobSpec spec = job.spec();
-    Path modelDir = cache.directory(job.modelId() + "-" + job.modelFiles().hashCode(), job.modelFiles());
+    Path modelDir = cache.directory("model", job.modelFiles());
     LlamaConfig modelConfig;
     try {
       modelConfig = ModelDirectory.config(modelDir);

@@ -54,6 +54,12 @@ public class ProblemMappers {
     return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase();
   }
 
+  /** More specific than the framework's own mapper for it (which answers without a problem body). */
+  @ServerExceptionMapper
+  public Response mismatchedInput(com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+    return json(e);
+  }
+
   @ServerExceptionMapper
   public Response json(JsonProcessingException e) {
     String field = null;

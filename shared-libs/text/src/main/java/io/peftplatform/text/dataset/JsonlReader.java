@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.text.ChatMessage;
 import io.peftplatform.text.TextException;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -45,12 +44,21 @@ public final class JsonlReader {
   }
 
   public static List<Line> readLines(Reader reader, String source) throws IOException {
-    BufferedReader in = reader instanceof BufferedReader b ? b : new BufferedReader(reader);
+    BoundedLineReader in = new BoundedLineReader(reader, BoundedLineReader.DEFAULT_MAX_CHARS);
     List<Line> out = new ArrayList<>();
     String firstForm = null;
     long firstFormLine = 0;
     long number = 0;
-    for (String text = in.readLine(); text != null; text = in.readLine()) {
+    while (true) {
+      String text;
+      try {
+        text = in.readLine();
+      } catch (BoundedLineReader.LineTooLong e) {
+        throw new DatasetException(source, e.line(), null, "is longer than " + e.limit() + " characters");
+      }
+      if (text == null) {
+        break;
+      }
       number++;
       if (text.isBlank()) {
         continue;
