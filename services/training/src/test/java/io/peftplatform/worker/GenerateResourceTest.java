@@ -1,6 +1,7 @@
 package io.peftplatform.worker;
 
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -17,10 +18,13 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /** POST /internal/generate: a base model, the same with a trained adapter, and the requests refused. */
@@ -29,6 +33,8 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(S3TestResource.class)
 class GenerateResourceTest {
   @Inject ObjectStore store;
+
+  @ConfigProperty(name = "peft.cache-dir") String cacheDir;
 
   private static RequestSpecification internal(String tenant) {
     return given().header("X-Peft-Internal-Token", "peft-test-internal-token-0123456789abcdef").header("X-Peft-Tenant", tenant)
@@ -72,7 +78,40 @@ class GenerateResourceTest {
   @Test
   void refusesAnotherTenantsFiles() {
     internal("someone-else").body(request(null)).post("/internal/generate").then().statusCode(400)
-        .contentType("application/problem+json").body("field", equalTo("model_files"));
+        .contentType("application/problem+json").body("field", equalTo("model_files[0]"));
+  }
+
+  /** A digest or key is part of a cache path: one that would climb out of the cache is refused, and nothing is made. */
+  @Test
+  void refusesReferencesThatWouldMakePathsOutsideTheCache() throws Exception {
+    // The cache made <root>/<sha[0:2]>/<sha>/<name>: with sha "../escaped-N" that is two levels above the root.
+    String climb = "../escaped-" + System.nanoTime();
+    Path root = Path.of(cacheDir).toAbsolutePath().normalize();
+    Path outside = root.resolve("..").resolve(climb).normalize();
+    List<ObjectRef> model = Fixtures.model(store);
+    for (ObjectRef evil : List.of(
+        new ObjectRef(model.get(0).key(), climb, 10),
+        new ObjectRef(model.get(0).key(), "AB".repeat(32), 10),
+        new ObjectRef("tenants/" + Fixtures.TENANT + "/models/../../other/models/m/config.json", "a".repeat(64), 10),
+        new ObjectRef("tenants/" + Fixtures.TENANT + "/models/m/..", "a".repeat(64), 10),
+        new ObjectRef("tenants/" + Fixtures.TENANT + "//config.json", "a".repeat(64), 10))) {
+      internal(Fixtures.TENANT).body(request(List.of(evil))).post("/internal/generate").then().statusCode(400)
+          .contentType("application/problem+json").body("field", equalTo("adapter_files[0]"));
+      Map<String, Object> asModel = request(null);
+      asModel.put("model_files", List.of(evil));
+      internal(Fixtures.TENANT).body(asModel).post("/internal/generate").then().statusCode(400)
+          .body("field", equalTo("model_files[0]"));
+    }
+    assertThat(outside.startsWith(root)).isFalse();
+    assertThat(Files.exists(outside)).as("a directory made outside the cache: %s", outside).isFalse();
+  }
+
+  @Test
+  void refusesFieldsItDoesNotKnow() {
+    Map<String, Object> extra = request(null);
+    extra.put("cache_dir", "/etc");
+    internal(Fixtures.TENANT).body(extra).post("/internal/generate").then().statusCode(400)
+        .contentType("application/problem+json").body("field", equalTo("cache_dir"));
   }
 
   @Test

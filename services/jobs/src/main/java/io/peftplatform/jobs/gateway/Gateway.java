@@ -55,7 +55,7 @@ public class Gateway {
       refuse(rc, new ApiException(401, "missing or unknown API key: send Authorization: Bearer <key>", null));
       return;
     }
-    Optional<ApiException> tooLarge = jsonBodyTooLarge(headers);
+    Optional<ApiException> tooLarge = jsonBodyTooLarge(rc.request().method().name(), headers);
     if (tooLarge.isPresent()) {
       refuse(rc, tooLarge.get());
       return;
@@ -68,9 +68,10 @@ public class Gateway {
 
   /**
    * JSON bodies are small, whichever service reads them: refused before they are read when their length
-   * passes the limit, or when they come without a length (chunked), which could be endless.
+   * passes the limit, or when they come without a length (chunked, or an HTTP/2 stream), which could be
+   * endless. (This service's own endpoints are also held to it by quarkus.http.limits.max-body-size.)
    */
-  Optional<ApiException> jsonBodyTooLarge(io.vertx.core.MultiMap headers) {
+  Optional<ApiException> jsonBodyTooLarge(String method, io.vertx.core.MultiMap headers) {
     String type = headers.get("Content-Type");
     if (type == null || !(type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")
         || type.toLowerCase(java.util.Locale.ROOT).matches("application/[a-z0-9.+-]*\\+json.*"))) {
@@ -79,8 +80,8 @@ public class Gateway {
     long limit = config.limits().jsonBodyBytes().asLongValue();
     String length = headers.get("Content-Length");
     if (length == null) {
-      String encoding = headers.get("Transfer-Encoding");
-      return encoding == null ? Optional.empty() : Optional.of(new ApiException(411, "send JSON bodies with a Content-Length", null));
+      boolean hasBody = method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
+      return hasBody ? Optional.of(new ApiException(411, "send JSON bodies with a Content-Length", null)) : Optional.empty();
     }
     long n;
     try {
