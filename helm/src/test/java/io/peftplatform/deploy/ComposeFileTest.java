@@ -66,4 +66,32 @@ class ComposeFileTest {
     String sql = Files.readString(ServiceSettings.ROOT.resolve("tools/compose/create-databases.sql"));
     assertThat(sql).contains("CREATE DATABASE jobs;").contains("CREATE DATABASE artifacts;");
   }
+
+  /** Secrets have no working defaults, and MinIO is reachable from this machine only. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void secretsMustBeGivenAndStorageIsNotPublishedToOtherHosts() throws IOException {
+    for (String name : List.of("jobs", "artifacts", "training")) {
+      assertThat(String.valueOf(env(name).get("PEFT_INTERNAL_TOKEN"))).startsWith("${PEFT_INTERNAL_TOKEN:?");
+    }
+    for (String name : List.of("artifacts", "training", "merging")) {
+      assertThat(String.valueOf(env(name).get("PEFT_S3_SECRET_KEY"))).startsWith("${MINIO_ROOT_PASSWORD:?");
+    }
+    assertThat(String.valueOf(env("minio").get("MINIO_ROOT_PASSWORD"))).startsWith("${MINIO_ROOT_PASSWORD:?");
+    assertThat(String.valueOf(env("postgres").get("POSTGRES_PASSWORD"))).startsWith("${POSTGRES_PASSWORD:?");
+    assertThat((List<Object>) service("minio").get("ports")).allSatisfy(p -> assertThat(String.valueOf(p)).startsWith("127.0.0.1:"));
+    assertThat(service("postgres")).doesNotContainKey("ports");
+    assertThat(service("kafka")).doesNotContainKey("ports");
+    String compose = Files.readString(ServiceSettings.ROOT.resolve("docker-compose.yml"));
+    assertThat(compose).doesNotContain("peft-secret").doesNotContain("compose-internal-token").doesNotContain(":-postgres}");
+  }
+
+  @Test
+  void theEnvGeneratorWritesEverySecretTheFileAsksFor() throws Exception {
+    Process p = new ProcessBuilder(ServiceSettings.ROOT.resolve("tools/compose/new-env").toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).isZero();
+    assertThat(out).containsPattern("(?m)^PEFT_INTERNAL_TOKEN=[0-9a-f]{48}$").containsPattern("(?m)^MINIO_ROOT_PASSWORD=[0-9a-f]{32}$")
+        .containsPattern("(?m)^POSTGRES_PASSWORD=[0-9a-f]{32}$");
+  }
 }

@@ -26,6 +26,10 @@ class HelmChartTest {
   static final Helm CHART = new Helm(ServiceSettings.ROOT.resolve("helm/peft-platform"));
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
+  static {
+    FakeKubernetesApi.get(); // lookup() asks the cluster for what a previous install left
+  }
+
   static TemplateCommand withBackends() {
     return CHART.template().withName("peft").withNamespace("ml")
         .set("kafka.bootstrapServers", "kafka.kafka:9092")
@@ -111,9 +115,26 @@ class HelmChartTest {
   @Test
   void generatesAnInternalTokenWhenNoneIsGiven() throws IOException {
     JsonNode secret = find(render(withBackends()), "Secret", "peft-secrets");
-    assertThat(secret.path("stringData").path("internal-token").asText()).hasSize(40);
-    JsonNode given = find(render(withBackends().set("internalToken", "my-token")), "Secret", "peft-secrets");
-    assertThat(given.path("stringData").path("internal-token").asText()).isEqualTo("my-token");
+    assertThat(secret.path("stringData").path("internal-token").asText()).hasSize(48);
+    String mine = "my-own-internal-token-of-32-chars-or-more";
+    JsonNode given = find(render(withBackends().set("internalToken", mine)), "Secret", "peft-secrets");
+    assertThat(given.path("stringData").path("internal-token").asText()).isEqualTo(mine);
+    assertThatThrownBy(() -> render(withBackends().set("internalToken", "short"))).hasMessageContaining("at least 32 characters");
+  }
+
+  /** An upgrade keeps the token the release already has, so the services keep talking to each other. */
+  @Test
+  void anUpgradeKeepsTheInternalTokenOfTheInstalledRelease() throws IOException {
+    String installed = "the-token-a-previous-install-generated-0123";
+    FakeKubernetesApi.get().putSecret("ml", "peft-secrets", Map.of("internal-token", installed, "admin-key", ""));
+    try {
+      JsonNode secret = find(render(withBackends()), "Secret", "peft-secrets");
+      assertThat(secret.path("stringData").path("internal-token").asText()).isEqualTo(installed);
+      String first = render(withBackends()).toString();
+      assertThat(render(withBackends()).toString()).as("two renders of one release are the same").isEqualTo(first);
+    } finally {
+      FakeKubernetesApi.get().clear();
+    }
   }
 
   @Test

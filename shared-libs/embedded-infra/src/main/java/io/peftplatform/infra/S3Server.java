@@ -33,8 +33,10 @@ public final class S3Server implements AutoCloseable {
     int p = port == 0 ? ChildProcess.freePort() : port;
     Path config = dataDir.resolve("s3proxy.conf");
     try {
+      // The objects are tenants' data and the configuration holds the secret key: owner-only, both.
+      PrivateFiles.directory(dataDir);
       Files.createDirectories(dataDir.resolve("objects"));
-      Files.writeString(config, String.join("\n",
+      PrivateFiles.write(config, String.join("\n",
           "s3proxy.endpoint=http://127.0.0.1:" + p,
           "s3proxy.authorization=aws-v2-or-v4",
           "s3proxy.identity=" + accessKey,

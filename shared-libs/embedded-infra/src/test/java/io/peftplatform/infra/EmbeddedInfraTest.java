@@ -64,6 +64,11 @@ class EmbeddedInfraTest {
   @Test
   void s3ServerStoresAndReturnsObjects() throws Exception {
     try (S3Server s3 = S3Server.start(dir.resolve("s3"), 0, "peft", "peft-secret")) {
+      // The configuration holds the secret key and the folder holds the objects: owner-only.
+      assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve("s3/s3proxy.conf")))
+          .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve("s3")))
+          .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
       MinioClient client = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey()).build();
       client.makeBucket(MakeBucketArgs.builder().bucket("peft").build());
       assertThat(client.bucketExists(BucketExistsArgs.builder().bucket("peft").build())).isTrue();

@@ -50,7 +50,8 @@ public final class Stack implements AutoCloseable {
   private Stack(Options options) {
     this.options = options;
     try {
-      Files.createDirectories(options.dataDir());
+      // Tenants' data, secrets and logs live here: owner-only.
+      io.peftplatform.infra.PrivateFiles.directory(options.dataDir());
       lockChannel = FileChannel.open(options.dataDir().resolve("stack.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       lock = lockChannel.tryLock();
     } catch (IOException e) {
@@ -195,6 +196,11 @@ public final class Stack implements AutoCloseable {
 
   public String adminKey() {
     return state.get("admin-key");
+  }
+
+  /** The services' shared secret (for tests that check it is never exposed). */
+  String internalToken() {
+    return state.get("internal-token");
   }
 
   /** Whether this start created the stack's data (its admin key has not been shown before). */

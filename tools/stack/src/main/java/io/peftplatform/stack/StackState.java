@@ -1,12 +1,11 @@
 package io.peftplatform.stack;
 
+import io.peftplatform.infra.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Properties;
@@ -67,17 +66,10 @@ final class StackState {
 
   private void save() {
     try {
-      Files.createDirectories(file.getParent());
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        values.store(out, "peft up: secrets and demo ids of this stack (keep private)");
-      }
-      try {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException notPosix) {
-        // best effort
-      }
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      PrivateFiles.directory(file.getParent());
+      java.io.StringWriter text = new java.io.StringWriter();
+      values.store(text, "peft up: secrets and demo ids of this stack (keep private)");
+      PrivateFiles.write(file, text.toString());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     }
