@@ -74,6 +74,22 @@ public class Job extends PanacheEntityBase {
   @Column(name = "trained_steps", nullable = false)
   public int trainedSteps;
 
+  /** When its JobSubmitted went to the workers; null while it waits for a slot of the tenant's. */
+  @Column(name = "dispatched_at")
+  public Instant dispatchedAt;
+
+  /** When its worker last reported (any event, heartbeats included). */
+  @Column(name = "last_report_at")
+  public Instant lastReportAt;
+
+  /** When its worker was found to have stopped reporting; null while it reports. */
+  @Column(name = "stalled_at")
+  public Instant stalledAt;
+
+  /** The run of the job its worker reported last (1 for the first). */
+  @Column(nullable = false)
+  public int attempt;
+
   @Column(name = "created_at", nullable = false)
   public Instant createdAt;
 

@@ -28,12 +28,15 @@ public enum JobStatus {
     return this == SUCCEEDED || this == FAILED || this == CANCELLED;
   }
 
-  /** Whether this status may become {@code next}; running → running is a worker resuming. */
+  /**
+   * Whether this status may become {@code next}; running → running is a worker resuming, running → queued
+   * a job whose worker stopped reporting, waiting to be taken over.
+   */
   public boolean canBecome(JobStatus next) {
     Set<JobStatus> allowed = switch (this) {
       case VALIDATING_FILES -> EnumSet.of(QUEUED, FAILED, CANCELLED);
       case QUEUED -> EnumSet.of(RUNNING, FAILED, CANCELLED);
-      case RUNNING -> EnumSet.of(RUNNING, SUCCEEDED, FAILED, CANCELLED);
+      case RUNNING -> EnumSet.of(RUNNING, QUEUED, SUCCEEDED, FAILED, CANCELLED);
       case SUCCEEDED, FAILED, CANCELLED -> EnumSet.noneOf(JobStatus.class);
     };
     return allowed.contains(next);

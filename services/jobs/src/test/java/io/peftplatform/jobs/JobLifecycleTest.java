@@ -98,7 +98,7 @@ class JobLifecycleTest {
     assertThat(submitted.spec().method()).isEqualTo("dora");
     assertThat(submitted.spec().epochs()).isEqualTo(2);
 
-    JobStarted started = new JobStarted(EventCodec.newId(), Instant.now(), job, "lifecycle", "worker-1", 10, 20, 0);
+    JobStarted started = new JobStarted(EventCodec.newId(), Instant.now(), job, "lifecycle", "worker-1", 10, 20, 0, 1);
     EventLog.publish(Topics.JOB_EVENTS, started);
     EventLog.publish(Topics.JOB_EVENTS, started); // a duplicate changes nothing
     awaitStatus(key, job, "running");
@@ -114,7 +114,7 @@ class JobLifecycleTest {
 
     // A late event that the lifecycle forbids is refused.
     EventLog.publish(Topics.JOB_EVENTS, new JobFailed(EventCodec.newId(), Instant.now(), job, "lifecycle", "internal_error", "late"));
-    EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "lifecycle", "worker-2", 10, 20, 0));
+    EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "lifecycle", "worker-2", 10, 20, 0, 1));
 
     Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       JsonPath events = with(key).get("/v1/fine-tuning/jobs/" + job + "/events").jsonPath();
@@ -147,7 +147,7 @@ class JobLifecycleTest {
         .body("cancel_requested", equalTo(true));
     assertThat(EventLog.await(Topics.JOB_CONTROL, JobCancelRequested.class, job, 1, Duration.ofSeconds(30))).hasSize(1);
     // A worker that took the job before hearing of it reports it cancelled: nothing changes.
-    EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "cancel-queued", "w", 5, 5, 0));
+    EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "cancel-queued", "w", 5, 5, 0, 1));
     EventLog.publish(Topics.JOB_EVENTS, new JobCancelled(EventCodec.newId(), Instant.now(), job, "cancel-queued", 0));
     awaitStatus(key, job, "cancelled");
   }
@@ -157,7 +157,7 @@ class JobLifecycleTest {
     String key = keyFor("cancel-running");
     String job = createJob(key, artifacts("cancel-running", "ready"));
     awaitStatus(key, job, "queued");
-    EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "cancel-running", "w", 5, 5, 0));
+    EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "cancel-running", "w", 5, 5, 0, 1));
     awaitStatus(key, job, "running");
     with(key).post("/v1/fine-tuning/jobs/" + job + "/cancel").then().statusCode(200).body("status", equalTo("running"))
         .body("cancel_requested", equalTo(true));

@@ -110,9 +110,11 @@ class MergingWorkerTest {
     assertThat(done.output()).isEqualTo("model");
     assertThat(done.outputId()).isEqualTo(r.outputId());
     assertThat(done.architecture()).isEqualTo("LlamaForCausalLM");
+    // Under the model's prefix, in the attempt's own folder.
     String prefix = ObjectLayout.modelPrefix(TENANT, r.outputId());
-    assertThat(done.files()).extracting(ObjectRef::key)
-        .contains(prefix + "config.json", prefix + "model.safetensors", prefix + "tokenizer.json", prefix + "peft_merge.json");
+    assertThat(done.files()).allSatisfy(f -> assertThat(f.key()).matches(java.util.regex.Pattern.quote(prefix) + "001-[^/]+/[^/]+"));
+    assertThat(done.files()).extracting(f -> ObjectLayout.fileName(f.key()))
+        .contains("config.json", "model.safetensors", "tokenizer.json", "peft_merge.json");
 
     Path downloaded = Files.createTempDirectory("merged");
     for (ObjectRef f : done.files()) {
@@ -149,5 +151,31 @@ class MergingWorkerTest {
     MergeFailed failed = EventLog.await(Topics.MERGE_EVENTS, MergeFailed.class, failing, 1, WAIT).get(0);
     assertThat(failed.message()).startsWith("rank: must be between 1 and");
     assertThat(store.list(ObjectLayout.adapterPrefix(TENANT, "adapter-x"))).isEmpty();
+  }
+
+  /** A merge that killed its workers again and again fails instead of killing the next one. */
+  @Test
+  void aMergeThatCrashedItsWorkersThreeTimesFails() {
+    String id = newId();
+    for (int i = 1; i <= 3; i++) {
+      byte[] marker = "{}".getBytes();
+      store.put(ObjectLayout.mergePrefix(TENANT, id) + "attempts/00" + i + "-ghost/started.json", new java.io.ByteArrayInputStream(marker),
+          marker.length);
+    }
+    EventLog.publish(Topics.MERGE_COMMANDS, request(id, "linear", 0, "model-never-" + id.substring(6)));
+    MergeFailed failed = EventLog.await(Topics.MERGE_EVENTS, MergeFailed.class, id, 1, WAIT).get(0);
+    assertThat(failed.code()).isEqualTo("worker_crashed");
+    assertThat(failed.message()).contains("3 times").contains("ghost");
+  }
+
+  /** A command that cannot be read goes to the dead-letter topic, and the merge it names fails with the reason. */
+  @Test
+  void anUnreadableCommandFailsItsMergeAndGoesToTheDeadLetterTopic() {
+    String id = newId();
+    String poison = "{\"type\": \"MergeRequested\", \"aggregateId\": \"" + id + "\", \"tenant\": \"" + TENANT + "\", \"method\": 7}";
+    EventLog.publishRaw(Topics.MERGE_COMMANDS, id, poison);
+    MergeFailed failed = EventLog.await(Topics.MERGE_EVENTS, MergeFailed.class, id, 1, WAIT).get(0);
+    assertThat(failed.code()).isEqualTo("invalid_command");
+    assertThat(EventLog.awaitRaw(Topics.MERGE_COMMANDS + Topics.DEAD_LETTER_SUFFIX, poison::equals, 1, WAIT)).hasSize(1);
   }
 }

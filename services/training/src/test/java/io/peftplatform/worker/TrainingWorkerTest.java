@@ -8,6 +8,7 @@ import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobCancelRequested;
 import io.peftplatform.events.JobCancelled;
 import io.peftplatform.events.JobFailed;
+import io.peftplatform.events.JobHeartbeat;
 import io.peftplatform.events.JobStarted;
 import io.peftplatform.events.JobSubmitted;
 import io.peftplatform.events.JobSucceeded;
@@ -59,13 +60,15 @@ class TrainingWorkerTest {
 
     assertThat(done.method()).isEqualTo("lora");
     assertThat(done.metrics()).containsKeys("train_loss", "steps", "seconds").containsEntry("steps", 6.0);
+    // Under the adapter's prefix, in the attempt's own folder (another run of the job cannot overwrite it).
     String adapterPrefix = ObjectLayout.adapterPrefix(Fixtures.TENANT, "adapter-" + id.substring(6));
-    assertThat(done.adapterFiles()).extracting(ObjectRef::key)
-        .contains(adapterPrefix + AdapterFiles.CONFIG, adapterPrefix + AdapterFiles.WEIGHTS);
+    assertThat(done.adapterFiles()).allSatisfy(f -> assertThat(f.key()).startsWith(adapterPrefix + "001-"));
+    assertThat(done.adapterFiles()).extracting(f -> ObjectLayout.fileName(f.key()))
+        .containsExactly(AdapterFiles.CONFIG, AdapterFiles.WEIGHTS, Provenance.FILE);
     for (ObjectRef f : done.adapterFiles()) {
       assertThat(store.size(f.key())).contains(f.bytes());
     }
-    JsonNode provenance = readJson(adapterPrefix + Provenance.FILE);
+    JsonNode provenance = readJson(done.adapterFiles().get(2).key());
     assertThat(provenance.at("/base_model/name").asText()).isEqualTo("model-tiny");
     assertThat(provenance.at("/datasets/0/name").asText()).isEqualTo("ds-arith");
     assertThat(provenance.at("/datasets/0/sha256").asText()).isEqualTo(job.trainingFile().sha256());
@@ -90,9 +93,12 @@ class TrainingWorkerTest {
 
     // A second job whose earlier attempt got as far as step 4, and half-uploaded step 6 (no state file).
     String second = Fixtures.newJobId();
-    String from = ObjectLayout.checkpointsPrefix(Fixtures.TENANT, first);
-    String to = ObjectLayout.checkpointsPrefix(Fixtures.TENANT, second);
+    String from = ObjectLayout.jobPrefix(Fixtures.TENANT, first) + "attempts/";
+    String to = ObjectLayout.jobPrefix(Fixtures.TENANT, second) + "attempts/";
     for (String key : store.list(from)) {
+      if (!key.contains("/checkpoints/")) {
+        continue;
+      }
       boolean upToFour = key.contains("checkpoint-000002/") || key.contains("checkpoint-000004/");
       boolean partOfSix = key.contains("checkpoint-000006/") && !key.endsWith("trainer_state.json");
       if (upToFour || partOfSix) {
@@ -152,6 +158,55 @@ class TrainingWorkerTest {
 
     EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT);
     assertThat(EventLog.awaitRaw(Topics.JOB_COMMANDS + Topics.DEAD_LETTER_SUFFIX, "{not json"::equals, 1, WAIT)).hasSize(1);
+  }
+
+  /** A job that killed its workers again and again fails instead of killing the next one. */
+  @Test
+  void aJobThatCrashedItsWorkersThreeTimesFailsAsWorkerCrashed() {
+    String id = Fixtures.newJobId();
+    for (int i = 1; i <= 3; i++) {
+      byte[] marker = "{}".getBytes();
+      store.put(ObjectLayout.jobPrefix(Fixtures.TENANT, id) + "attempts/00" + i + "-ghost/started.json",
+          new java.io.ByteArrayInputStream(marker), marker.length);
+    }
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 4, 0)));
+    JobFailed failed = EventLog.await(Topics.JOB_EVENTS, JobFailed.class, id, 1, WAIT).get(0);
+    assertThat(failed.code()).isEqualTo("worker_crashed");
+    assertThat(failed.message()).contains("3 times").contains("ghost");
+    assertThat(EventLog.awaitAll(Topics.JOB_EVENTS, JobStarted.class, id, Duration.ofSeconds(1))).isEmpty();
+  }
+
+  /** A failed job's outcome is stored like a success: its command again is answered, not run again. */
+  @Test
+  void aRedeliveredCommandOfAFailedJobIsAnsweredFromItsStoredOutcome() {
+    String id = Fixtures.newJobId();
+    var bad = Fixtures.upload(store, "ds-bad-twice", "{\"prompt\": \"no completion\"}\n");
+    JobSubmitted job = Fixtures.job(store, id, bad, Fixtures.spec("lora", 4, 0));
+    EventLog.publish(Topics.JOB_COMMANDS, job);
+    JobFailed first = EventLog.await(Topics.JOB_EVENTS, JobFailed.class, id, 1, WAIT).get(0);
+    EventLog.publish(Topics.JOB_COMMANDS, job);
+    List<JobFailed> twice = EventLog.await(Topics.JOB_EVENTS, JobFailed.class, id, 2, WAIT);
+    assertThat(twice.get(1).eventId()).isEqualTo(first.eventId());
+  }
+
+  @Test
+  void aRunningJobSendsHeartbeats() {
+    String id = Fixtures.newJobId();
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 30, 0)));
+    List<JobHeartbeat> beats = EventLog.await(Topics.JOB_EVENTS, JobHeartbeat.class, id, 1, WAIT);
+    assertThat(beats.get(0).worker()).isNotBlank();
+    EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT);
+  }
+
+  /** A command that cannot be read goes to the dead-letter topic, and the job it names fails with the reason. */
+  @Test
+  void anUnreadableCommandFailsItsJob() {
+    String id = Fixtures.newJobId();
+    String poison = "{\"type\": \"JobSubmitted\", \"aggregateId\": \"" + id + "\", \"tenant\": \"" + Fixtures.TENANT + "\", \"spec\": 3}";
+    EventLog.publishRaw(Topics.JOB_COMMANDS, id, poison);
+    JobFailed failed = EventLog.await(Topics.JOB_EVENTS, JobFailed.class, id, 1, WAIT).get(0);
+    assertThat(failed.code()).isEqualTo("invalid_command");
+    assertThat(EventLog.awaitRaw(Topics.JOB_COMMANDS + Topics.DEAD_LETTER_SUFFIX, poison::equals, 1, WAIT)).hasSize(1);
   }
 
   private void copy(String fromKey, String toKey) {

@@ -118,6 +118,16 @@ public final class KafkaBroker implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** The port clients reach it at (a restart on the same directory may reuse it). */
+  public int port() {
+    return port;
+  }
+
+  /** Kills the broker at once (SIGKILL), as a crash would. */
+  public void kill() {
+    process.kill();
+  }
+
   @Override
   public void close() {
     process.close();

@@ -17,9 +17,11 @@ public final class Postgres implements AutoCloseable {
   public static final String USER = "postgres";
 
   private final EmbeddedPostgres server;
+  private final Path dataDir;
 
-  private Postgres(EmbeddedPostgres server) {
+  private Postgres(EmbeddedPostgres server, Path dataDir) {
     this.server = server;
+    this.dataDir = dataDir;
   }
 
   /**
@@ -35,7 +37,7 @@ public final class Postgres implements AutoCloseable {
       if (port != 0) {
         b.setPort(port);
       }
-      return new Postgres(b.start());
+      return new Postgres(b.start(), dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
     }
@@ -43,6 +45,32 @@ public final class Postgres implements AutoCloseable {
 
   public int port() {
     return server.getPort();
+  }
+
+  /** The server's main process, from its pid file; empty when it is not running. */
+  private java.util.Optional<ProcessHandle> postmaster() {
+    try {
+      java.util.List<String> lines = java.nio.file.Files.readAllLines(dataDir.resolve("postmaster.pid"));
+      return lines.isEmpty() ? java.util.Optional.empty() : ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive);
+    } catch (IOException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  public boolean isRunning() {
+    return postmaster().isPresent();
+  }
+
+  /** Kills the server's main process at once (SIGKILL), as a crash would; its backends follow it. */
+  public void kill() {
+    postmaster().ifPresent(p -> {
+      p.destroyForcibly();
+      try {
+        p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // it is going
+      }
+    });
   }
 
   /** Creates the database unless it exists; returns its JDBC URL. */
@@ -70,8 +98,11 @@ public final class Postgres implements AutoCloseable {
   public void close() {
     try {
       server.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    } catch (IOException | RuntimeException e) {
+      if (isRunning()) {
+        throw new IllegalStateException("cannot stop PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
+      }
+      // already gone (killed): nothing to stop
     }
   }
 }

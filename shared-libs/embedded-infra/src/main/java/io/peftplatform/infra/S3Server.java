@@ -72,6 +72,19 @@ public final class S3Server implements AutoCloseable {
     }
   }
 
+  public boolean isRunning() {
+    return process.isAlive();
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** Kills the server at once (SIGKILL), as a crash would. */
+  public void kill() {
+    process.kill();
+  }
+
   public String endpoint() {
     return "http://127.0.0.1:" + port;
   }

@@ -40,6 +40,25 @@ public final class EventCodec {
     }
   }
 
+  /** Whose an event is: its aggregate's id and tenant. */
+  public record Aggregate(String id, String tenant) {}
+
+  /**
+   * The aggregate named by a message that does not decode as an event (a poison message), when it names
+   * one: so the job or merge it concerns can be failed with the reason instead of waiting forever.
+   */
+  public static java.util.Optional<Aggregate> aggregateIdOf(String json) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(json);
+      if (n != null && n.path("aggregateId").isTextual() && n.path("tenant").isTextual()) {
+        return java.util.Optional.of(new Aggregate(n.get("aggregateId").asText(), n.get("tenant").asText()));
+      }
+    } catch (JsonProcessingException | RuntimeException e) {
+      // not even JSON
+    }
+    return java.util.Optional.empty();
+  }
+
   /** A new event id. */
   public static String newId() {
     return UUID.randomUUID().toString();

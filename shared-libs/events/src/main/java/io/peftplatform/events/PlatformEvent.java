@@ -16,6 +16,7 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = JobCancelRequested.class, name = "JobCancelRequested"),
   @JsonSubTypes.Type(value = JobStarted.class, name = "JobStarted"),
   @JsonSubTypes.Type(value = TrainingProgressed.class, name = "TrainingProgressed"),
+  @JsonSubTypes.Type(value = JobHeartbeat.class, name = "JobHeartbeat"),
   @JsonSubTypes.Type(value = CheckpointSaved.class, name = "CheckpointSaved"),
   @JsonSubTypes.Type(value = JobSucceeded.class, name = "JobSucceeded"),
   @JsonSubTypes.Type(value = JobFailed.class, name = "JobFailed"),
@@ -28,7 +29,7 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = MergeFailed.class, name = "MergeFailed"),
 })
 public sealed interface PlatformEvent
-    permits JobSubmitted, JobCancelRequested, JobStarted, TrainingProgressed, CheckpointSaved, JobSucceeded,
+    permits JobSubmitted, JobCancelRequested, JobStarted, TrainingProgressed, JobHeartbeat, CheckpointSaved, JobSucceeded,
         JobFailed, JobCancelled, ModelChanged, DatasetChanged, ArtifactDeleted, MergeRequested, MergeSucceeded,
         MergeFailed {
   String eventId();

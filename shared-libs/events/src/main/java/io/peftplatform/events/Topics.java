@@ -16,7 +16,7 @@ public final class Topics {
   public static final String JOB_CONTROL = "peft.job-control";
 
   /**
-   * {@link JobStarted}, {@link TrainingProgressed}, {@link CheckpointSaved}, {@link JobSucceeded},
+   * {@link JobStarted}, {@link TrainingProgressed}, {@link JobHeartbeat}, {@link CheckpointSaved}, {@link JobSucceeded},
    * {@link JobFailed}, {@link JobCancelled}: training workers → jobs (status, events), artifacts (the
    * adapter of a succeeded job).
    */

@@ -19,8 +19,9 @@ class EventCodecTest {
     List<PlatformEvent> events = List.of(
         new JobSubmitted("e1", T, "job-1", "t", "model-1", List.of(file), file, null, spec),
         new JobCancelRequested("e2", T, "job-1", "t"),
-        new JobStarted("e3", T, "job-1", "t", "worker-a", 100, 64, 0),
+        new JobStarted("e3", T, "job-1", "t", "worker-a", 100, 64, 0, 1),
         new TrainingProgressed("e4", T, "job-1", "t", 5, 100, 0.2, 2.5, null, 1e-4, 1000, 30),
+        new JobHeartbeat("e4b", T, "job-1", "t", "worker-a", "training", 5),
         new CheckpointSaved("e5", T, "job-1", "t", 10, "p/", List.of(file), 2.1),
         new JobSucceeded("e6", T, "job-1", "t", "model-1", "lora", List.of(file), 1234, Map.of("train_loss", 1.0), "completed"),
         new JobFailed("e7", T, "job-1", "t", "internal_error", "boom"),
@@ -33,6 +34,14 @@ class EventCodecTest {
       assertThat(json).contains("\"type\":\"" + EventCodec.typeOf(e) + "\"").contains("\"time\":\"2026-11-27T12:00:00Z\"");
       assertThat(EventCodec.decode(json)).isEqualTo(e);
     }
+  }
+
+  @Test
+  void theAggregateOfAnUndecodableEventIsReadWhenItCanBe() {
+    assertThat(EventCodec.aggregateIdOf("{\"type\": \"JobSomething\", \"aggregateId\": \"ftjob-1\", \"tenant\": \"t\"}"))
+        .hasValue(new EventCodec.Aggregate("ftjob-1", "t"));
+    assertThat(EventCodec.aggregateIdOf("{not json")).isEmpty();
+    assertThat(EventCodec.aggregateIdOf("{\"aggregateId\": 3}")).isEmpty();
   }
 
   @Test

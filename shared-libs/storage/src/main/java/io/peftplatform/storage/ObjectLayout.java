@@ -4,13 +4,18 @@ package io.peftplatform.storage;
  * Object keys, tenant first so a tenant's objects share a prefix:
  *
  * <pre>
- * tenants/{tenant}/models/{modelId}/{file}
+ * tenants/{tenant}/models/{modelId}/{file}                      (uploaded or imported)
+ * tenants/{tenant}/models/{modelId}/{attempt}/{file}            (written by a merge)
  * tenants/{tenant}/datasets/{datasetId}/data.jsonl
- * tenants/{tenant}/jobs/{jobId}/checkpoints/checkpoint-{step}/{file}
- * tenants/{tenant}/jobs/{jobId}/result.json
- * tenants/{tenant}/adapters/{adapterId}/{file}
- * tenants/{tenant}/merges/{mergeId}/result.json
+ * tenants/{tenant}/jobs/{jobId}/attempts/{attempt}/started.json, ended.json
+ * tenants/{tenant}/jobs/{jobId}/attempts/{attempt}/checkpoints/checkpoint-{step}/{file}
+ * tenants/{tenant}/jobs/{jobId}/attempts/{attempt}/result.json
+ * tenants/{tenant}/adapters/{adapterId}/{attempt}/{file}        (trained, or written by a merge)
+ * tenants/{tenant}/merges/{mergeId}/attempts/{attempt}/…         (as a job's)
  * </pre>
+ *
+ * <p>Everything a worker writes for a job or merge lies under its attempt (see {@link Attempts}), so two
+ * runs of one job — a worker presumed dead and its successor — never write the same key.
  */
 public final class ObjectLayout {
   private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("[0-9a-f]{64}");
@@ -58,26 +63,22 @@ public final class ObjectLayout {
     return parts[3];
   }
 
-  public static String checkpointsPrefix(String tenant, String jobId) {
-    return "tenants/" + tenant + "/jobs/" + jobId + "/checkpoints/";
+  /** Everything of one job: its attempts, their checkpoints and outcomes. */
+  public static String jobPrefix(String tenant, String jobId) {
+    return "tenants/" + tenant + "/jobs/" + jobId + "/";
   }
 
-  public static String checkpointPrefix(String tenant, String jobId, int step) {
-    return checkpointsPrefix(tenant, jobId) + String.format("checkpoint-%06d/", step);
-  }
-
-  /** A finished job's outcome event, written before it is published (so a redelivered job is not rerun). */
-  public static String jobResultKey(String tenant, String jobId) {
-    return "tenants/" + tenant + "/jobs/" + jobId + "/result.json";
+  public static String checkpointPrefix(Attempts.Attempt attempt, int step) {
+    return attempt.prefix() + String.format("checkpoints/checkpoint-%06d/", step);
   }
 
   public static String adapterPrefix(String tenant, String adapterId) {
     return "tenants/" + tenant + "/adapters/" + adapterId + "/";
   }
 
-  /** A finished merge's outcome event, written before it is published (so a redelivered merge is not redone). */
-  public static String mergeResultKey(String tenant, String mergeId) {
-    return "tenants/" + tenant + "/merges/" + mergeId + "/result.json";
+  /** Everything of one merge: its attempts and their outcomes. */
+  public static String mergePrefix(String tenant, String mergeId) {
+    return "tenants/" + tenant + "/merges/" + mergeId + "/";
   }
 
   /** The part of a key after the last '/'. */

@@ -11,9 +11,12 @@ import io.minio.RemoveObjectArgs;
 import io.minio.Result;
 import io.minio.StatObjectArgs;
 import io.minio.errors.ErrorResponseException;
+import io.minio.errors.InvalidResponseException;
+import io.minio.errors.ServerException;
 import io.minio.http.Method;
 import io.minio.messages.Item;
 import io.peftplatform.events.ObjectRef;
+import io.smallrye.faulttolerance.api.Guard;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -23,19 +26,31 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The platform's bucket: objects written with their SHA-256 computed on the way, read back verified,
- * listed, deleted and shared by presigned URL.
+ * listed, deleted and shared by presigned URL. Every call rides out a server that is away or overloaded
+ * (refused or lost connections, timeouts, 5xx, SlowDown): it is retried with exponential backoff for up
+ * to {@link StorageConfig#retryFor()}, then fails. Answers that will not change (no such key, access
+ * denied) fail at once.
  */
 public final class ObjectStore {
+  private static final Logger LOG = Logger.getLogger(ObjectStore.class.getName());
   /** Multipart part size for streams of unknown length. */
   private static final long PART_SIZE = 16L * 1024 * 1024;
+  /** S3 error codes that say "not now" rather than "never". */
+  private static final Set<String> TRANSIENT_CODES = Set.of("InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout",
+      "RequestTimeTooSkewed", "OperationAborted", "XMinioServerNotInitialized");
 
+  private final Guard retries;
   private final MinioClient client;
   /** Signs URLs for the public endpoint; the region is fixed so signing never contacts that address. */
   private final MinioClient presigner;
@@ -48,6 +63,36 @@ public final class ObjectStore {
         : MinioClient.builder().endpoint(publicEndpoint).credentials(config.accessKey(), config.secretKey())
             .region(config.region() == null || config.region().isBlank() ? "us-east-1" : config.region()).build();
     this.bucket = config.bucket();
+    Duration window = config.retryFor() == null ? StorageConfig.DEFAULT_RETRY_FOR : config.retryFor();
+    this.retries = Guard.create()
+        .withRetry().maxRetries(-1).maxDuration(Math.max(1, window.toMillis()), ChronoUnit.MILLIS)
+        .delay(200, ChronoUnit.MILLIS).jitter(100, ChronoUnit.MILLIS).whenException(ObjectStore::isTransient)
+        .beforeRetry(e -> LOG.log(Level.WARNING, "object storage: " + e.getMessage() + "; retrying"))
+        .withExponentialBackoff().factor(2).maxDelay(Math.max(1, Math.min(10_000, window.toMillis() / 2)), ChronoUnit.MILLIS).done()
+        .done()
+        .build();
+  }
+
+  /**
+   * Whether a failure may pass on its own: a network error on the way (refused, reset, timed out), a 5xx
+   * answer, or an S3 error code that means the server is busy or starting.
+   */
+  public static boolean isTransient(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof ServerException || c instanceof InvalidResponseException) {
+        return true;
+      }
+      if (c instanceof ErrorResponseException r) {
+        return TRANSIENT_CODES.contains(r.errorResponse().code()) || r.response() != null && r.response().code() >= 500;
+      }
+      if (c instanceof java.net.SocketException || c instanceof java.io.InterruptedIOException
+          || c instanceof java.net.UnknownHostException || c instanceof java.io.EOFException
+          || (c instanceof IOException && c.getClass().getName().startsWith("okhttp3"))
+          || (c instanceof IOException && String.valueOf(c.getMessage()).startsWith("unexpected end of stream"))) {
+        return !Thread.currentThread().isInterrupted();
+      }
+    }
+    return false;
   }
 
   /** A store over the configured bucket, created if missing: what a service starts with. */
@@ -71,21 +116,34 @@ public final class ObjectStore {
     });
   }
 
-  /** Uploads a file; returns its reference with the SHA-256 of what was sent. */
+  /** Uploads a file (read afresh on each attempt); returns its reference with the SHA-256 of what was sent. */
   public ObjectRef put(String key, Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      return put(key, in, Files.size(file));
-    } catch (IOException e) {
-      throw new StorageException("cannot read " + file + ": " + e.getMessage(), e);
-    }
+    return call("upload " + key, () -> {
+      try (InputStream in = Files.newInputStream(file)) {
+        return upload(key, in, Files.size(file));
+      }
+    });
   }
 
-  /** Uploads a stream (size −1 when unknown); returns its reference with the SHA-256 of what was sent. */
+  /**
+   * Uploads a stream (size −1 when unknown); returns its reference with the SHA-256 of what was sent. A
+   * stream that can be reset (a byte array's) is retried like any call; any other gets one attempt.
+   */
   public ObjectRef put(String key, InputStream in, long size) {
+    if (!in.markSupported()) {
+      return once("upload " + key, () -> upload(key, in, size));
+    }
+    in.mark(Integer.MAX_VALUE);
+    return call("upload " + key, () -> {
+      in.reset();
+      return upload(key, in, size);
+    });
+  }
+
+  private ObjectRef upload(String key, InputStream in, long size) throws Exception {
     MessageDigest digest = sha256();
     CountingDigestStream counted = new CountingDigestStream(in, digest);
-    call("upload " + key, () -> client.putObject(PutObjectArgs.builder().bucket(bucket).object(key)
-        .stream(counted, size, size < 0 ? PART_SIZE : -1).build()));
+    client.putObject(PutObjectArgs.builder().bucket(bucket).object(key).stream(counted, size, size < 0 ? PART_SIZE : -1).build());
     return new ObjectRef(key, HexFormat.of().formatHex(digest.digest()), counted.count);
   }
 
@@ -136,16 +194,16 @@ public final class ObjectStore {
 
   /** The object's size, when it exists. */
   public Optional<Long> size(String key) {
-    try {
-      return Optional.of(client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build()).size());
-    } catch (ErrorResponseException e) {
-      if ("NoSuchKey".equals(e.errorResponse().code()) || "NoSuchObject".equals(e.errorResponse().code())) {
-        return Optional.empty();
+    return call("stat " + key, () -> {
+      try {
+        return Optional.of(client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build()).size());
+      } catch (ErrorResponseException e) {
+        if ("NoSuchKey".equals(e.errorResponse().code()) || "NoSuchObject".equals(e.errorResponse().code())) {
+          return Optional.empty();
+        }
+        throw e;
       }
-      throw new StorageException("cannot stat " + key + ": " + e.getMessage(), e);
-    } catch (Exception e) {
-      throw new StorageException("cannot stat " + key + ": " + e.getMessage(), e);
-    }
+    });
   }
 
   /** Keys under a prefix, recursively, sorted. */
@@ -201,7 +259,20 @@ public final class ObjectStore {
     T run() throws Exception;
   }
 
-  private static <T> T call(String what, Call<T> call) {
+  /** Runs the call, retrying transient failures within the window. */
+  @SuppressWarnings("unchecked")
+  private <T> T call(String what, Call<T> call) {
+    try {
+      return (T) retries.call(call::run, Object.class);
+    } catch (StorageException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StorageException("object storage: cannot " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs the call once (its input cannot be replayed). */
+  private static <T> T once(String what, Call<T> call) {
     try {
       return call.run();
     } catch (StorageException e) {

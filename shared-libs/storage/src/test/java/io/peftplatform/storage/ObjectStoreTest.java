@@ -39,6 +39,54 @@ class ObjectStoreTest {
     s3.close();
   }
 
+  /** A server that goes away and comes back within the retry window: the calls made meanwhile wait and succeed. */
+  @Test
+  void callsRideOutAServerThatIsAwayForAWhile() throws Exception {
+    Path s3dir = dir.resolve("s3-restarting");
+    int port = io.peftplatform.infra.ChildProcess.freePort();
+    S3Server first = S3Server.start(s3dir, port, "peft", "peft-secret");
+    ObjectStore flaky = ObjectStore.withBucket(new StorageConfig(first.endpoint(), "peft", "peft-secret", "flaky").withRetryFor(Duration.ofSeconds(60)));
+    flaky.put("before", new ByteArrayInputStream("a".getBytes()), 1);
+    first.close();
+    S3Server[] again = new S3Server[1];
+    Thread restart = new Thread(() -> {
+      try {
+        Thread.sleep(3000);
+      } catch (InterruptedException e) {
+        return;
+      }
+      again[0] = S3Server.start(s3dir, port, "peft", "peft-secret");
+    });
+    restart.start();
+    try {
+      long t0 = System.nanoTime();
+      ObjectRef ref = flaky.put("during", new ByteArrayInputStream("bytes".getBytes()), 5);
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofSeconds(2));
+      assertThat(ref.bytes()).isEqualTo(5);
+      assertThat(flaky.readText("before")).isEqualTo("a");
+      assertThat(flaky.list("")).contains("before", "during");
+    } finally {
+      restart.join();
+      if (again[0] != null) {
+        again[0].close();
+      }
+    }
+  }
+
+  /** What will not change is not retried: a missing key fails at once, and a server that stays away fails after the window. */
+  @Test
+  void permanentFailuresFailAtOnceAndOutagesAfterTheWindow() {
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> store.readText("tenants/t1/absent")).isInstanceOf(StorageException.class);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+
+    ObjectStore nowhere = new ObjectStore(new StorageConfig("http://127.0.0.1:" + io.peftplatform.infra.ChildProcess.freePort(), "k", "s",
+        "nowhere").withRetryFor(Duration.ofSeconds(2)));
+    long t1 = System.nanoTime();
+    assertThatThrownBy(() -> nowhere.list("x")).isInstanceOf(StorageException.class).hasMessageContaining("cannot list x");
+    assertThat(Duration.ofNanos(System.nanoTime() - t1)).isBetween(Duration.ofMillis(1500), Duration.ofSeconds(20));
+  }
+
   @Test
   void uploadsWithChecksumsAndDownloadsVerified() throws Exception {
     Path file = dir.resolve("config.json");

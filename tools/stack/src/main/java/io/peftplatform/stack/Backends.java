@@ -20,12 +20,16 @@ import java.util.function.Consumer;
 final class Backends implements AutoCloseable {
   private final Map<String, String> environment = new LinkedHashMap<>();
   private final Map<String, String> origin = new LinkedHashMap<>();
-  private KafkaBroker kafka;
-  private S3Server s3;
-  private Postgres postgres;
+  private volatile KafkaBroker kafka;
+  private volatile S3Server s3;
+  private volatile Postgres postgres;
+  private Path dataDir;
+  private StackState state;
 
   static Backends start(Path dataDir, StackState state, Map<String, String> env, Consumer<String> say) {
     Backends b = new Backends();
+    b.dataDir = dataDir;
+    b.state = state;
     try {
       b.startKafka(dataDir, env, say);
       b.startS3(dataDir, state, env, say);
@@ -95,6 +99,74 @@ final class Backends implements AutoCloseable {
     environment.put("PEFT_DB_USER", Postgres.USER);
     environment.put("PEFT_DB_PASSWORD", "postgres");
     origin.put("PostgreSQL", "127.0.0.1:" + postgres.port() + " databases jobs, artifacts (embedded)");
+  }
+
+  /**
+   * The embedded backends, for the supervisor: each with how to start it again on the same address and
+   * data (a restart after a crash). External backends are someone else's to keep running.
+   */
+  void supervise(Supervisor supervisor) {
+    if (kafka != null) {
+      int port = kafka.port();
+      supervisor.add("kafka", () -> part(kafka = KafkaBroker.start(dataDir.resolve("kafka"), port)), null, part(kafka));
+    }
+    if (s3 != null) {
+      int port = s3.port();
+      supervisor.add("s3", () -> part(s3 = S3Server.start(dataDir.resolve("s3"), port, state.get("s3-access-key"), state.get("s3-secret-key"))),
+          null, part(s3));
+    }
+    if (postgres != null) {
+      int port = postgres.port();
+      supervisor.add("postgres", () -> part(postgres = Postgres.start(dataDir.resolve("postgres"), port)), null, part(postgres));
+    }
+  }
+
+  private static Supervisor.Part part(KafkaBroker k) {
+    return new Supervisor.Part() {
+      public boolean isAlive() {
+        return k.isRunning();
+      }
+
+      public void kill() {
+        k.kill();
+      }
+
+      public void close() {
+        k.close();
+      }
+    };
+  }
+
+  private static Supervisor.Part part(S3Server s) {
+    return new Supervisor.Part() {
+      public boolean isAlive() {
+        return s.isRunning();
+      }
+
+      public void kill() {
+        s.kill();
+      }
+
+      public void close() {
+        s.close();
+      }
+    };
+  }
+
+  private static Supervisor.Part part(Postgres p) {
+    return new Supervisor.Part() {
+      public boolean isAlive() {
+        return p.isRunning();
+      }
+
+      public void kill() {
+        p.kill();
+      }
+
+      public void close() {
+        p.close();
+      }
+    };
   }
 
   private static boolean present(String v) {

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /** One service of the stack: its Quarkus application as a child JVM, logging to a file, ready when its health says so. */
-final class ServiceProcess implements AutoCloseable {
+final class ServiceProcess implements AutoCloseable, Supervisor.Part {
   private final String name;
   private final int port;
   private final ChildProcess process;
@@ -37,13 +37,23 @@ final class ServiceProcess implements AutoCloseable {
     return new ServiceProcess(name, port, ChildProcess.startJava(name, args, env, logDir.resolve(name + ".log")));
   }
 
+  /** Waits until it is ready: it serves, and what it needs (database, broker) answers it. */
   void awaitReady(Duration timeout) {
-    process.awaitReady(this::ready, timeout);
+    process.awaitReady(() -> healthy("ready"), timeout);
   }
 
-  private boolean ready() {
+  /** Waits until it serves (after a restart: what it needs may still be coming back). */
+  void awaitLive(Duration timeout) {
+    process.awaitReady(() -> healthy("live"), timeout);
+  }
+
+  String livenessUrl() {
+    return "http://127.0.0.1:" + port + "/q/health/live";
+  }
+
+  private boolean healthy(String check) {
     try {
-      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/q/health/ready").toURL().openConnection();
+      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/q/health/" + check).toURL().openConnection();
       c.setConnectTimeout(500);
       c.setReadTimeout(2000);
       try {
@@ -64,12 +74,14 @@ final class ServiceProcess implements AutoCloseable {
     return port;
   }
 
-  boolean isAlive() {
+  @Override
+  public boolean isAlive() {
     return process.isAlive();
   }
 
   /** Kills the process at once, as a crash or an out-of-memory kill would. */
-  void kill() {
+  @Override
+  public void kill() {
     process.kill();
   }
 

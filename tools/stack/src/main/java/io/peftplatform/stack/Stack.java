@@ -17,8 +17,10 @@ import java.util.function.Consumer;
 
 /**
  * The whole platform on one machine: backends (embedded or external), then the artifacts service,
- * training workers, a merging worker and the jobs service (the public API), each its own JVM. Closing stops the services,
- * then the embedded backends; the data stays in the data directory for the next start.
+ * training workers, a merging worker and the jobs service (the public API), each its own JVM. A
+ * {@link Supervisor} keeps every part running: one that dies is started again on the same address.
+ * Closing stops the services, then the embedded backends; the data stays in the data directory for the
+ * next start.
  */
 public final class Stack implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
@@ -39,10 +41,12 @@ public final class Stack implements AutoCloseable {
   private final StackState state;
   private Backends backends;
   private final Map<String, String> serviceEnv = new LinkedHashMap<>();
-  private ServiceProcess artifacts;
-  private ServiceProcess jobs;
-  private ServiceProcess merging;
-  private final List<ServiceProcess> workers = new ArrayList<>();
+  private final Supervisor supervisor;
+  private volatile ServiceProcess artifacts;
+  private volatile ServiceProcess jobs;
+  private volatile ServiceProcess merging;
+  /** Training workers by name, in the order they were started (a restarted one keeps its place). */
+  private final Map<String, ServiceProcess> workers = new LinkedHashMap<>();
   private int workersStarted;
   private int trainingPort;
   private DemoContent.Ids demo;
@@ -61,6 +65,7 @@ public final class Stack implements AutoCloseable {
       throw new IllegalStateException("another stack is running on " + options.dataDir() + " (stop it with Ctrl-C first)");
     }
     state = StackState.load(options.dataDir());
+    supervisor = new Supervisor(options.progress());
   }
 
   public static Stack start(Options options) {
@@ -89,22 +94,22 @@ public final class Stack implements AutoCloseable {
     Map<String, String> artifactsEnv = new LinkedHashMap<>(serviceEnv);
     artifactsEnv.put("PEFT_ARTIFACTS_PORT", String.valueOf(artifactsPort));
     artifactsEnv.put("PEFT_WORK_DIR", options.dataDir().resolve("work/artifacts").toString());
-    artifacts = ServiceProcess.start("artifacts", app("artifacts"), List.of("-Xmx512m", "-XX:+UseSerialGC"), artifactsEnv,
-        artifactsPort, logs());
+    artifacts = service("artifacts", "artifacts", List.of("-Xmx512m", "-XX:+UseSerialGC"), artifactsEnv, artifactsPort, s -> artifacts = s);
 
     Map<String, String> jobsEnv = new LinkedHashMap<>(serviceEnv);
     jobsEnv.put("PEFT_JOBS_PORT", String.valueOf(publicPort));
     jobsEnv.put("PEFT_ADMIN_KEY", state.get("admin-key"));
     jobsEnv.put("PEFT_ARTIFACTS_URL", "http://127.0.0.1:" + artifactsPort);
     jobsEnv.put("PEFT_TRAINING_URL", "http://127.0.0.1:" + trainingPort);
-    jobs = ServiceProcess.start("jobs", app("jobs"), List.of("-Xmx384m", "-XX:+UseSerialGC"), jobsEnv, publicPort, logs());
+    jobs = service("jobs", "jobs", List.of("-Xmx384m", "-XX:+UseSerialGC"), jobsEnv, publicPort, s -> jobs = s);
 
     Map<String, String> mergingEnv = new LinkedHashMap<>(serviceEnv);
     int mergingPort = ChildProcess.freePort();
     mergingEnv.put("PEFT_MERGING_PORT", String.valueOf(mergingPort));
+    mergingEnv.put("PEFT_WORKER_ID", "merging-1");
     mergingEnv.put("PEFT_CACHE_DIR", options.dataDir().resolve("cache/merging").toString());
     mergingEnv.put("PEFT_WORK_DIR", options.dataDir().resolve("work/merging").toString());
-    merging = ServiceProcess.start("merging", app("merging"), numericJvm("-Xmx512m"), numericEnv(mergingEnv), mergingPort, logs());
+    merging = service("merging", "merging", numericJvm("-Xmx512m"), numericEnv(mergingEnv), mergingPort, s -> merging = s);
 
     List<ServiceProcess> starting = new ArrayList<>(List.of(artifacts, jobs, merging));
     for (int i = 0; i < options.workers(); i++) {
@@ -113,23 +118,50 @@ public final class Stack implements AutoCloseable {
     for (ServiceProcess s : starting) {
       s.awaitReady(READY_TIMEOUT);
     }
+    backends.supervise(supervisor);
+    supervisor.start();
     if (options.demo()) {
       demo = DemoContent.ensure(options.dataDir(), state, url(), options.progress());
     }
   }
 
+  /**
+   * Starts a service and puts it under supervision: after a crash it is started again with the same
+   * settings and port, and {@code replaced} is told of the new process.
+   */
+  private ServiceProcess service(String name, String app, List<String> jvm, Map<String, String> env, int port,
+      java.util.function.Consumer<ServiceProcess> replaced) {
+    ServiceProcess first = ServiceProcess.start(name, app(app), jvm, env, port, logs());
+    supervisor.add(name, () -> {
+      ServiceProcess again = ServiceProcess.start(name, app(app), jvm, env, port, logs());
+      try {
+        again.awaitLive(READY_TIMEOUT);
+      } catch (RuntimeException e) {
+        again.close();
+        throw e;
+      }
+      replaced.accept(again);
+      return again;
+    }, first.livenessUrl(), first);
+    return first;
+  }
+
   private ServiceProcess startWorkerProcess() {
     int n = workersStarted++;
     // The first worker also serves generation, on the port the jobs service calls.
-    int port = workers.stream().anyMatch(w -> w.port() == trainingPort && w.isAlive()) ? ChildProcess.freePort() : trainingPort;
+    int port = workers.values().stream().anyMatch(w -> w.port() == trainingPort && w.isAlive()) ? ChildProcess.freePort() : trainingPort;
     String name = "training-" + (n + 1);
     Map<String, String> env = new LinkedHashMap<>(serviceEnv);
     env.put("PEFT_TRAINING_PORT", String.valueOf(port));
     env.put("PEFT_WORKER_ID", name);
     env.put("PEFT_CACHE_DIR", options.dataDir().resolve("cache/" + name).toString());
     env.put("PEFT_WORK_DIR", options.dataDir().resolve("work/" + name).toString());
-    ServiceProcess w = ServiceProcess.start(name, app("training"), numericJvm("-Xmx1g"), numericEnv(env), port, logs());
-    workers.add(w);
+    ServiceProcess w = service(name, "training", numericJvm("-Xmx1g"), numericEnv(env), port, again -> {
+      synchronized (this) {
+        workers.put(name, again);
+      }
+    });
+    workers.put(name, w);
     return w;
   }
 
@@ -154,18 +186,65 @@ public final class Stack implements AutoCloseable {
     startWorkerProcess().awaitReady(READY_TIMEOUT);
   }
 
-  /** Stops a running worker: gracefully (its job goes back to the queue) or by killing it, as a crash would. */
-  public synchronized void stopWorker(int index, boolean kill) {
-    ServiceProcess w = workers.get(index);
+  /**
+   * Stops a worker: gracefully and for good (its job goes back to the queue; the supervisor leaves it
+   * stopped), or by killing it, as a crash would (the supervisor starts it again).
+   */
+  public void stopWorker(int index, boolean kill) {
+    ServiceProcess w;
+    String name;
+    synchronized (this) {
+      name = new ArrayList<>(workers.keySet()).get(index);
+      w = workers.get(name);
+    }
     if (kill) {
       w.kill();
+      return;
     }
+    supervisor.remove(name);
     w.close();
+    synchronized (this) {
+      workers.remove(name);
+    }
   }
 
-  /** Workers started so far, running or not. */
+  /** Workers running or being restarted. */
   public synchronized int workerCount() {
     return workers.size();
+  }
+
+  /** The parts of the stack the supervisor keeps running: kafka, s3, postgres (embedded ones), and each service. */
+  public List<String> parts() {
+    return supervisor.names();
+  }
+
+  /** Kills a part at once (SIGKILL), as a crash would; the supervisor starts it again. */
+  public void kill(String part) {
+    Supervisor.Part p = supervisor.get(part).part;
+    if (p != null) {
+      p.kill();
+    }
+  }
+
+  /** Keeps a part down (killing it) until {@link #release}: an outage. */
+  public void hold(String part) {
+    supervisor.hold(part);
+  }
+
+  /** Ends an outage begun by {@link #hold}: the supervisor starts the part again. */
+  public void release(String part) {
+    supervisor.release(part);
+  }
+
+  /** How many times the supervisor has started the part again. */
+  public int restarts(String part) {
+    return supervisor.get(part).restarts;
+  }
+
+  /** Whether the part runs now. */
+  public boolean isUp(String part) {
+    Supervisor.Part p = supervisor.get(part).part;
+    return p != null && p.isAlive() && !supervisor.get(part).restarting;
   }
 
   private Path app(String service) {
@@ -222,17 +301,20 @@ public final class Stack implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
+    supervisor.close();
     List<ServiceProcess> all = new ArrayList<>();
-    if (jobs != null) {
-      all.add(jobs);
-    }
-    all.addAll(workers);
-    if (merging != null) {
-      all.add(merging);
-    }
-    if (artifacts != null) {
-      all.add(artifacts);
+    synchronized (this) {
+      if (jobs != null) {
+        all.add(jobs);
+      }
+      all.addAll(workers.values());
+      if (merging != null) {
+        all.add(merging);
+      }
+      if (artifacts != null) {
+        all.add(artifacts);
+      }
     }
     all.parallelStream().forEach(ServiceProcess::close);
     if (backends != null) {

@@ -4,6 +4,11 @@ import io.peftplatform.artifacts.service.AdapterService;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.events.PlatformEvent;
+import io.peftplatform.service.retry.Transient;
+import io.smallrye.faulttolerance.api.ExponentialBackoff;
+import io.smallrye.faulttolerance.api.RetryWhen;
+import java.time.temporal.ChronoUnit;
+import org.eclipse.microprofile.faulttolerance.Retry;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -11,14 +16,18 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
  * Reads peft.job-events: a succeeded job's adapter joins the registry. Other job events are for the
- * jobs service. A message that is not an event fails here and goes to the dead-letter topic.
+ * jobs service. A transient failure (database or object storage away) is retried with backoff, in
+ * order; a message that is not an event fails here and goes to the dead-letter topic.
  */
 @ApplicationScoped
 public class JobEventsConsumer {
   @Inject AdapterService adapters;
 
   @Incoming("job-events")
-  @Blocking
+  @Blocking(ordered = true)
+  @Retry(maxRetries = -1, delay = 500, jitter = 200, maxDuration = 7, durationUnit = ChronoUnit.DAYS)
+  @ExponentialBackoff(maxDelay = 30, maxDelayUnit = ChronoUnit.SECONDS)
+  @RetryWhen(exception = Transient.class)
   public void consume(String payload) {
     PlatformEvent event = EventCodec.decode(payload);
     if (event instanceof JobSucceeded succeeded) {

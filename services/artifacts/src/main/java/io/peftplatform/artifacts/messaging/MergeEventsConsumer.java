@@ -5,24 +5,49 @@ import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.MergeFailed;
 import io.peftplatform.events.MergeSucceeded;
 import io.peftplatform.events.PlatformEvent;
+import io.peftplatform.service.retry.Transient;
+import io.smallrye.faulttolerance.api.ExponentialBackoff;
+import io.smallrye.faulttolerance.api.RetryWhen;
+import java.time.temporal.ChronoUnit;
+import org.eclipse.microprofile.faulttolerance.Retry;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
-/** Reads peft.merge-events: a merge's outcome, which registers its output or records why it failed. */
+/**
+ * Reads peft.merge-events: a merge's outcome, which registers its output or records why it failed. A
+ * transient failure is retried with backoff, in order; an outcome that can never be applied goes to the
+ * dead-letter topic and its merge fails with the reason.
+ */
 @ApplicationScoped
 public class MergeEventsConsumer {
   @Inject MergeService merges;
 
   @Incoming("merge-events")
-  @Blocking
+  @Blocking(ordered = true)
+  @Retry(maxRetries = -1, delay = 500, jitter = 200, maxDuration = 7, durationUnit = ChronoUnit.DAYS)
+  @ExponentialBackoff(maxDelay = 30, maxDelayUnit = ChronoUnit.SECONDS)
+  @RetryWhen(exception = Transient.class)
   public void consume(String payload) {
-    PlatformEvent event = EventCodec.decode(payload);
-    if (event instanceof MergeSucceeded succeeded) {
-      merges.onSucceeded(succeeded);
-    } else if (event instanceof MergeFailed failed) {
-      merges.onFailed(failed);
+    PlatformEvent event;
+    try {
+      event = EventCodec.decode(payload);
+    } catch (IllegalArgumentException poison) {
+      EventCodec.aggregateIdOf(payload).ifPresent(m -> merges.failForUnreadableOutcome(m.id(), poison.getMessage()));
+      throw poison;
+    }
+    try {
+      if (event instanceof MergeSucceeded succeeded) {
+        merges.onSucceeded(succeeded);
+      } else if (event instanceof MergeFailed failed) {
+        merges.onFailed(failed);
+      }
+    } catch (RuntimeException e) {
+      if (!Transient.is(e)) {
+        merges.failForUnreadableOutcome(event.aggregateId(), EventCodec.typeOf(event) + " could not be applied: " + e.getMessage());
+      }
+      throw e;
     }
   }
 }

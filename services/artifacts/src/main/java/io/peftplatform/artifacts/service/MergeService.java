@@ -200,6 +200,18 @@ public class MergeService {
     m.finishedAt = e.time();
   }
 
+  /** An outcome of the merge that can never be applied: the merge fails with the reason instead of staying queued. */
+  @Transactional(Transactional.TxType.REQUIRES_NEW)
+  public void failForUnreadableOutcome(String mergeId, String reason) {
+    Merge m = Merge.findById(mergeId);
+    if (m != null && m.status.equals(Merge.QUEUED)) {
+      m.status = Merge.FAILED;
+      m.errorCode = "internal_error";
+      m.errorMessage = "the merge's outcome could not be applied: " + reason;
+      m.finishedAt = Instant.now();
+    }
+  }
+
   public Merge get(String tenant, String id) {
     return Merge.<Merge>find("id = ?1 and tenant = ?2", id, tenant).firstResultOptional()
         .orElseThrow(() -> ApiException.notFound("no merge " + id, "id"));

@@ -25,6 +25,30 @@ public interface JobsConfig {
   /** Base URL of a training worker (generation). */
   String trainingUrl();
 
+  /**
+   * A running job whose worker has not reported (heartbeats come every 10 s) for this long is shown queued
+   * again, waiting to be resumed.
+   */
+  @WithDefault("60s")
+  java.time.Duration workerLease();
+
+  /** How often the background work runs. */
+  Schedule schedule();
+
+  interface Schedule {
+    /** Running jobs are checked for a worker that stopped reporting. */
+    @WithDefault("10s")
+    java.time.Duration stallCheck();
+
+    /** Jobs waiting for a slot of their tenant are looked at (besides whenever a job ends). */
+    @WithDefault("30s")
+    java.time.Duration dispatchCheck();
+
+    /** Open event streams get the events written since the last poll. */
+    @WithDefault("0.5s")
+    java.time.Duration streamPoll();
+  }
+
   /** What one request or tenant may use. */
   Limits limits();
 

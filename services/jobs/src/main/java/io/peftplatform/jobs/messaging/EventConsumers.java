@@ -1,29 +1,60 @@
 package io.peftplatform.jobs.messaging;
 
 import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.jobs.service.JobService;
+import io.peftplatform.service.retry.Transient;
+import io.smallrye.faulttolerance.api.ExponentialBackoff;
+import io.smallrye.faulttolerance.api.RetryWhen;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.temporal.ChronoUnit;
+import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
 
 /**
  * The jobs service's Kafka consumers: worker events drive the job state machine; artifact events keep the
- * projections of models and datasets. Anything that is not an event goes to the channel's dead-letter
- * topic.
+ * projections of models and datasets. A transient failure (the database away) is retried with backoff,
+ * in order, until it passes. A message that can never be applied goes to the channel's dead-letter topic,
+ * and the job it concerns fails with the reason instead of waiting forever.
  */
 @ApplicationScoped
 public class EventConsumers {
+  private static final Logger LOG = Logger.getLogger(EventConsumers.class);
+
   @Inject JobService jobs;
 
   @Incoming("job-events")
   @Blocking(ordered = true)
+  @Retry(maxRetries = -1, delay = 500, jitter = 200, maxDuration = 7, durationUnit = ChronoUnit.DAYS)
+  @ExponentialBackoff(maxDelay = 30, maxDelayUnit = ChronoUnit.SECONDS)
+  @RetryWhen(exception = Transient.class)
   public void jobEvents(String payload) {
-    jobs.onJobEvent(EventCodec.decode(payload));
+    PlatformEvent event;
+    try {
+      event = EventCodec.decode(payload);
+    } catch (IllegalArgumentException poison) {
+      EventCodec.aggregateIdOf(payload).ifPresent(a -> jobs.failForUnreadableEvent(a.id(), poison.getMessage()));
+      throw poison;
+    }
+    try {
+      jobs.onJobEvent(event);
+    } catch (RuntimeException e) {
+      if (!Transient.is(e)) {
+        LOG.errorf(e, "%s of job %s cannot be applied; it goes to the dead-letter topic", EventCodec.typeOf(event), event.aggregateId());
+        jobs.failForUnreadableEvent(event.aggregateId(), EventCodec.typeOf(event) + " could not be applied: " + e.getMessage());
+      }
+      throw e;
+    }
   }
 
   @Incoming("artifact-events")
   @Blocking(ordered = true)
+  @Retry(maxRetries = -1, delay = 500, jitter = 200, maxDuration = 7, durationUnit = ChronoUnit.DAYS)
+  @ExponentialBackoff(maxDelay = 30, maxDelayUnit = ChronoUnit.SECONDS)
+  @RetryWhen(exception = Transient.class)
   public void artifactEvents(String payload) {
     jobs.onArtifactEvent(EventCodec.decode(payload));
   }

@@ -8,10 +8,10 @@ import io.peftplatform.jobs.rest.JobResponses.EventResponse;
 import io.peftplatform.jobs.rest.JobResponses.JobResponse;
 import io.peftplatform.jobs.rest.JobResponses.ListResponse;
 import io.peftplatform.jobs.service.ArtifactProjections;
+import io.peftplatform.jobs.service.JobEventStreams;
 import io.peftplatform.jobs.service.JobRequest;
 import io.peftplatform.jobs.service.JobService;
 import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import jakarta.ws.rs.Consumes;
@@ -35,6 +35,7 @@ public class JobResource {
   @Inject JobService jobs;
   @Inject ArtifactProjections projections;
   @Inject Callers callers;
+  @Inject JobEventStreams streams;
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
@@ -81,7 +82,10 @@ public class JobResource {
     return new ListResponse<>("list", (more ? page.subList(0, limit) : page).stream().map(EventResponse::of).toList(), more);
   }
 
-  /** The job's events as they happen (server-sent events), from the first, until the job ends. */
+  /**
+   * The job's events as they happen (server-sent events), from the first, until the job ends. The stream
+   * holds no thread: {@link JobEventStreams} feeds every open stream from one poll.
+   */
   @GET
   @Path("{id}/events")
   @Produces(MediaType.SERVER_SENT_EVENTS)
@@ -90,31 +94,7 @@ public class JobResource {
   public Multi<EventResponse> stream(@Context HttpHeaders headers, @PathParam("id") String id) {
     String tenant = callers.tenant(headers);
     jobs.reload(tenant, id).orElseThrow(() -> io.peftplatform.service.problem.ApiException.notFound("no fine-tuning job " + id, "id"));
-    return Multi.createFrom().<EventResponse>emitter(emitter -> Infrastructure.getDefaultWorkerPool().execute(() -> {
-      long last = 0;
-      try {
-        while (!emitter.isCancelled()) {
-          // Status first, events second: a terminal status commits with its last event, so seeing the
-          // status means the next read has every event.
-          boolean terminal = jobs.reload(tenant, id).map(j -> j.state().terminal()).orElse(true);
-          List<JobEventEntry> fresh = jobs.eventsAfter(id, last);
-          for (JobEventEntry e : fresh) {
-            emitter.emit(EventResponse.of(e));
-            last = e.seq;
-          }
-          if (terminal) {
-            emitter.complete();
-            return;
-          }
-          Thread.sleep(500);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        emitter.complete();
-      } catch (RuntimeException e) {
-        emitter.fail(e);
-      }
-    }));
+    return streams.follow(id);
   }
 
   @GET

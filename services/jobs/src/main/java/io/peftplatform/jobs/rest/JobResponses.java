@@ -32,13 +32,14 @@ public final class JobResponses {
   public record JobResponse(String object, String id, String model, long createdAt, Long finishedAt, String status,
       String trainingFile, String validationFile, String fineTunedModel, JsonNode method, JsonNode hyperparameters, long seed,
       String suffix, JsonNode metadata, ErrorInfo error, boolean cancelRequested, Integer trainedSteps, Integer totalSteps,
-      JsonNode result) {
+      JsonNode result, String worker, Integer attempt, Long stalledAt) {
     public static JobResponse of(Job j) {
       return new JobResponse("fine_tuning.job", j.id, j.modelId, j.createdAt.getEpochSecond(),
           j.finishedAt == null ? null : j.finishedAt.getEpochSecond(), j.status, j.trainingFile, j.validationFile,
           j.fineTunedModel, tree(j.method), tree(j.hyperparameters), j.seed, j.suffix, tree(j.metadata),
           j.errorCode == null ? null : new ErrorInfo(j.errorCode, j.errorMessage, j.errorParam), j.cancelRequested,
-          j.trainedSteps, j.totalSteps, tree(j.result));
+          j.trainedSteps, j.totalSteps, tree(j.result), j.worker, j.attempt == 0 ? null : j.attempt,
+          j.stalledAt == null ? null : j.stalledAt.getEpochSecond());
     }
   }
 

@@ -10,6 +10,7 @@ import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobCancelRequested;
 import io.peftplatform.events.JobCancelled;
 import io.peftplatform.events.JobFailed;
+import io.peftplatform.events.JobHeartbeat;
 import io.peftplatform.events.JobSpec;
 import io.peftplatform.events.JobStarted;
 import io.peftplatform.events.JobSubmitted;
@@ -25,12 +26,15 @@ import io.peftplatform.jobs.JobCheckpoint;
 import io.peftplatform.jobs.JobEventEntry;
 import io.peftplatform.jobs.JobStatus;
 import io.peftplatform.jobs.ModelRef;
+import io.peftplatform.jobs.config.JobsConfig;
 import io.peftplatform.service.inbox.Inbox;
 import io.peftplatform.service.outbox.Outbox;
 import io.peftplatform.service.problem.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import io.quarkus.scheduler.Scheduled;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -57,6 +61,7 @@ public class JobService {
   @Inject Outbox outbox;
   @Inject Inbox inbox;
   @Inject EntityManager em;
+  @Inject JobsConfig config;
 
   // ---------------------------------------------------------------- the API's side
 
@@ -157,6 +162,7 @@ public class JobService {
     if (job.state() != JobStatus.RUNNING) {
       job.moveTo(JobStatus.CANCELLED);
       log(job, "info", "Job cancelled", null);
+      dispatchWaiting(tenant);
     } else {
       log(job, "info", "Cancellation requested; the worker stops after the current step", null);
     }
@@ -181,12 +187,6 @@ public class JobService {
         .setParameter("job", jobId).setParameter("after", afterSeq).setMaxResults(limit + 1).getResultList();
   }
 
-  /** Events after a sequence number, for the live stream. */
-  @Transactional
-  public List<JobEventEntry> eventsAfter(String jobId, long seq) {
-    return JobEventEntry.list("jobId = ?1 and seq > ?2 order by seq", jobId, seq);
-  }
-
   @Transactional
   public Optional<Job> reload(String tenant, String id) {
     return find(tenant, id);
@@ -199,9 +199,20 @@ public class JobService {
 
   // ---------------------------------------------------------------- events from workers and artifacts
 
-  /** Applies a worker's event to its job, once. */
+  /**
+   * Applies a worker's event to its job, once. Heartbeats only note that the worker still reports (they
+   * are not remembered in the inbox, nor logged). Progress from a step already recorded (a resumed
+   * attempt going over steps an earlier one reported) is not logged twice.
+   */
   @Transactional
   public void onJobEvent(PlatformEvent e) {
+    if (e instanceof JobHeartbeat h) {
+      Job job = Job.findById(h.aggregateId());
+      if (job != null && !job.state().terminal()) {
+        reported(job, h.worker());
+      }
+      return;
+    }
     if (!inbox.firstTime(e)) {
       return;
     }
@@ -211,20 +222,25 @@ public class JobService {
       return;
     }
     if (e instanceof JobStarted s) {
-      boolean resumed = job.state() == JobStatus.RUNNING;
+      boolean resumed = job.state() == JobStatus.RUNNING || job.stalledAt != null;
       if (!transition(job, JobStatus.RUNNING, e)) {
         return;
       }
       job.worker = s.worker();
+      job.attempt = s.attempt();
+      job.stalledAt = null;
+      job.lastReportAt = Instant.now();
       job.totalSteps = s.totalSteps();
       if (job.startedAt == null) {
         job.startedAt = s.time();
       }
+      String attempt = s.attempt() > 1 ? " (attempt " + s.attempt() + ")" : "";
       logAt(job, e.time(), "info", resumed || s.resumedFromStep() > 0
-          ? "Resumed on " + s.worker() + " from step " + s.resumedFromStep() + " of " + s.totalSteps()
-          : "Started on " + s.worker() + ": " + s.trainingExamples() + " training examples, " + s.totalSteps() + " steps", null);
+          ? "Resumed on " + s.worker() + " from step " + s.resumedFromStep() + " of " + s.totalSteps() + attempt
+          : "Started on " + s.worker() + ": " + s.trainingExamples() + " training examples, " + s.totalSteps() + " steps" + attempt, null);
     } else if (e instanceof TrainingProgressed p) {
-      if (job.state() != JobStatus.RUNNING) {
+      reported(job, job.worker);
+      if (job.state() != JobStatus.RUNNING || p.step() <= job.trainedSteps) {
         return;
       }
       job.trainedSteps = Math.max(job.trainedSteps, p.step());
@@ -245,6 +261,7 @@ public class JobService {
           p.trainLoss(), p.validationLoss() == null ? "" : String.format(Locale.ROOT, ", validation loss=%.4f", p.validationLoss())), data);
       entry.createdAt = p.time();
     } else if (e instanceof CheckpointSaved c) {
+      reported(job, job.worker);
       if (JobCheckpoint.count("jobId = ?1 and step = ?2", job.id, c.step()) == 0) {
         JobCheckpoint cp = new JobCheckpoint();
         cp.id = "ftckpt-" + job.id.substring(6) + "-" + c.step();
@@ -281,6 +298,70 @@ public class JobService {
         return;
       }
       logAt(job, e.time(), "info", "Job cancelled after " + c.stepsDone() + " steps", null);
+    }
+    if (job.state().terminal()) {
+      dispatchWaiting(job.tenant);
+    }
+  }
+
+  /**
+   * The job's worker reported: noted, and a job found stalled is running again (its worker was slow to
+   * report, not gone).
+   */
+  private void reported(Job job, String worker) {
+    job.lastReportAt = Instant.now();
+    if (job.stalledAt != null && job.state() == JobStatus.QUEUED && job.moveTo(JobStatus.RUNNING)) {
+      job.stalledAt = null;
+      log(job, "info", "Worker " + worker + " is reporting again", null);
+    }
+  }
+
+  /**
+   * Running jobs whose worker has not reported within the lease: shown queued again, with the reason, until
+   * a worker resumes them from their last checkpoint (the broker hands a dead worker's jobs to another;
+   * a hung worker fails its liveness check and is restarted).
+   */
+  @Scheduled(every = "${peft.schedule.stall-check:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+  @Transactional
+  void markStalled() {
+    Instant now = Instant.now();
+    List<Job> stale = em.createQuery("FROM Job WHERE status = :s AND lastReportAt < :limit AND stalledAt IS NULL", Job.class)
+        .setParameter("s", JobStatus.RUNNING.wire()).setParameter("limit", now.minus(config.workerLease()))
+        .setLockMode(LockModeType.PESSIMISTIC_WRITE).setHint("jakarta.persistence.lock.timeout", -2) // SKIP LOCKED: one replica logs it
+        .setMaxResults(100).getResultList();
+    for (Job job : stale) {
+      if (job.moveTo(JobStatus.QUEUED)) {
+        job.stalledAt = now;
+        log(job, "warning", "No report from worker " + job.worker + " for " + config.workerLease().toSeconds()
+            + " s: the job waits to be resumed from its last checkpoint", null);
+      }
+    }
+  }
+
+  /** Safety net for the slots of tenants: jobs waiting for one are dispatched once one is free. */
+  @Scheduled(every = "${peft.schedule.dispatch-check:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+  @Transactional
+  void dispatchAllWaiting() {
+    em.createQuery("SELECT DISTINCT j.tenant FROM Job j WHERE j.status = :s AND j.dispatchedAt IS NULL", String.class)
+        .setParameter("s", JobStatus.QUEUED.wire()).getResultList().forEach(this::dispatchWaiting);
+  }
+
+  /**
+   * A worker's message about the job that can never be applied (it does not decode, or applying it fails
+   * for good): the job fails with the reason, rather than waiting for an event that will not come.
+   */
+  @Transactional(Transactional.TxType.REQUIRES_NEW)
+  public void failForUnreadableEvent(String jobId, String reason) {
+    try {
+      Job job = Job.findById(jobId);
+      if (job != null && job.moveTo(JobStatus.FAILED)) {
+        job.errorCode = "internal_error";
+        job.errorMessage = "a report from the worker could not be applied: " + reason;
+        log(job, "error", "Job failed: " + job.errorMessage, null);
+        dispatchWaiting(job.tenant);
+      }
+    } catch (RuntimeException e) {
+      LOG.errorf(e, "could not fail job %s", jobId);
     }
   }
 
@@ -370,9 +451,54 @@ public class JobService {
       return;
     }
     job.moveTo(JobStatus.QUEUED);
-    log(job, "info", "Files validated; job queued", null);
+    if (hasSlot(job.tenant)) {
+      log(job, "info", "Files validated; job queued", null);
+      submit(job, model.get(), training.get(), validation.orElse(null));
+    } else {
+      int limit = config.limits().runningJobsPerTenant();
+      log(job, "info", "Files validated; waiting for one of this tenant's " + limit + " running jobs to finish"
+          + " (peft.limits.running-jobs-per-tenant)", null);
+    }
+  }
+
+  private void submit(Job job, ModelRef model, DatasetRef training, DatasetRef validation) {
+    job.dispatchedAt = Instant.now();
     outbox.add(Topics.JOB_COMMANDS, new JobSubmitted(EventCodec.newId(), Instant.now(), job.id, job.tenant, job.modelId,
-        refs(model.get().files), ref(training.get().file), validation.map(v -> ref(v.file)).orElse(null), spec(job)));
+        refs(model.files), ref(training.file), validation == null ? null : ref(validation.file), spec(job)));
+  }
+
+  /**
+   * Whether the tenant may have one more job with the workers. The tenant's row is locked first, so two
+   * transactions deciding at once see each other's dispatch.
+   */
+  private boolean hasSlot(String tenant) {
+    em.find(io.peftplatform.jobs.Tenant.class, tenant, LockModeType.PESSIMISTIC_WRITE);
+    long active = Job.count("tenant = ?1 and status in ?2 and dispatchedAt is not null", tenant,
+        List.of(JobStatus.QUEUED.wire(), JobStatus.RUNNING.wire()));
+    return active < config.limits().runningJobsPerTenant();
+  }
+
+  /** Sends the tenant's waiting jobs to the workers, oldest first, while it has slots. */
+  private void dispatchWaiting(String tenant) {
+    List<Job> waiting = Job.list("tenant = ?1 and status = ?2 and dispatchedAt is null order by createdAt, id", tenant,
+        JobStatus.QUEUED.wire());
+    for (Job job : waiting) {
+      if (!hasSlot(tenant)) {
+        return;
+      }
+      Optional<ModelRef> model = ModelRef.<ModelRef>findByIdOptional(job.modelId).filter(m -> m.status.equals("ready"));
+      Optional<DatasetRef> training = DatasetRef.findByIdOptional(job.trainingFile);
+      Optional<DatasetRef> validation = job.validationFile == null ? Optional.empty() : DatasetRef.findByIdOptional(job.validationFile);
+      if (model.isEmpty() || training.isEmpty() || (job.validationFile != null && validation.isEmpty())) {
+        job.moveTo(JobStatus.FAILED);
+        job.errorCode = model.isEmpty() ? "invalid_model" : "invalid_file";
+        job.errorMessage = model.isEmpty() ? "model " + job.modelId + " is gone" : "a file of this job was deleted";
+        log(job, "error", "Job failed: " + job.errorMessage, null);
+        continue;
+      }
+      log(job, "info", "A slot is free; job queued", null);
+      submit(job, model.get(), training.get(), validation.orElse(null));
+    }
   }
 
   // ---------------------------------------------------------------- helpers

@@ -4,6 +4,8 @@ import io.peftplatform.storage.LocalCache;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.storage.StorageConfig;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -19,6 +21,17 @@ public interface MergerConfig {
 
   /** Where merges are written before upload. */
   Path workDir();
+
+  /** This worker's name in the attempts it records. */
+  String workerId();
+
+  /** How long a merge keeps retrying while object storage or the broker is away before it fails. */
+  @WithDefault("30m")
+  Duration transientRetryWindow();
+
+  /** A merge whose workers died this many times while running it fails (worker_crashed). */
+  @WithDefault("3")
+  int maxCrashes();
 
   interface Storage {
     String endpoint();

@@ -1,6 +1,10 @@
 package io.peftplatform.merger.messaging;
 
 import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.MergeFailed;
+import io.peftplatform.events.Topics;
+import io.peftplatform.service.kafka.EventPublisher;
+import java.time.Instant;
 import io.peftplatform.events.MergeRequested;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.merger.service.MergeRunner;
@@ -11,16 +15,26 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
  * Reads peft.merge-commands, one merge at a time per worker. A message that is not an event fails here
- * and goes to the dead-letter topic; the offset is committed once the merge's outcome is published.
+ * and goes to the dead-letter topic (the merge it names failing with the reason); the offset is committed
+ * once the merge's outcome is published.
  */
 @ApplicationScoped
 public class MergeCommandsConsumer {
   @Inject MergeRunner runner;
+  @Inject EventPublisher events;
 
   @Incoming("merge-commands")
   @Blocking
   public void consume(String payload) {
-    PlatformEvent event = EventCodec.decode(payload);
+    PlatformEvent event;
+    try {
+      event = EventCodec.decode(payload);
+    } catch (IllegalArgumentException poison) {
+      // The merge it names (if any) fails with the reason instead of staying queued.
+      EventCodec.aggregateIdOf(payload).ifPresent(m -> events.offer(Topics.MERGE_EVENTS, new MergeFailed(EventCodec.newId(),
+          Instant.now(), m.id(), m.tenant(), "invalid_command", "the merging workers could not read this merge: " + poison.getMessage())));
+      throw poison;
+    }
     if (event instanceof MergeRequested request) {
       runner.run(request);
     }

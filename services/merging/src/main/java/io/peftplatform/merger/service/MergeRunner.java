@@ -14,19 +14,22 @@ import io.peftplatform.merging.MergeMethod;
 import io.peftplatform.merging.MergeSpec;
 import io.peftplatform.merging.Merger;
 import io.peftplatform.service.kafka.EventPublisher;
+import io.peftplatform.service.retry.Transient;
+import io.peftplatform.storage.Attempts;
 import io.peftplatform.storage.LocalCache;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.storage.ObjectStore;
+import io.smallrye.faulttolerance.api.Guard;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -50,32 +53,83 @@ public class MergeRunner {
   @Inject EventPublisher events;
   @Inject MergerConfig config;
 
-  public void run(MergeRequested r) {
-    String resultKey = ObjectLayout.mergeResultKey(r.tenant(), r.aggregateId());
-    Optional<String> finished = store.readTextIfPresent(resultKey);
-    if (finished.isPresent()) {
-      LOG.infof("merge %s already finished: publishing its outcome again", r.aggregateId());
-      events.publishEncoded(Topics.MERGE_EVENTS, r.aggregateId(), finished.get());
-      return;
-    }
-    Path work = config.workDir().resolve(r.aggregateId());
-    PlatformEvent outcome;
-    try {
-      ScratchDirectories.deleteQuietly(work);
-      outcome = merge(r, work);
-    } catch (RuntimeException e) {
-      LOG.infof("merge %s failed: %s", r.aggregateId(), e.getMessage());
-      outcome = new MergeFailed(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), "merge_failed",
-          e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
-    } finally {
-      ScratchDirectories.deleteQuietly(work);
-    }
-    byte[] encoded = EventCodec.encode(outcome).getBytes(StandardCharsets.UTF_8);
-    store.put(resultKey, new ByteArrayInputStream(encoded), encoded.length);
-    events.publishEncoded(Topics.MERGE_EVENTS, r.aggregateId(), new String(encoded, StandardCharsets.UTF_8));
+  private Guard retries;
+
+  @PostConstruct
+  void init() {
+    long window = Math.max(2, config.transientRetryWindow().toMillis());
+    retries = Guard.create()
+        .withRetry().maxRetries(-1).maxDuration(window, ChronoUnit.MILLIS).delay(1, ChronoUnit.SECONDS)
+        .jitter(200, ChronoUnit.MILLIS).whenException(MergeRunner::isTransient)
+        .beforeRetry(e -> LOG.warnf("%s; the merge is tried again", e.getMessage()))
+        .withExponentialBackoff().factor(2).maxDelay(Math.min(30_000, window / 2), ChronoUnit.MILLIS).done()
+        .done().build();
   }
 
-  private MergeSucceeded merge(MergeRequested r, Path work) {
+  static boolean isTransient(Throwable t) {
+    return Transient.is(t) || ObjectStore.isTransient(t);
+  }
+
+  public void run(MergeRequested r) {
+    Attempts.Attempt[] attempt = new Attempts.Attempt[1];
+    String outcome;
+    try {
+      outcome = (String) retries.call(() -> execute(r, attempt), Object.class);
+    } catch (Exception e) {
+      LOG.errorf("merge %s: %s", r.aggregateId(), e.getMessage());
+      outcome = EventCodec.encode(new MergeFailed(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(),
+          isTransient(e) ? "unavailable" : "merge_failed", isTransient(e)
+              ? "object storage or the broker stayed unavailable for " + config.transientRetryWindow().toMinutes() + " min (" + e.getMessage() + ")"
+              : String.valueOf(e.getMessage())));
+    } finally {
+      ScratchDirectories.deleteQuietly(config.workDir().resolve(r.aggregateId()));
+    }
+    events.publishUntilSent(Topics.MERGE_EVENTS, r.aggregateId(), outcome, () -> false);
+    if (attempt[0] != null) {
+      try {
+        Attempts.end(store, attempt[0], "finished");
+      } catch (RuntimeException e) {
+        LOG.warnf("merge %s: could not record the end of attempt %s (%s)", r.aggregateId(), attempt[0].id(), e.getMessage());
+      }
+    }
+  }
+
+  /** One try, from the stored outcome of an earlier attempt or a merge of its own; transient failures are thrown. */
+  private String execute(MergeRequested r, Attempts.Attempt[] attempt) {
+    String base = ObjectLayout.mergePrefix(r.tenant(), r.aggregateId());
+    Optional<String> finished = Attempts.outcome(store, base);
+    if (finished.isPresent()) {
+      LOG.infof("merge %s already finished: publishing its outcome again", r.aggregateId());
+      return finished.get();
+    }
+    if (attempt[0] == null) {
+      attempt[0] = Attempts.begin(store, base, config.workerId());
+    }
+    Attempts.Attempt a = attempt[0];
+    PlatformEvent outcome;
+    if (a.crashedBefore() >= config.maxCrashes()) {
+      outcome = new MergeFailed(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), "worker_crashed",
+          "the merge stopped its worker " + a.crashedBefore() + " times (last: " + a.lastCrashedWorker() + "); it may need more memory");
+    } else {
+      Path work = config.workDir().resolve(r.aggregateId());
+      try {
+        ScratchDirectories.deleteQuietly(work);
+        outcome = merge(r, work, a);
+      } catch (RuntimeException e) {
+        if (isTransient(e)) {
+          throw e;
+        }
+        LOG.infof("merge %s failed: %s", r.aggregateId(), e.getMessage());
+        outcome = new MergeFailed(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), "merge_failed",
+            e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+      }
+    }
+    String encoded = EventCodec.encode(outcome);
+    Attempts.storeOutcome(store, a, encoded);
+    return encoded;
+  }
+
+  private MergeSucceeded merge(MergeRequested r, Path work, Attempts.Attempt attempt) {
     long start = System.nanoTime();
     Path modelDir = cache.directory("model", r.modelFiles());
     List<Path> adapterDirs = new ArrayList<>();
@@ -89,7 +143,9 @@ public class MergeRunner {
     boolean model = r.rank() == 0;
     Merger.Result result = model ? Merger.toModel(modelDir, adapterDirs, spec, out)
         : Merger.toAdapter(modelDir, adapterDirs, spec, r.rank(), out, r.modelId());
-    String prefix = model ? ObjectLayout.modelPrefix(r.tenant(), r.outputId()) : ObjectLayout.adapterPrefix(r.tenant(), r.outputId());
+    // Under this attempt's prefix: a run presumed dead cannot overwrite what this one registers.
+    String prefix = (model ? ObjectLayout.modelPrefix(r.tenant(), r.outputId()) : ObjectLayout.adapterPrefix(r.tenant(), r.outputId()))
+        + attempt.id() + "/";
     List<ObjectRef> files = new ArrayList<>();
     try (Stream<Path> list = Files.list(out)) {
       for (Path f : list.filter(Files::isRegularFile).sorted().toList()) {

@@ -28,6 +28,22 @@ public interface WorkerConfig {
   @WithDefault("1s")
   Duration progressInterval();
 
+  /** How often a running job's heartbeat goes out. */
+  @WithDefault("10s")
+  Duration heartbeatInterval();
+
+  /** A running job that moves (a step, a phase) less often than this means the worker is stuck (liveness down). */
+  @WithDefault("30m")
+  Duration stallTimeout();
+
+  /** How long a job keeps retrying while object storage or the broker is away before it fails. */
+  @WithDefault("30m")
+  Duration transientRetryWindow();
+
+  /** A job whose workers died this many times while running it fails (worker_crashed) instead of crashing more. */
+  @WithDefault("3")
+  int maxCrashes();
+
   /** Largest generation accepted. */
   @WithDefault("1024")
   int maxNewTokens();

@@ -1,6 +1,10 @@
 package io.peftplatform.worker.messaging;
 
 import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.JobFailed;
+import io.peftplatform.events.Topics;
+import io.peftplatform.service.kafka.EventPublisher;
+import java.time.Instant;
 import io.peftplatform.events.JobSubmitted;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.worker.service.JobRunner;
@@ -17,13 +21,15 @@ import org.jboss.logging.Logger;
 /**
  * A worker's share of {@code job-commands}: each JobSubmitted runs to its end before the next, on a worker
  * thread, and is acknowledged (its offset committed) only then. A job handed over to another worker is
- * not acknowledged; anything that is not an event goes to the dead-letter topic.
+ * not acknowledged. Anything that is not an event goes to the dead-letter topic, and the job it names (if
+ * it names one) fails with the reason, rather than waiting for a worker forever.
  */
 @ApplicationScoped
 public class JobConsumers {
   private static final Logger LOG = Logger.getLogger(JobConsumers.class);
 
   @Inject JobRunner runner;
+  @Inject EventPublisher events;
 
   @Incoming("job-commands")
   @Blocking("training-jobs")
@@ -33,6 +39,9 @@ public class JobConsumers {
     try {
       event = EventCodec.decode(record.getPayload());
     } catch (IllegalArgumentException poison) {
+      EventCodec.aggregateIdOf(record.getPayload()).ifPresent(job -> events.offer(Topics.JOB_EVENTS, new JobFailed(EventCodec.newId(),
+          Instant.now(), job.id(), job.tenant(), "invalid_command", "the workers could not read this job's command: " + poison.getMessage())));
+      LOG.warnf("a command that is not an event goes to the dead-letter topic: %s", poison.getMessage());
       return record.nack(poison);
     }
     if (event instanceof JobSubmitted job) {

@@ -48,6 +48,7 @@ public class Cancellations {
   public void unregister(String jobId) {
     running.remove(jobId);
     partitions.remove(jobId);
+    preempted.remove(jobId);
   }
 
   /** Stops the jobs whose commands came from partitions this worker no longer owns. */
@@ -63,8 +64,8 @@ public class Cancellations {
     });
   }
 
-  /** Whether a job stopped because another worker took it over (so it is not reported as cancelled). */
-  public boolean wasPreempted(String jobId) {
-    return preempted.remove(jobId);
+  /** Whether the job's partition moved to another worker (which runs it from now on). */
+  public boolean isPreempted(String jobId) {
+    return preempted.contains(jobId);
   }
 }

@@ -41,12 +41,12 @@ public class ControlTopicReader {
 
   private final ConcurrentLinkedQueue<CompletableFuture<Void>> waiting = new ConcurrentLinkedQueue<>();
   private volatile boolean running = true;
-  private KafkaConsumer<String, String> consumer;
+  private volatile KafkaConsumer<String, String> consumer;
+  /** The waiters being served: the reader thread's own, kept across sessions. */
+  private final List<CompletableFuture<Void>> round = new ArrayList<>();
   private Thread thread;
 
   void start(@Observes StartupEvent e) {
-    consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), new StringDeserializer(),
-        new StringDeserializer());
     thread = new Thread(this::readForever, "job-control-reader");
     thread.setDaemon(true);
     thread.start();
@@ -54,8 +54,9 @@ public class ControlTopicReader {
 
   void stop(@Observes ShutdownEvent e) {
     running = false;
-    if (consumer != null) {
-      consumer.wakeup();
+    KafkaConsumer<String, String> c = consumer;
+    if (c != null) {
+      c.wakeup();
     }
   }
 
@@ -76,46 +77,69 @@ public class ControlTopicReader {
     }
   }
 
+  /** Reads in sessions: a broker that is away (at start or later) ends one, and the next starts over. */
   private void readForever() {
+    long backoff = 500;
+    while (running) {
+      try {
+        readSession();
+      } catch (WakeupException | InterruptedException stopping) {
+        return;
+      } catch (RuntimeException e) {
+        if (!running) {
+          return;
+        }
+        LOG.warnf("reading %s: %s; trying again in %d ms", Topics.JOB_CONTROL, e.getMessage(), backoff);
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException stopping) {
+          return;
+        }
+        backoff = Math.min(backoff * 2, 15_000);
+      }
+    }
+  }
+
+  /** One consumer, from the topic's start, until it fails or the worker stops. */
+  private void readSession() throws InterruptedException {
+    consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), new StringDeserializer(),
+        new StringDeserializer());
     try (KafkaConsumer<String, String> c = consumer) {
       List<TopicPartition> partitions = List.of();
       while (running && partitions.isEmpty()) {
         // The topic may not exist yet: whichever service starts first creates it.
-        partitions = consumer.partitionsFor(Topics.JOB_CONTROL, Duration.ofMinutes(1)).stream()
+        partitions = c.partitionsFor(Topics.JOB_CONTROL, Duration.ofSeconds(30)).stream()
             .map(p -> new TopicPartition(Topics.JOB_CONTROL, p.partition())).toList();
         if (partitions.isEmpty()) {
           Thread.sleep(500);
         }
       }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      List<CompletableFuture<Void>> round = new ArrayList<>();
-      Map<TopicPartition, Long> target = Map.of();
+      c.assign(partitions);
+      c.seekToBeginning(partitions);
+      Map<TopicPartition, Long> target = round.isEmpty() ? Map.of() : c.endOffsets(partitions, Duration.ofSeconds(10));
       while (running) {
-        for (var record : consumer.poll(Duration.ofMillis(200))) {
+        for (var record : c.poll(Duration.ofMillis(200))) {
           handle(record.value());
         }
         if (round.isEmpty() && !waiting.isEmpty()) {
           for (CompletableFuture<Void> f; (f = waiting.poll()) != null; ) {
             round.add(f);
           }
-          target = consumer.endOffsets(partitions);
+          target = c.endOffsets(partitions, Duration.ofSeconds(10));
         }
-        if (!round.isEmpty() && caughtUp(target)) {
+        if (!round.isEmpty() && caughtUp(c, target)) {
           round.forEach(f -> f.complete(null));
           round.clear();
         }
       }
-    } catch (WakeupException | InterruptedException stopping) {
-      // shutdown
-    } catch (RuntimeException e) {
-      LOG.errorf(e, "stopped reading %s: cancellations will not reach this worker", Topics.JOB_CONTROL);
+    } finally {
+      consumer = null;
     }
   }
 
-  private boolean caughtUp(Map<TopicPartition, Long> target) {
+  private static boolean caughtUp(KafkaConsumer<String, String> c, Map<TopicPartition, Long> target) {
     for (var e : target.entrySet()) {
-      if (consumer.position(e.getKey()) < e.getValue()) {
+      if (c.position(e.getKey()) < e.getValue()) {
         return false;
       }
     }

@@ -14,6 +14,7 @@ import io.peftplatform.events.JobStarted;
 import io.peftplatform.events.JobSubmitted;
 import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.events.ObjectRef;
+import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.events.Topics;
 import io.peftplatform.events.TrainingProgressed;
 import io.peftplatform.llama.Examples;
@@ -21,16 +22,18 @@ import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.config.ModelException;
+import io.peftplatform.service.kafka.EventPublisher;
+import io.peftplatform.service.retry.Transient;
+import io.peftplatform.storage.Attempts;
 import io.peftplatform.storage.LocalCache;
 import io.peftplatform.storage.ObjectLayout;
-import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.text.TextException;
 import io.peftplatform.text.Tokenizer;
 import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.training.CancellationToken;
 import io.peftplatform.training.ProgressListener;
-import io.peftplatform.service.kafka.EventPublisher;
 import io.peftplatform.training.Provenance;
 import io.peftplatform.training.Trainer;
 import io.peftplatform.training.TrainingCheckpoint;
@@ -38,28 +41,40 @@ import io.peftplatform.training.TrainingConfig;
 import io.peftplatform.training.TrainingProgress;
 import io.peftplatform.training.TrainingResult;
 import io.peftplatform.worker.config.WorkerConfig;
+import io.smallrye.faulttolerance.api.Guard;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Runs one job: fetch the model and data (cached by SHA-256), tokenize, resume from the job's newest
- * checkpoint in the bucket if a previous attempt left one, train with the core library while publishing
- * progress and uploading checkpoints, then upload the adapter and report success — or failure, or
- * cancellation. Every outcome is an event; nothing is thrown for a job that cannot be trained.
+ * checkpoint if an earlier attempt left one, train while publishing progress and uploading checkpoints,
+ * then upload the adapter and report success — or failure, or cancellation. Every outcome is an event,
+ * stored before it is announced; nothing is thrown for a job that cannot be trained.
+ *
+ * <p>Faults are expected. A transient failure (object storage or the broker away) is retried with
+ * backoff, resuming from the newest checkpoint, for up to {@code peft.transient-retry-window}; a failed
+ * checkpoint upload or progress event does not stop training; the outcome is published until it is sent.
+ * Each run is an {@link Attempts attempt} with keys of its own; a job whose workers died
+ * {@code peft.max-crashes} times while running it fails as {@code worker_crashed}.
  */
 @ApplicationScoped
 public class JobRunner {
@@ -71,6 +86,9 @@ public class JobRunner {
   @Inject EventPublisher events;
   @Inject Cancellations cancellations;
   @Inject ControlTopicReader control;
+  @Inject RunningJobs running;
+
+  private Guard retries;
 
   /** A job that cannot run as submitted: reported as JobFailed with this code. */
   static final class Refused extends RuntimeException {
@@ -82,6 +100,21 @@ public class JobRunner {
     }
   }
 
+  @PostConstruct
+  void init() {
+    long window = Math.max(2, config.transientRetryWindow().toMillis());
+    retries = Guard.create()
+        .withRetry().maxRetries(-1).maxDuration(window, ChronoUnit.MILLIS).delay(1, ChronoUnit.SECONDS)
+        .jitter(200, ChronoUnit.MILLIS).whenException(JobRunner::isTransient)
+        .beforeRetry(e -> LOG.warnf("%s; the job is tried again (from its last checkpoint)", e.getMessage()))
+        .withExponentialBackoff().factor(2).maxDelay(Math.min(30_000, window / 2), ChronoUnit.MILLIS).done()
+        .done().build();
+  }
+
+  static boolean isTransient(Throwable t) {
+    return Transient.is(t) || ObjectStore.isTransient(t);
+  }
+
   /**
    * Runs a job whose command came from a partition of job-commands.
    *
@@ -89,45 +122,112 @@ public class JobRunner {
    */
   public boolean run(JobSubmitted job, int partition) {
     String id = job.aggregateId();
-    if (!control.awaitCaughtUp(java.time.Duration.ofSeconds(30))) {
-      LOG.warnf("job %s: could not read %s to its end; starting without knowing of earlier cancellations", id,
-          io.peftplatform.events.Topics.JOB_CONTROL);
-    }
-    if (cancellations.isRequested(id)) {
-      events.publish(Topics.JOB_EVENTS, new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), 0));
-      return true;
-    }
-    Optional<String> finished = finishedBefore(job);
-    if (finished.isPresent()) {
-      // A previous attempt finished but its worker stopped before the command's offset was committed.
-      LOG.infof("job %s already finished; announcing its outcome again", id);
-      events.publishEncoded(Topics.JOB_EVENTS, id, finished.get());
-      return true;
-    }
     CancellationToken token = cancellations.register(id, partition);
-    Path work = config.workDir().resolve(id);
+    running.started(id, job.tenant());
+    Attempts.Attempt[] attempt = new Attempts.Attempt[1];
     try {
-      return train(job, work, token);
-    } catch (Refused e) {
-      fail(job, e.code, e.getMessage());
-    } catch (OutOfMemoryError e) {
-      fail(job, "out_of_memory", "the worker ran out of memory: lower batch_size or max_seq_len");
-    } catch (RuntimeException e) {
-      LOG.errorf(e, "job %s failed", id);
-      fail(job, "internal_error", String.valueOf(e.getMessage()));
+      Optional<String> outcome = outcome(job, token, attempt);
+      boolean sent = outcome.isPresent()
+          && events.publishUntilSent(Topics.JOB_EVENTS, id, outcome.get(), () -> cancellations.isPreempted(id));
+      end(attempt[0], sent ? "finished" : "handed_over");
+      if (!sent) {
+        LOG.infof("job %s handed over: its partition moved to another worker", id);
+      }
+      return sent;
     } finally {
       cancellations.unregister(id);
-      ScratchDirectories.deleteQuietly(work);
+      running.ended(id);
+      ScratchDirectories.deleteQuietly(config.workDir().resolve(id));
     }
-    return true;
   }
 
-  private void fail(JobSubmitted job, String code, String message) {
-    events.publish(Topics.JOB_EVENTS, new JobFailed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), code, message));
+  /** The job's outcome as an encoded event (stored when it could be), or empty when it was handed over. */
+  private Optional<String> outcome(JobSubmitted job, CancellationToken token, Attempts.Attempt[] attempt) {
+    try {
+      return call(() -> execute(job, token, attempt));
+    } catch (Exception e) {
+      LOG.errorf(e, "job %s: %s", job.aggregateId(), e.getMessage());
+      // Transient for longer than the window, or a failure outside training: the job fails with the reason.
+      return Optional.of(EventCodec.encode(isTransient(e)
+          ? failed(job, "unavailable", "the job could not go on: object storage or the broker stayed unavailable for "
+              + config.transientRetryWindow().toMinutes() + " min (" + e.getMessage() + ")")
+          : failed(job, "internal_error", String.valueOf(e.getMessage()))));
+    }
   }
 
-  /** Trains the job; false if it was handed over to another worker part-way. */
-  private boolean train(JobSubmitted job, Path work, CancellationToken token) {
+  /** One try at the job, start to stored outcome; a transient failure is thrown, to be tried again. */
+  private Optional<String> execute(JobSubmitted job, CancellationToken token, Attempts.Attempt[] attempt) {
+    String id = job.aggregateId();
+    String base = ObjectLayout.jobPrefix(job.tenant(), id);
+    running.phase(id, "preparing");
+    Optional<String> stored = Attempts.outcome(store, base);
+    if (stored.isPresent()) {
+      // A previous attempt finished, but its worker stopped before the command's offset was committed.
+      LOG.infof("job %s already finished; announcing its outcome again", id);
+      return stored;
+    }
+    if (attempt[0] == null) {
+      attempt[0] = Attempts.begin(store, base, config.workerId());
+    }
+    Attempts.Attempt a = attempt[0];
+    PlatformEvent outcome;
+    if (a.crashedBefore() >= config.maxCrashes()) {
+      outcome = failed(job, "worker_crashed", "the job's worker stopped without finishing it " + a.crashedBefore()
+          + " times (last: " + a.lastCrashedWorker() + "); it may need more memory than a worker has: lower batch_size or max_seq_len");
+    } else {
+      if (!control.awaitCaughtUp(Duration.ofSeconds(30))) {
+        LOG.warnf("job %s: could not read %s to its end; starting without knowing of earlier cancellations", id, Topics.JOB_CONTROL);
+      }
+      if (cancellations.isRequested(id)) {
+        outcome = new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), 0);
+      } else {
+        Optional<PlatformEvent> trained = trainOrRefuse(job, token, a);
+        if (trained.isEmpty()) {
+          return Optional.empty();
+        }
+        outcome = trained.get();
+      }
+    }
+    String encoded = EventCodec.encode(outcome);
+    Attempts.storeOutcome(store, a, encoded);
+    return Optional.of(encoded);
+  }
+
+  private Optional<PlatformEvent> trainOrRefuse(JobSubmitted job, CancellationToken token, Attempts.Attempt attempt) {
+    Path work = config.workDir().resolve(job.aggregateId());
+    ScratchDirectories.deleteQuietly(work);
+    try {
+      return train(job, work, token, attempt);
+    } catch (Refused e) {
+      return Optional.of(failed(job, e.code, e.getMessage()));
+    } catch (OutOfMemoryError e) {
+      return Optional.of(failed(job, "out_of_memory", "the worker ran out of memory: lower batch_size or max_seq_len"));
+    } catch (RuntimeException e) {
+      if (isTransient(e)) {
+        throw e;
+      }
+      LOG.errorf(e, "job %s failed", job.aggregateId());
+      return Optional.of(failed(job, "internal_error", String.valueOf(e.getMessage())));
+    }
+  }
+
+  private static JobFailed failed(JobSubmitted job, String code, String message) {
+    return new JobFailed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), code, message);
+  }
+
+  private void end(Attempts.Attempt attempt, String how) {
+    if (attempt == null) {
+      return;
+    }
+    try {
+      Attempts.end(store, attempt, how);
+    } catch (RuntimeException e) {
+      LOG.warnf("attempt %s: could not record its end (%s)", attempt.id(), e.getMessage());
+    }
+  }
+
+  /** Trains the job; empty if it was handed over to another worker part-way. */
+  private Optional<PlatformEvent> train(JobSubmitted job, Path work, CancellationToken token, Attempts.Attempt attempt) {
     String id = job.aggregateId();
     JobSpec spec = job.spec();
     Path modelDir = cache.directory("model", job.modelFiles());
@@ -173,17 +273,18 @@ public class JobRunner {
     LlamaModel model = adapter.attach(AdaptedModel.weights(modelDir, modelConfig, DataType.FLOAT));
     Path output = work.resolve("output");
     Trainer trainer = new Trainer(model, adapter, training, train, validation, padId, output, "models/" + job.modelId());
-    events.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), id, job.tenant(), config.workerId(), trainer.totalSteps(),
-        train.size(), resumedFrom));
-    TrainingResult result = trainer.listener(new Reporter(job)).cancellation(token).run(resume.orElse(null));
-    if (result.stopReason().equals("cancelled") && cancellations.wasPreempted(id)) {
+    events.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), id, job.tenant(), config.workerId(),
+        trainer.totalSteps(), train.size(), resumedFrom, attempt.number()));
+    running.phase(id, "training");
+    TrainingResult result = trainer.listener(new Reporter(job, attempt)).cancellation(token).run(resume.orElse(null));
+    if (result.stopReason().equals("cancelled") && cancellations.isPreempted(id)) {
       LOG.infof("job %s handed over at step %d: its partition moved to another worker", id, result.steps());
-      return false;
+      return Optional.empty();
     }
     if (result.stopReason().equals("cancelled")) {
-      events.publish(Topics.JOB_EVENTS, new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), result.steps()));
-      return true;
+      return Optional.of(new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), result.steps()));
     }
+    running.phase(id, "finishing");
     List<Path> datasets = new ArrayList<>(List.of(trainingFile));
     List<String> datasetNames = new ArrayList<>(List.of(ObjectLayout.datasetId(job.trainingFile().key())));
     List<Integer> counts = new ArrayList<>(List.of(train.size()));
@@ -194,10 +295,20 @@ public class JobRunner {
     }
     Provenance.Inputs inputs = new Provenance.Inputs(modelDir, job.modelId(), datasets, datasetNames, counts);
     Provenance.write(output, inputs, trainer.describe(), result, trainer.history());
+    // The adapter goes under this attempt's prefix: a run presumed dead cannot overwrite it.
     String adapterId = "adapter-" + id.substring(id.indexOf('-') + 1);
-    List<ObjectRef> files = new ArrayList<>();
-    for (String name : List.of(AdapterFiles.CONFIG, AdapterFiles.WEIGHTS, Provenance.FILE)) {
-      files.add(store.put(ObjectLayout.adapterPrefix(job.tenant(), adapterId) + name, output.resolve(name)));
+    String prefix = ObjectLayout.adapterPrefix(job.tenant(), adapterId) + attempt.id() + "/";
+    List<ObjectRef> files;
+    try {
+      files = call(() -> {
+        List<ObjectRef> uploaded = new ArrayList<>();
+        for (String name : List.of(AdapterFiles.CONFIG, AdapterFiles.WEIGHTS, Provenance.FILE)) {
+          uploaded.add(store.put(prefix + name, output.resolve(name)));
+        }
+        return uploaded;
+      });
+    } catch (Exception e) {
+      throw new IllegalStateException("the trained adapter could not be stored: " + e.getMessage(), e);
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("train_loss", result.finalTrainLoss());
@@ -208,18 +319,14 @@ public class JobRunner {
     metrics.put("steps", (double) result.steps());
     metrics.put("seconds", result.seconds());
     metrics.put("training_examples", (double) train.size());
-    JobSucceeded succeeded = new JobSucceeded(EventCodec.newId(), Instant.now(), id, job.tenant(), job.modelId(), spec.method(), files,
-        adapter.parameterCount(), metrics, result.stopReason());
-    String encoded = EventCodec.encode(succeeded);
-    byte[] bytes = encoded.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    store.put(ObjectLayout.jobResultKey(job.tenant(), id), new java.io.ByteArrayInputStream(bytes), bytes.length);
-    events.publishEncoded(Topics.JOB_EVENTS, id, encoded);
-    return true;
+    return Optional.of(new JobSucceeded(EventCodec.newId(), Instant.now(), id, job.tenant(), job.modelId(), spec.method(), files,
+        adapter.parameterCount(), metrics, result.stopReason()));
   }
 
-  /** The success event a previous attempt of this job stored, if one finished. */
-  private Optional<String> finishedBefore(JobSubmitted job) {
-    return store.readTextIfPresent(ObjectLayout.jobResultKey(job.tenant(), job.aggregateId()));
+  /** Runs through the retry guard: transient failures are tried again with backoff, within the window. */
+  @SuppressWarnings("unchecked")
+  private <T> T call(Callable<T> work) throws Exception {
+    return (T) retries.call(work::call, Object.class);
   }
 
   private static List<TokenizedExample> examples(Path file, String field, Tokenizer tokenizer, LlamaConfig config, JobSpec spec) {
@@ -235,23 +342,26 @@ public class JobRunner {
     return examples;
   }
 
-  /** The newest checkpoint a previous attempt uploaded, downloaded to where the trainer expects it. */
+  /**
+   * The newest complete checkpoint any earlier attempt uploaded (the state file goes last, so one without
+   * it is incomplete), downloaded to where the trainer expects it.
+   */
   private Optional<Path> downloadLatestCheckpoint(JobSubmitted job, Path work) {
-    String prefix = ObjectLayout.checkpointsPrefix(job.tenant(), job.aggregateId());
-    Map<String, List<String>> byCheckpoint = new java.util.TreeMap<>(Comparator.reverseOrder());
+    String prefix = ObjectLayout.jobPrefix(job.tenant(), job.aggregateId()) + "attempts/";
+    TreeMap<String, List<String>> byCheckpoint = new TreeMap<>(Comparator.reverseOrder());
     for (String key : store.list(prefix)) {
-      String rest = key.substring(prefix.length());
-      int slash = rest.indexOf('/');
-      if (slash > 0) {
-        byCheckpoint.computeIfAbsent(rest.substring(0, slash), k -> new ArrayList<>()).add(key);
+      // attempts/{attempt}/checkpoints/checkpoint-{step}/{file}
+      String[] parts = key.substring(prefix.length()).split("/");
+      if (parts.length == 4 && parts[1].equals("checkpoints") && parts[2].startsWith("checkpoint-")) {
+        byCheckpoint.computeIfAbsent(parts[2] + "/" + parts[0], k -> new ArrayList<>()).add(key);
       }
     }
     for (var e : byCheckpoint.entrySet()) {
-      // The state file is uploaded last: a checkpoint without it is incomplete.
       if (e.getValue().stream().noneMatch(k -> k.endsWith("/" + TrainingCheckpoint.STATE))) {
         continue;
       }
-      Path dir = TrainingCheckpoint.directoryFor(work.resolve("output"), 0).resolveSibling(e.getKey());
+      String name = e.getKey().substring(0, e.getKey().indexOf('/'));
+      Path dir = TrainingCheckpoint.directoryFor(work.resolve("output"), 0).resolveSibling(name);
       for (String key : e.getValue()) {
         store.get(key, dir.resolve(ObjectLayout.fileName(key)));
       }
@@ -260,32 +370,37 @@ public class JobRunner {
     return Optional.empty();
   }
 
-  /** Publishes progress (throttled) and uploads checkpoints as the trainer reports them. */
+  /** Publishes progress (throttled, best effort) and uploads checkpoints as the trainer reports them. */
   private final class Reporter implements ProgressListener {
     private final JobSubmitted job;
+    private final Attempts.Attempt attempt;
     private long lastSent;
     private Double lastValidation;
 
-    Reporter(JobSubmitted job) {
+    Reporter(JobSubmitted job, Attempts.Attempt attempt) {
       this.job = job;
+      this.attempt = attempt;
     }
 
     @Override
     public void onStep(TrainingProgress p) {
+      running.step(job.aggregateId(), p.step());
       if (p.hasValidation()) {
         lastValidation = p.validationLoss();
       }
       long now = System.nanoTime();
       if (p.hasValidation() || p.step() == p.totalSteps() || p.step() == 1 || now - lastSent >= config.progressInterval().toNanos()) {
         lastSent = now;
-        events.publish(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), p.step(), p.totalSteps(),
-            p.epoch(), p.trainLoss(), p.hasValidation() ? p.validationLoss() : null, p.learningRate(), p.tokensPerSecond(), p.etaSeconds()));
+        events.offer(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), p.step(),
+            p.totalSteps(), p.epoch(), p.trainLoss(), p.hasValidation() ? p.validationLoss() : null, p.learningRate(), p.tokensPerSecond(),
+            p.etaSeconds()));
       }
     }
 
+    /** A checkpoint that cannot be stored is skipped (training goes on; the next one may be). */
     @Override
     public void onCheckpoint(int step, Path directory) {
-      String prefix = ObjectLayout.checkpointPrefix(job.tenant(), job.aggregateId(), step);
+      String prefix = ObjectLayout.checkpointPrefix(attempt, step);
       List<ObjectRef> files = new ArrayList<>();
       try (Stream<Path> list = Files.list(directory)) {
         List<Path> sorted = list.sorted(Comparator.comparing((Path f) -> f.getFileName().toString().equals(TrainingCheckpoint.STATE))
@@ -293,10 +408,13 @@ public class JobRunner {
         for (Path f : sorted) {
           files.add(store.put(prefix + f.getFileName(), f));
         }
+        events.publish(Topics.JOB_EVENTS, new CheckpointSaved(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), step,
+            prefix, files, lastValidation));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
+      } catch (RuntimeException e) {
+        LOG.warnf("job %s: the checkpoint at step %d was not stored (%s); training goes on", job.aggregateId(), step, e.getMessage());
       }
-      events.publish(Topics.JOB_EVENTS, new CheckpointSaved(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), step, prefix, files, lastValidation));
     }
   }
 }

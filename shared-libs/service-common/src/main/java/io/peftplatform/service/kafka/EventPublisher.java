@@ -11,15 +11,22 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
+import io.peftplatform.service.retry.Transient;
+import java.util.function.BooleanSupplier;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 /**
- * Publishes events keyed by their aggregate id, waiting for the broker's acknowledgement: for workers,
- * which keep no database and so no outbox. An event is sent before the step that follows it, and a
- * redelivered command re-sends what it repeats (consumers drop duplicates by event id).
+ * Publishes events keyed by their aggregate id: for workers, which keep no database and so no outbox.
+ * {@link #publish} waits for the broker's acknowledgement (an event is sent before the step that follows
+ * it); {@link #publishUntilSent} keeps trying through a broker outage (an outcome must not be lost);
+ * {@link #offer} does not wait at all (progress, heartbeats: the next one will do). A redelivered command
+ * re-sends what it repeats, and consumers drop duplicates by event id.
  */
 @ApplicationScoped
 public class EventPublisher {
+  private static final Logger LOG = Logger.getLogger(EventPublisher.class);
+
   @ConfigProperty(name = "kafka.bootstrap.servers")
   String bootstrap;
 
@@ -28,8 +35,8 @@ public class EventPublisher {
   private synchronized KafkaProducer<String, String> producer() {
     if (producer == null) {
       producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
-          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000),
-          new StringSerializer(), new StringSerializer());
+          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000,
+          ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 2_000), new StringSerializer(), new StringSerializer());
     }
     return producer;
   }
@@ -47,6 +54,50 @@ public class EventPublisher {
       throw new IllegalStateException("interrupted while publishing an event of " + aggregateId, e);
     } catch (Exception e) {
       throw new IllegalStateException("cannot publish an event of " + aggregateId + " to " + topic + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Publishes, retrying with backoff while the broker is away, until it is sent — or until {@code giveUp}
+   * says to stop trying (the work moved to another worker, which will announce it).
+   *
+   * @return whether it was sent
+   */
+  public boolean publishUntilSent(String topic, String aggregateId, String json, BooleanSupplier giveUp) {
+    long backoff = 500;
+    while (true) {
+      try {
+        publishEncoded(topic, aggregateId, json);
+        return true;
+      } catch (IllegalStateException e) {
+        if (!Transient.is(e) || giveUp.getAsBoolean() || Thread.currentThread().isInterrupted()) {
+          if (Transient.is(e)) {
+            return false;
+          }
+          throw e;
+        }
+        LOG.warnf("%s; retrying in %d ms", e.getMessage(), backoff);
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+        backoff = Math.min(backoff * 2, 15_000);
+      }
+    }
+  }
+
+  /** Sends without waiting; a failure is logged, not thrown (for events the next one supersedes). */
+  public void offer(String topic, PlatformEvent event) {
+    try {
+      producer().send(new ProducerRecord<>(topic, event.aggregateId(), EventCodec.encode(event)), (metadata, error) -> {
+        if (error != null) {
+          LOG.debugf("dropped %s of %s: %s", EventCodec.typeOf(event), event.aggregateId(), error.getMessage());
+        }
+      });
+    } catch (RuntimeException e) {
+      LOG.debugf("dropped %s of %s: %s", EventCodec.typeOf(event), event.aggregateId(), e.getMessage());
     }
   }
 

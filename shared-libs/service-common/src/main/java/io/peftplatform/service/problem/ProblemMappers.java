@@ -2,6 +2,7 @@ package io.peftplatform.service.problem;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import io.peftplatform.service.retry.Transient;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.ws.rs.WebApplicationException;
@@ -92,8 +93,17 @@ public class ProblemMappers {
     return Problem.of(status, detail, null).toResponse();
   }
 
+  /**
+   * A failure of what the service depends on (its database restarting, storage away) is not the client's
+   * fault nor a bug: 503 with Retry-After, so clients try again. Anything else is a 500 without internals.
+   */
   @ServerExceptionMapper
   public Response unexpected(Exception e) {
+    if (Transient.is(e)) {
+      LOG.warnf("unavailable: %s", e.getMessage());
+      return Response.fromResponse(Problem.of(503, "temporarily unavailable (a backing service is restarting); retry shortly", null)
+          .toResponse()).header("Retry-After", "5").build();
+    }
     LOG.error("unexpected failure", e);
     return Problem.of(500, "internal error; it has been logged", null).toResponse();
   }

@@ -26,6 +26,7 @@ public final class Transient implements Predicate<Throwable> {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof ConnectException || c instanceof SocketException || c instanceof InterruptedIOException
           || c instanceof UnknownHostException || c instanceof RetriableException
+          || c instanceof java.util.concurrent.TimeoutException
           || c instanceof SQLTransientException || c instanceof SQLRecoverableException) {
         return true;
       }

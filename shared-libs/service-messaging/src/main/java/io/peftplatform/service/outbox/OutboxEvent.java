@@ -37,4 +37,11 @@ public class OutboxEvent extends PanacheEntityBase {
 
   @Column(name = "published_at")
   public Instant publishedAt;
+
+  /** When the broker refused the row for good; parked rows are not sent again until this is cleared. */
+  @Column(name = "parked_at")
+  public Instant parkedAt;
+
+  @Column(name = "last_error", columnDefinition = "TEXT")
+  public String lastError;
 }

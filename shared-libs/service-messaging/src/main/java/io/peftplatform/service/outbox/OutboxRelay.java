@@ -24,7 +24,9 @@ import org.jboss.logging.Logger;
  * a service never publish the same row at once), sends each with its aggregate id as the key, waits for
  * the broker's acknowledgement and marks the row published in the same transaction. A crash between
  * send and commit republishes the row: delivery is at least once, and consumers drop duplicates by
- * event id.
+ * event id. A row the broker refuses for good (larger than it accepts, an invalid topic) is parked with
+ * the reason and logged as an error, so it never holds up the rows after it; a broker that is away
+ * stops the batch, which is tried again.
  */
 @ApplicationScoped
 public class OutboxRelay {
@@ -67,7 +69,8 @@ public class OutboxRelay {
   /** Publishes one batch; returns how many rows it published. */
   @Transactional
   public int publishBatch() {
-    List<OutboxEvent> rows = em.createQuery("FROM OutboxEvent WHERE publishedAt IS NULL ORDER BY seq", OutboxEvent.class)
+    List<OutboxEvent> rows = em.createQuery("FROM OutboxEvent WHERE publishedAt IS NULL AND parkedAt IS NULL ORDER BY seq",
+            OutboxEvent.class)
         .setMaxResults(batchSize)
         .setLockMode(LockModeType.PESSIMISTIC_WRITE)
         .setHint("jakarta.persistence.lock.timeout", -2) // SKIP LOCKED
@@ -75,19 +78,56 @@ public class OutboxRelay {
     if (rows.isEmpty()) {
       return 0;
     }
-    var sends = rows.stream()
-        .map(r -> producer().send(new ProducerRecord<>(r.topic, r.aggregateId, r.payload)))
-        .toList();
+    List<java.util.concurrent.Future<?>> sends = new java.util.ArrayList<>();
+    for (OutboxEvent r : rows) {
+      java.util.concurrent.Future<?> sent;
+      try {
+        sent = producer().send(new ProducerRecord<>(r.topic, r.aggregateId, r.payload));
+      } catch (RuntimeException e) {
+        sent = java.util.concurrent.CompletableFuture.failedFuture(e); // e.g. a record larger than the producer takes
+      }
+      sends.add(sent);
+    }
     Instant now = Instant.now();
+    int done = 0;
     for (int i = 0; i < rows.size(); i++) {
+      OutboxEvent row = rows.get(i);
       try {
         sends.get(i).get(30, TimeUnit.SECONDS);
+        row.publishedAt = now;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return done;
       } catch (Exception e) {
-        throw new IllegalStateException("publishing " + rows.get(i).type + " " + rows.get(i).eventId + " failed: " + e.getMessage(), e);
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        if (!refusedForGood(cause)) {
+          // The broker is away or busy: keep what was sent, try the rest again later, in order.
+          LOG.warnf("outbox relay: %s %s not sent yet: %s", row.type, row.eventId, cause.getMessage());
+          return done;
+        }
+        row.parkedAt = now;
+        row.lastError = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        LOG.errorf("outbox relay: parked %s %s of %s (row %d, %d bytes): the broker refuses it for good (%s); it is not sent"
+            + " until parked_at is cleared", row.type, row.eventId, row.aggregateId, row.seq, row.payload.length(), row.lastError);
       }
-      rows.get(i).publishedAt = now;
+      done++;
     }
-    return rows.size();
+    return done;
+  }
+
+  /** An error the same record would get again (not a broker that is away or busy). */
+  static boolean refusedForGood(Throwable t) {
+    return t instanceof org.apache.kafka.common.errors.RecordTooLargeException
+        || t instanceof org.apache.kafka.common.errors.RecordBatchTooLargeException
+        || t instanceof org.apache.kafka.common.InvalidRecordException
+        || t instanceof org.apache.kafka.common.errors.InvalidTopicException
+        || t instanceof org.apache.kafka.common.errors.SerializationException;
+  }
+
+  /** Rows parked because the broker refused them (for health checks and operators). */
+  @Transactional
+  public long parked() {
+    return em.createQuery("SELECT COUNT(o) FROM OutboxEvent o WHERE o.parkedAt IS NOT NULL", Long.class).getSingleResult();
   }
 
   void stop(@Observes ShutdownEvent e) {
