@@ -24,10 +24,13 @@ public final class TopicSetup {
         new NewTopic(Topics.MERGE_COMMANDS, partitions, replication),
         new NewTopic(Topics.MERGE_EVENTS, partitions, replication),
         new NewTopic(Topics.JOB_CONTROL, 1, replication).configs(Map.of("cleanup.policy", "compact")));
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    // Short timeouts: a broker that is away is reported within seconds (the caller tries again later).
+    Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000));
+    try {
       for (NewTopic t : topics) {
         try {
-          admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
+          admin.createTopics(List.of(t)).all().get(15, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
             throw new IllegalStateException("cannot create topic " + t.name() + ": " + e.getCause().getMessage(), e);
@@ -39,6 +42,8 @@ public final class TopicSetup {
       throw new IllegalStateException("interrupted", e);
     } catch (java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("Kafka at " + bootstrapServers + " did not answer", e);
+    } finally {
+      admin.close(java.time.Duration.ofSeconds(2));
     }
   }
 }

@@ -49,51 +49,36 @@ public class MergeService {
     if (body == null || !body.isObject()) {
       throw ApiException.badRequest("the request body must be a JSON object", null);
     }
+    // The request's own form first (every field, whatever the registry holds), then the registry.
     KnownFields.check(body, "", FIELDS);
-    KnownFields.check(body.path("output"), "output.", Set.of("type", "rank"));
-    for (int i = 0; i < body.path("adapters").size(); i++) {
-      KnownFields.check(body.path("adapters").path(i), "adapters[" + i + "].", Set.of("id", "weight"));
-    }
     String modelId = text(body, "model", "is required: the id of the base model the adapters were trained on");
-    Model model = models.find(tenant, modelId).orElseThrow(() -> ApiException.badRequest("no model " + modelId, "model"));
-    if (!model.status.equals(Model.READY)) {
-      throw ApiException.badRequest("model " + modelId + " is " + model.status + ", not ready", "model");
-    }
-
     JsonNode list = body.path("adapters");
     if (!list.isArray() || list.isEmpty() || list.size() > MAX_ADAPTERS) {
       throw ApiException.badRequest("must list 1 to " + MAX_ADAPTERS + " adapters: [{\"id\": …, \"weight\": …}]", "adapters");
     }
-    List<MergeRequested.Input> inputs = new ArrayList<>();
-    ArrayNode recorded = Json.MAPPER.createArrayNode();
-    double weightSum = 0;
+    List<String> ids = new ArrayList<>();
+    List<Double> weights = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       JsonNode item = list.get(i);
       String field = "adapters[" + i + "]";
-      String id = item.isTextual() ? item.asText() : item.path("id").asText("");
-      if (id.isEmpty()) {
+      KnownFields.check(item, field + ".", Set.of("id", "weight"));
+      String id = item.isTextual() ? item.asText() : item.path("id").isTextual() ? item.path("id").asText() : "";
+      if (id.isEmpty() || id.length() > 64) {
         throw ApiException.badRequest("is required: an adapter id", field + ".id");
-      }
-      Adapter a = Adapter.<Adapter>find("id = ?1 and tenant = ?2", id, tenant).firstResultOptional()
-          .orElseThrow(() -> ApiException.badRequest("no adapter " + id, field + ".id"));
-      if (!a.modelId.equals(modelId)) {
-        throw ApiException.badRequest("adapter " + id + " belongs to model " + a.modelId + ", not " + modelId, field + ".id");
       }
       JsonNode w = item.path("weight");
       if (!w.isMissingNode() && !w.isNull() && !(w.isNumber() && Double.isFinite(w.asDouble()))) {
         throw ApiException.badRequest("must be a finite number", field + ".weight");
       }
-      double weight = w.isNumber() ? w.asDouble() : 1.0;
-      weightSum += weight;
-      inputs.add(new MergeRequested.Input(id, Json.refs(a.files), weight));
-      recorded.addObject().put("id", id).put("weight", weight);
+      ids.add(id);
+      weights.add(w.isNumber() ? w.asDouble() : 1.0);
     }
-
-    String method = body.path("method").asText("task_arithmetic");
+    JsonNode methodNode = body.path("method");
+    String method = methodNode.isMissingNode() || methodNode.isNull() ? "task_arithmetic" : methodNode.isTextual() ? methodNode.asText() : "";
     if (!METHODS.contains(method)) {
       throw ApiException.badRequest("must be one of linear, task_arithmetic, ties, dare_linear, dare_ties", "method");
     }
-    if (method.equals("linear") && weightSum == 0) {
+    if (method.equals("linear") && weights.stream().mapToDouble(Double::doubleValue).sum() == 0) {
       throw ApiException.badRequest("a linear merge divides by the sum of the weights, which is 0", "adapters");
     }
     JsonNode d = body.path("density");
@@ -102,21 +87,46 @@ public class MergeService {
       throw ApiException.badRequest("must be a number in (0, 1]", "density");
     }
     JsonNode s = body.path("seed");
-    if (!s.isMissingNode() && !s.isNull() && !s.canConvertToLong()) {
+    if (!s.isMissingNode() && !s.isNull() && !(s.isIntegralNumber() && s.canConvertToLong())) {
       throw ApiException.badRequest("must be an integer", "seed");
     }
-
     JsonNode output = body.path("output");
-    String type = output.path("type").asText("model");
+    if (!output.isMissingNode() && !output.isNull() && !output.isObject()) {
+      throw ApiException.badRequest("must be an object {\"type\": \"model\" | \"adapter\", \"rank\": …}", "output");
+    }
+    KnownFields.check(output, "output.", Set.of("type", "rank"));
+    String type = output.path("type").isMissingNode() || output.path("type").isNull() ? "model" : output.path("type").asText("");
     Integer rank = null;
     if (type.equals("adapter")) {
       JsonNode r = output.path("rank");
-      if (!r.canConvertToInt() || r.asInt() < 1 || r.asInt() > 4096) {
+      if (!r.isIntegralNumber() || !r.canConvertToInt() || r.asInt() < 1 || r.asInt() > 4096) {
         throw ApiException.badRequest("is required for an adapter: its LoRA rank, 1 to 4096", "output.rank");
       }
       rank = r.asInt();
     } else if (!type.equals("model")) {
       throw ApiException.badRequest("must be model or adapter", "output.type");
+    }
+    JsonNode name = body.path("name");
+    if (!name.isMissingNode() && !name.isNull() && !(name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 256)) {
+      throw ApiException.badRequest("must be a non-blank string of at most 256 characters", "name");
+    }
+
+    Model model = models.find(tenant, modelId).orElseThrow(() -> ApiException.badRequest("no model " + modelId, "model"));
+    if (!model.status.equals(Model.READY)) {
+      throw ApiException.badRequest("model " + modelId + " is " + model.status + ", not ready", "model");
+    }
+    List<MergeRequested.Input> inputs = new ArrayList<>();
+    ArrayNode recorded = Json.MAPPER.createArrayNode();
+    for (int i = 0; i < ids.size(); i++) {
+      String id = ids.get(i);
+      String field = "adapters[" + i + "].id";
+      Adapter a = Adapter.<Adapter>find("id = ?1 and tenant = ?2", id, tenant).firstResultOptional()
+          .orElseThrow(() -> ApiException.badRequest("no adapter " + id, field));
+      if (!a.modelId.equals(modelId)) {
+        throw ApiException.badRequest("adapter " + id + " belongs to model " + a.modelId + ", not " + modelId, field);
+      }
+      inputs.add(new MergeRequested.Input(id, Json.refs(a.files), weights.get(i)));
+      recorded.addObject().put("id", id).put("weight", weights.get(i));
     }
 
     Merge m = new Merge();
@@ -131,10 +141,6 @@ public class MergeService {
     m.outputType = type;
     m.rank = rank;
     m.outputId = Ids.next(type.equals("model") ? "model" : "adapter");
-    JsonNode name = body.path("name");
-    if (!name.isMissingNode() && !name.isNull() && !(name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 256)) {
-      throw ApiException.badRequest("must be a non-blank string of at most 256 characters", "name");
-    }
     m.name = name.isTextual() ? name.asText() : truncate(model.name + " (" + method + " of " + inputs.size() + ")", 256);
     m.createdAt = Instant.now();
     m.persist();
