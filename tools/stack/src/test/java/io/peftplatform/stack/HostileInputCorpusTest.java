@@ -64,6 +64,10 @@ class HostileInputCorpusTest {
   }
 
   static void json(String name, String method, String path, String body, String field) {
+    // A control character anywhere in the URI is refused by the gateway before any field is looked at.
+    if (path.contains("%00")) {
+      field = null;
+    }
     CASES.add(new Case(name, method, path, "application/json", body == null ? null : body.getBytes(StandardCharsets.UTF_8), field, null));
   }
 
@@ -295,6 +299,28 @@ class HostileInputCorpusTest {
     CASES.add(new Case("keys: unknown field", "POST", "/v1/api-keys", "application/json", "{\"tenant\": \"t\", \"role\": \"root\"}".getBytes(),
         "role", admin));
     CASES.add(new Case("keys: revoke unknown", "DELETE", "/v1/api-keys/key-nope", "application/json", null, "id", admin));
+
+    // Control characters, which PostgreSQL refuses outright: never let through to it.
+    json("jobs: model with a NUL", "POST", jobs, "{\"model\": \"model-\\u0000x\", \"training_file\": \"" + dataset + "\"}", "model");
+    json("jobs: training_file with a newline", "POST", jobs, "{\"model\": \"" + model + "\", \"training_file\": \"file-\\nx\"}",
+        "training_file");
+    json("models: name with a NUL", "POST", models, "{\"source\": \"hf://a/b\", \"name\": \"a\\u0000b\"}", "name");
+    json("merges: name with a NUL", "POST", merges, merge("\"name\": \"a\\u0000b\""), "name");
+    json("merges: model with a NUL", "POST", merges, "{\"model\": \"model-\\u0000\", \"adapters\": [\"a\"]}", "model");
+    json("merges: adapter with a tab", "POST", merges, "{\"model\": \"" + model + "\", \"adapters\": [\"adapter-\\tx\"]}",
+        "adapters[0].id");
+    json("generate: model with a NUL", "POST", generate, "{\"model\": \"model-\\u0000\", \"prompt\": \"hi\"}", "model");
+    raw("datasets: name with a NUL in the query", "POST", datasets + "?name=a%00b", "application/jsonl",
+        "{\"text\": \"a\"}\n".getBytes(StandardCharsets.UTF_8), null);
+    raw("datasets: file name with a NUL", "POST", datasets, "multipart/form-data; boundary=XyZ",
+        multipart("file", "d\u0000.jsonl", "{\"text\": \"a\"}\n"), "file");
+    raw("models: name with a NUL in a form field", "POST", models, "multipart/form-data; boundary=XyZ",
+        ("--XyZ\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\na\u0000b\r\n" + new String(multipart("file", "config.json", "{}"),
+            StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8), "name");
+    json("job with a NUL in the path", "GET", jobs + "/ftjob-%00", null, null);
+    json("jobs list with a NUL in the query", "GET", jobs + "?after=%00", null, null);
+    CASES.add(new Case("keys: name with a NUL", "POST", "/v1/api-keys", "application/json", "{\"tenant\": \"t\", \"name\": \"a\\u0000\"}".getBytes(),
+        "name", admin));
 
     // Authentication.
     as("", "no key", "GET", jobs, null);

@@ -100,7 +100,7 @@ class JobControlTest {
 
     assertThat(job.path("status").asText()).as(messages(id).toString()).isEqualTo("succeeded");
     assertThat(job.path("trained_steps").asInt()).isEqualTo(400);
-    assertThat(messages(id)).anyMatch(m -> m.matches("Resumed on training-\\d+ from step [1-9]\\d* of 400"));
+    assertThat(messages(id)).anyMatch(m -> m.matches("Resumed on training-\\d+ from step [1-9]\\d* of 400 \\(attempt 2\\)"));
     assertThat(messages(id).stream().filter(m -> m.startsWith("Job succeeded"))).hasSize(1);
   }
 

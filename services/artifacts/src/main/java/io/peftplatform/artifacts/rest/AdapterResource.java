@@ -10,10 +10,10 @@ import io.peftplatform.artifacts.service.Json;
 import io.peftplatform.events.ObjectRef;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.service.problem.RequestValues;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -42,8 +42,8 @@ public class AdapterResource {
   @GET
   @Transactional
   public ListResponse<AdapterResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
-      @QueryParam("limit") @DefaultValue("20") int limit) {
-    return ListResponse.of(adapters.list(tenants.of(headers), after, limit), a -> AdapterResponse.of(a, false), AdapterResponse::id);
+      @QueryParam("limit") String limit) {
+    return ListResponse.of(adapters.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), a -> AdapterResponse.of(a, false), AdapterResponse::id);
   }
 
   @GET

@@ -6,12 +6,12 @@ import io.peftplatform.artifacts.rest.Responses.DeletedResponse;
 import io.peftplatform.artifacts.rest.Responses.ListResponse;
 import io.peftplatform.artifacts.service.DatasetService;
 import io.peftplatform.service.problem.ApiException;
+import io.peftplatform.service.problem.RequestValues;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -40,11 +40,12 @@ public class DatasetResource {
   @Consumes(MediaType.MULTIPART_FORM_DATA)
   public Response upload(@Context HttpHeaders headers, @RestForm @Size(max = 256) String name, @RestForm("file") FileUpload file) {
     String tenant = tenants.of(headers);
+    RequestValues.name(name, "name");
     if (file == null) {
       throw ApiException.badRequest("no file: send the JSONL in the 'file' field", "file");
     }
     try (InputStream in = Files.newInputStream(file.uploadedFile())) {
-      return created(datasets.upload(tenant, name == null ? file.fileName() : name, in));
+      return created(datasets.upload(tenant, name == null ? fileName(file.fileName(), "file") : name, in));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -54,7 +55,16 @@ public class DatasetResource {
   @POST
   @Consumes({"application/jsonl", "application/x-ndjson", MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
   public Response uploadBody(@Context HttpHeaders headers, @QueryParam("name") @Size(max = 256) String name, InputStream body) {
+    RequestValues.name(name, "name");
     return created(datasets.upload(tenants.of(headers), name, body));
+  }
+
+  /** A client's file name, kept as a name: checked like one (at most 256 characters, no control characters). */
+  static String fileName(String name, String field) {
+    if (name != null && name.length() > 256) {
+      throw ApiException.badRequest("the file name is longer than 256 characters", field);
+    }
+    return RequestValues.name(name, field);
   }
 
   private static Response created(Dataset d) {
@@ -64,8 +74,8 @@ public class DatasetResource {
   @GET
   @Transactional
   public ListResponse<DatasetResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
-      @QueryParam("limit") @DefaultValue("20") int limit) {
-    return ListResponse.of(datasets.list(tenants.of(headers), after, limit), d -> DatasetResponse.of(d, false), DatasetResponse::id);
+      @QueryParam("limit") String limit) {
+    return ListResponse.of(datasets.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), d -> DatasetResponse.of(d, false), DatasetResponse::id);
   }
 
   @GET

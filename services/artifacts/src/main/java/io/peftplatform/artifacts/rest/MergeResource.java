@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.peftplatform.artifacts.rest.Responses.ListResponse;
 import io.peftplatform.artifacts.rest.Responses.MergeResponse;
 import io.peftplatform.artifacts.service.MergeService;
+import io.peftplatform.service.problem.RequestValues;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -39,8 +39,8 @@ public class MergeResource {
   @GET
   @Transactional
   public ListResponse<MergeResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
-      @QueryParam("limit") @DefaultValue("20") int limit) {
-    return ListResponse.of(merges.list(tenants.of(headers), after, limit), MergeResponse::of, MergeResponse::id);
+      @QueryParam("limit") String limit) {
+    return ListResponse.of(merges.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), MergeResponse::of, MergeResponse::id);
   }
 
   @GET

@@ -6,6 +6,7 @@ import io.peftplatform.artifacts.rest.Responses.ListResponse;
 import io.peftplatform.artifacts.rest.Responses.ModelResponse;
 import io.peftplatform.artifacts.service.ModelService;
 import io.peftplatform.service.problem.ApiException;
+import io.peftplatform.service.problem.RequestValues;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import jakarta.validation.Valid;
@@ -13,7 +14,6 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -46,12 +46,13 @@ public class ModelResource {
   public Response upload(@Context HttpHeaders headers, @RestForm @Size(max = 256) String name,
       @RestForm("file") List<FileUpload> files, @RestForm("archive") FileUpload archive) {
     String tenant = tenants.of(headers);
+    RequestValues.name(name, "name");
     Model m;
     if (archive != null) {
       if (files != null && !files.isEmpty()) {
         throw ApiException.badRequest("send either files or one archive, not both", "archive");
       }
-      m = models.registerArchive(tenant, name, archive.fileName(), archive.uploadedFile());
+      m = models.registerArchive(tenant, name, DatasetResource.fileName(archive.fileName(), "archive"), archive.uploadedFile());
     } else {
       List<ModelService.UploadedFile> uploaded = files == null ? List.of()
           : files.stream().map(f -> new ModelService.UploadedFile(f.fileName(), f.uploadedFile())).toList();
@@ -66,6 +67,7 @@ public class ModelResource {
     if (request == null) {
       throw ApiException.badRequest("a JSON body {\"source\": …} is required", "source");
     }
+    RequestValues.name(request.name(), "name");
     return created(models.registerImport(tenants.of(headers), request.name(), request.source()));
   }
 
@@ -76,8 +78,8 @@ public class ModelResource {
   @GET
   @Transactional
   public ListResponse<ModelResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
-      @QueryParam("limit") @DefaultValue("20") int limit) {
-    return ListResponse.of(models.list(tenants.of(headers), after, limit), ModelResponse::of, ModelResponse::id);
+      @QueryParam("limit") String limit) {
+    return ListResponse.of(models.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), ModelResponse::of, ModelResponse::id);
   }
 
   @GET

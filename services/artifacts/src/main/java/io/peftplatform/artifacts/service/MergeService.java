@@ -16,6 +16,7 @@ import io.peftplatform.service.inbox.Inbox;
 import io.peftplatform.service.outbox.Outbox;
 import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.service.problem.KnownFields;
+import io.peftplatform.service.problem.RequestValues;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -51,7 +52,7 @@ public class MergeService {
     }
     // The request's own form first (every field, whatever the registry holds), then the registry.
     KnownFields.check(body, "", FIELDS);
-    String modelId = text(body, "model", "is required: the id of the base model the adapters were trained on");
+    String modelId = RequestValues.id(text(body, "model", "is required: the id of the base model the adapters were trained on"), "model");
     JsonNode list = body.path("adapters");
     if (!list.isArray() || list.isEmpty() || list.size() > MAX_ADAPTERS) {
       throw ApiException.badRequest("must list 1 to " + MAX_ADAPTERS + " adapters: [{\"id\": …, \"weight\": …}]", "adapters");
@@ -63,9 +64,10 @@ public class MergeService {
       String field = "adapters[" + i + "]";
       KnownFields.check(item, field + ".", Set.of("id", "weight"));
       String id = item.isTextual() ? item.asText() : item.path("id").isTextual() ? item.path("id").asText() : "";
-      if (id.isEmpty() || id.length() > 64) {
+      if (id.isEmpty()) {
         throw ApiException.badRequest("is required: an adapter id", field + ".id");
       }
+      RequestValues.id(id, field + ".id");
       JsonNode w = item.path("weight");
       if (!w.isMissingNode() && !w.isNull() && !(w.isNumber() && Double.isFinite(w.asDouble()))) {
         throw ApiException.badRequest("must be a finite number", field + ".weight");
@@ -110,6 +112,7 @@ public class MergeService {
     if (!name.isMissingNode() && !name.isNull() && !(name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 256)) {
       throw ApiException.badRequest("must be a non-blank string of at most 256 characters", "name");
     }
+    RequestValues.name(name.isTextual() ? name.asText() : null, "name");
 
     Model model = models.find(tenant, modelId).orElseThrow(() -> ApiException.badRequest("no model " + modelId, "model"));
     if (!model.status.equals(Model.READY)) {

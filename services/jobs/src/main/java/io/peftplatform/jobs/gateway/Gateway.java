@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.service.auth.InternalCaller;
 import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.service.problem.Problem;
+import io.peftplatform.service.problem.RequestValues;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -55,6 +56,10 @@ public class Gateway {
       refuse(rc, new ApiException(401, "missing or unknown API key: send Authorization: Bearer <key>", null));
       return;
     }
+    if (controlCharacters(rc.request().uri())) {
+      refuse(rc, ApiException.badRequest("the path or query holds a control character", null));
+      return;
+    }
     Optional<ApiException> tooLarge = jsonBodyTooLarge(rc.request().method().name(), headers);
     if (tooLarge.isPresent()) {
       refuse(rc, tooLarge.get());
@@ -66,6 +71,21 @@ public class Gateway {
     rc.next();
   }
 
+  /** A control character in the URI, raw or percent-encoded (%00–%1F, %7F): never part of an id or a name. */
+  static boolean controlCharacters(String uri) {
+    if (RequestValues.hasControl(uri)) {
+      return true;
+    }
+    for (int i = uri.indexOf('%'); i >= 0 && i + 2 < uri.length(); i = uri.indexOf('%', i + 1)) {
+      int hi = Character.digit(uri.charAt(i + 1), 16);
+      int lo = Character.digit(uri.charAt(i + 2), 16);
+      if (hi >= 0 && lo >= 0 && (hi < 2 || (hi == 7 && lo == 15))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * JSON bodies are small, whichever service reads them: refused before they are read when their length
    * passes the limit, or when they come without a length (chunked, or an HTTP/2 stream), which could be
@@ -73,8 +93,8 @@ public class Gateway {
    */
   Optional<ApiException> jsonBodyTooLarge(String method, io.vertx.core.MultiMap headers) {
     String type = headers.get("Content-Type");
-    if (type == null || !(type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")
-        || type.toLowerCase(java.util.Locale.ROOT).matches("application/[a-z0-9.+-]*\\+json.*"))) {
+    String mime = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+    if (!(mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json")))) {
       return Optional.empty();
     }
     long limit = config.limits().jsonBodyBytes().asLongValue();

@@ -18,6 +18,7 @@ import jakarta.transaction.Transactional;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -51,8 +52,8 @@ public class GenerateResource {
 
   /** What a client may ask; anything else in the body is refused (unknown fields are errors). */
   public record GenerateRequest(
-      @NotBlank(message = "is required: a model id") @Size(max = 64) String model,
-      @Size(max = 64) String adapter,
+      @NotBlank(message = "is required: a model id") @Pattern(regexp = "[A-Za-z0-9_-]{1,64}", message = "is not a model id") String model,
+      @Pattern(regexp = "[A-Za-z0-9_-]{1,64}", message = "is not an adapter id") String adapter,
       @NotNull(message = "is required: the text to continue") @Size(max = 1_000_000) String prompt,
       Integer maxNewTokens,
       Double temperature,

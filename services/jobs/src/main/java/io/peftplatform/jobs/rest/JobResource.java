@@ -12,10 +12,10 @@ import io.peftplatform.jobs.service.JobEventStreams;
 import io.peftplatform.jobs.service.JobRequest;
 import io.peftplatform.jobs.service.JobService;
 import io.smallrye.mutiny.Multi;
+import io.peftplatform.service.problem.RequestValues;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -42,7 +42,7 @@ public class JobResource {
   public JobResponse create(@Context HttpHeaders headers, JsonNode body) {
     String tenant = callers.tenant(headers);
     JobRequest request = JobRequest.parse(body);
-    projections.awaitKnown(tenant, ArtifactProjections.Kind.MODEL, request.model(), "model");
+    projections.awaitModelSettled(tenant, request.model(), "model");
     projections.awaitKnown(tenant, ArtifactProjections.Kind.DATASET, request.trainingFile(), "training_file");
     if (request.validationFile() != null) {
       projections.awaitKnown(tenant, ArtifactProjections.Kind.DATASET, request.validationFile(), "validation_file");
@@ -53,7 +53,8 @@ public class JobResource {
   @GET
   @Transactional
   public ListResponse<JobResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
-      @QueryParam("limit") @DefaultValue("20") int limit, @QueryParam("status") String status) {
+      @QueryParam("limit") String limitParam, @QueryParam("status") String status) {
+    int limit = RequestValues.limit(limitParam, 20, 100);
     List<Job> page = jobs.list(callers.tenant(headers), after, limit, status);
     boolean more = page.size() > limit;
     return new ListResponse<>("list", (more ? page.subList(0, limit) : page).stream().map(JobResponse::of).toList(), more);
@@ -76,8 +77,11 @@ public class JobResource {
   @Path("{id}/events")
   @Transactional
   public ListResponse<EventResponse> events(@Context HttpHeaders headers, @PathParam("id") String id,
-      @QueryParam("after") String after, @QueryParam("limit") @DefaultValue("100") int limit) {
-    List<JobEventEntry> page = jobs.events(callers.tenant(headers), id, after, limit);
+      @QueryParam("after") String after, @QueryParam("limit") String limitParam) {
+    String tenant = callers.tenant(headers);
+    jobs.get(tenant, id);
+    int limit = RequestValues.limit(limitParam, 100, 1000);
+    List<JobEventEntry> page = jobs.events(tenant, id, after, limit);
     boolean more = page.size() > limit;
     return new ListResponse<>("list", (more ? page.subList(0, limit) : page).stream().map(EventResponse::of).toList(), more);
   }

@@ -2,6 +2,7 @@ package io.peftplatform.jobs.rest;
 
 import io.peftplatform.jobs.ApiKey;
 import io.peftplatform.jobs.auth.KeyRegistry;
+import io.peftplatform.service.problem.RequestValues;
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
@@ -47,6 +48,7 @@ public class KeyResource {
     if (request == null) {
       throw io.peftplatform.service.problem.ApiException.badRequest("a JSON body {\"tenant\": …} is required", "tenant");
     }
+    RequestValues.name(request.name(), "name");
     return Response.status(201).entity(keys.create(request.tenant(), request.name(), Boolean.TRUE.equals(request.admin()))).build();
   }
 

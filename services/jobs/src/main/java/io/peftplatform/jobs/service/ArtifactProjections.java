@@ -68,6 +68,27 @@ public class ArtifactProjections {
     waitUntil(() -> !validating(tenant, modelId));
   }
 
+  /**
+   * Returns once the tenant's model is known here, and — when this copy still says it validates but the
+   * registry says it no longer does — once the copy has caught up: a client that saw the model fail or
+   * become ready gets a job decided on that, not on an older copy. A model still validating is waited
+   * for by the job itself (validating_files), not here.
+   */
+  public void awaitModelSettled(String tenant, String modelId, String field) {
+    awaitKnown(tenant, Kind.MODEL, modelId, field);
+    if (!validating(tenant, modelId)) {
+      return;
+    }
+    HttpResponse<String> r = getFromArtifacts(tenant, "/v1/models/" + modelId);
+    try {
+      if (r.statusCode() == 200 && !"validating".equals(JSON.readTree(r.body()).path("status").asText())) {
+        waitUntil(() -> !validating(tenant, modelId));
+      }
+    } catch (IOException e) {
+      // the copy decides, as it would have
+    }
+  }
+
   /** Polls until the condition holds (true) or {@link #PATIENCE} has passed (false). */
   private static boolean waitUntil(BooleanSupplier condition) {
     long deadline = System.nanoTime() + PATIENCE.toNanos();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftplatform.events.JobSpec;
 import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.service.problem.KnownFields;
+import io.peftplatform.service.problem.RequestValues;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -151,7 +152,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
       throw ApiException.badRequest("is required", field);
     }
     String id = text(n, field);
-    if (!id.startsWith(prefix)) {
+    if (!id.startsWith(prefix) || !RequestValues.isId(id)) {
       throw ApiException.badRequest("must be an id starting with '" + prefix + "'; got '" + id + "'", field);
     }
     return id;
