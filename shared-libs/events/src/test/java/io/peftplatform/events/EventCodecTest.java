@@ -44,6 +44,23 @@ class EventCodecTest {
     assertThat(EventCodec.aggregateIdOf("{\"aggregateId\": 3}")).isEmpty();
   }
 
+  /**
+   * The largest model announcement the platform sends — as many files as the artifacts service accepts
+   * (peft.limits.archive-entries, 1000), each with the longest name and tenant — stays well under Kafka's
+   * default 1 MB record limit (and the outbox parks anything that does not).
+   */
+  @Test
+  void theLargestModelAnnouncementFitsARecord() {
+    List<ObjectRef> files = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      String name = String.format("%04d", i) + "x".repeat(196);
+      files.add(new ObjectRef("tenants/" + "t".repeat(63) + "/models/model-" + "a".repeat(24) + "/" + name, "f".repeat(64), Long.MAX_VALUE));
+    }
+    String json = EventCodec.encode(new ModelChanged("e", T, "model-" + "a".repeat(24), "t".repeat(63), "n".repeat(256), "ready",
+        "LlamaForCausalLM", files, null));
+    assertThat(json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThan(512 * 1024);
+  }
+
   @Test
   void poisonMessagesAreRejected() {
     assertThatThrownBy(() -> EventCodec.decode("not json")).isInstanceOf(IllegalArgumentException.class);
