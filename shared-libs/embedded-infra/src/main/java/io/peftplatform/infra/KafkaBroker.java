@@ -19,7 +19,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  * A single-node Kafka broker in KRaft mode (broker and controller in one process), run from the Kafka
  * jars as a child JVM. Its data survives restarts when started on the same directory.
  */
-public final class KafkaBroker implements AutoCloseable {
+public final class KafkaBroker implements EmbeddedServer {
   private final ChildProcess process;
   private final int port;
 
@@ -53,7 +53,10 @@ public final class KafkaBroker implements AutoCloseable {
         Map.entry("share.coordinator.state.topic.replication.factor", "1"),
         Map.entry("group.initial.rebalance.delay.ms", "0"),
         Map.entry("auto.create.topics.enable", "true"),
-        Map.entry("log.cleaner.dedupe.buffer.size", "8388608")));
+        Map.entry("log.cleaner.dedupe.buffer.size", "8388608"),
+        // After a crash the restarted broker re-registers once its old session has lapsed: keep that short.
+        Map.entry("broker.session.timeout.ms", "2000"),
+        Map.entry("broker.heartbeat.interval.ms", "500")));
     try {
       Files.createDirectories(dataDir);
       try (var out = Files.newBufferedWriter(config)) {
@@ -114,6 +117,7 @@ public final class KafkaBroker implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
+  @Override
   public boolean isRunning() {
     return process.isAlive();
   }
@@ -124,6 +128,7 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   /** Kills the broker at once (SIGKILL), as a crash would. */
+  @Override
   public void kill() {
     process.kill();
   }

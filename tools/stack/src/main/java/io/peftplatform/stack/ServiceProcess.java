@@ -39,23 +39,25 @@ final class ServiceProcess implements AutoCloseable, Supervisor.Part {
 
   /** Waits until it is ready: it serves, and what it needs (database, broker) answers it. */
   void awaitReady(Duration timeout) {
-    process.awaitReady(() -> healthy("ready"), timeout);
+    process.awaitReady(() -> healthy("ready", 2000), timeout);
   }
 
   /** Waits until it serves (after a restart: what it needs may still be coming back). */
   void awaitLive(Duration timeout) {
-    process.awaitReady(() -> healthy("live"), timeout);
+    process.awaitReady(() -> healthy("live", 2000), timeout);
   }
 
-  String livenessUrl() {
-    return "http://127.0.0.1:" + port + "/q/health/live";
+  /** Its liveness check answers UP (given a few seconds: a worker may have every core busy training). */
+  @Override
+  public boolean live() {
+    return healthy("live", 5000);
   }
 
-  private boolean healthy(String check) {
+  private boolean healthy(String check, int readTimeoutMillis) {
     try {
       HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/q/health/" + check).toURL().openConnection();
       c.setConnectTimeout(500);
-      c.setReadTimeout(2000);
+      c.setReadTimeout(readTimeoutMillis);
       try {
         return c.getResponseCode() == 200;
       } finally {

@@ -142,7 +142,7 @@ public final class Stack implements AutoCloseable {
       }
       replaced.accept(again);
       return again;
-    }, first.livenessUrl(), first);
+    }, first);
     return first;
   }
 
@@ -165,8 +165,13 @@ public final class Stack implements AutoCloseable {
     return w;
   }
 
-  /** Threads for the numeric library (ND4J's OpenMP and OpenBLAS). */
+  /**
+   * Threads for the numeric library (ND4J's OpenMP and OpenBLAS), and for the workers' consumer groups
+   * the shortest session the broker allows: on one machine a dead worker's jobs move on after 6 s.
+   */
   private static Map<String, String> numericEnv(Map<String, String> env) {
+    env.put("PEFT_KAFKA_SESSION_TIMEOUT_MS", "6000");
+    env.put("PEFT_KAFKA_HEARTBEAT_INTERVAL_MS", "2000");
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
     env.put("OMP_NUM_THREADS", String.valueOf(threads));
     env.put("OPENBLAS_NUM_THREADS", String.valueOf(threads));

@@ -1,8 +1,5 @@
 package io.peftplatform.stack;
 
-import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +26,11 @@ final class Supervisor implements AutoCloseable {
   interface Part {
     boolean isAlive();
 
+    /** Whether a running part still works (a service's liveness check); true where there is none. */
+    default boolean live() {
+      return true;
+    }
+
     /** Kills it at once (SIGKILL). */
     void kill();
 
@@ -41,11 +43,10 @@ final class Supervisor implements AutoCloseable {
     Part start();
   }
 
-  /** One supervised part: how to start it, and its liveness URL if it is a service. */
+  /** One supervised part and how to start it. */
   static final class Component {
     final String name;
     final Starter starter;
-    final String livenessUrl;
     volatile Part part;
     volatile boolean held;
     volatile boolean restarting;
@@ -56,10 +57,9 @@ final class Supervisor implements AutoCloseable {
     long lastLivenessCheck;
     int livenessFailures;
 
-    Component(String name, Starter starter, String livenessUrl, Part running) {
+    Component(String name, Starter starter, Part running) {
       this.name = name;
       this.starter = starter;
-      this.livenessUrl = livenessUrl;
       this.part = running;
     }
   }
@@ -87,8 +87,8 @@ final class Supervisor implements AutoCloseable {
   }
 
   /** Watches a part that is already running. */
-  synchronized void add(String name, Starter starter, String livenessUrl, Part running) {
-    Component c = new Component(name, starter, livenessUrl, running);
+  synchronized void add(String name, Starter starter, Part running) {
+    Component c = new Component(name, starter, running);
     components.add(c);
     byName.put(name, c);
   }
@@ -161,9 +161,9 @@ final class Supervisor implements AutoCloseable {
       if (now - c.startedAt > STABLE_AFTER.toNanos()) {
         c.backoffMillis = 1000;
       }
-      if (c.livenessUrl != null && now - c.lastLivenessCheck > LIVENESS_EVERY.toNanos()) {
+      if (now - c.lastLivenessCheck > LIVENESS_EVERY.toNanos()) {
         c.lastLivenessCheck = now;
-        c.livenessFailures = live(c.livenessUrl) ? 0 : c.livenessFailures + 1;
+        c.livenessFailures = p.live() ? 0 : c.livenessFailures + 1;
         if (c.livenessFailures >= LIVENESS_FAILURES) {
           say.accept(c.name + " failed its liveness check " + LIVENESS_FAILURES + " times in a row; killing it");
           p.kill();
@@ -211,21 +211,6 @@ final class Supervisor implements AutoCloseable {
 
   private static String firstLine(String s) {
     return s == null ? "" : s.lines().findFirst().orElse("");
-  }
-
-  private static boolean live(String url) {
-    try {
-      HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
-      c.setConnectTimeout(1000);
-      c.setReadTimeout(3000);
-      try {
-        return c.getResponseCode() == 200;
-      } finally {
-        c.disconnect();
-      }
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   @Override

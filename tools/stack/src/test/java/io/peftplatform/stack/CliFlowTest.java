@@ -17,8 +17,12 @@ class CliFlowTest {
   record Run(int exitCode, String out, String err) {}
 
   static Run peft(String... args) {
+    return peftWith(KEY, args);
+  }
+
+  static Run peftWith(String key, String... args) {
     List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(List.of("--url", RunningStack.get().url(), "--api-key", KEY));
+    all.addAll(List.of("--url", RunningStack.get().url(), "--api-key", key));
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -78,6 +82,24 @@ class CliFlowTest {
     assertThat(peft("merges", "list").out()).contains("task_arithmetic").contains("succeeded");
     Run badWeight = peft("merges", "create", "--model", model, "--adapter", adapter + ":heavy");
     assertThat(badWeight.err().strip()).isEqualTo("peft: error: --adapter " + adapter + ":heavy: the weight after ':' must be a number");
+  }
+
+  /** An admin lists a tenant's keys and revokes one; the revoked key is refused from then on. */
+  @Test
+  void keysAreListedAndRevoked() {
+    String admin = RunningStack.get().adminKey();
+    String key = peftWith(admin, "keys", "create", "--tenant", "e2e-cli-keys").out().strip();
+    assertThat(peftWith(key, "models", "list").exitCode()).isZero();
+    Run list = peftWith(admin, "keys", "list", "--tenant", "e2e-cli-keys");
+    assertThat(list.exitCode()).as(list.err()).isZero();
+    assertThat(list.out()).contains("e2e-cli-keys").doesNotContain(key);
+    String id = list.out().lines().skip(1).findFirst().orElseThrow().split("\\s+")[0];
+    assertThat(id).startsWith("key-");
+    assertThat(peftWith(admin, "keys", "revoke", id).out().strip()).isEqualTo("revoked " + id);
+    Run refused = peftWith(key, "models", "list");
+    assertThat(refused.exitCode()).isEqualTo(1);
+    assertThat(refused.err().strip()).startsWith("peft: error: HTTP 401: ");
+    assertThat(peftWith(key, "keys", "list").exitCode()).isEqualTo(1);
   }
 
   @Test

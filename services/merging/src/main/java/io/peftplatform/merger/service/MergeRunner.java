@@ -14,6 +14,7 @@ import io.peftplatform.merging.MergeMethod;
 import io.peftplatform.merging.MergeSpec;
 import io.peftplatform.merging.Merger;
 import io.peftplatform.service.kafka.EventPublisher;
+import io.peftplatform.service.retry.Retries;
 import io.peftplatform.service.retry.Transient;
 import io.peftplatform.storage.Attempts;
 import io.peftplatform.storage.LocalCache;
@@ -29,7 +30,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -57,13 +57,8 @@ public class MergeRunner {
 
   @PostConstruct
   void init() {
-    long window = Math.max(2, config.transientRetryWindow().toMillis());
-    retries = Guard.create()
-        .withRetry().maxRetries(-1).maxDuration(window, ChronoUnit.MILLIS).delay(1, ChronoUnit.SECONDS)
-        .jitter(200, ChronoUnit.MILLIS).whenException(MergeRunner::isTransient)
-        .beforeRetry(e -> LOG.warnf("%s; the merge is tried again", e.getMessage()))
-        .withExponentialBackoff().factor(2).maxDelay(Math.min(30_000, window / 2), ChronoUnit.MILLIS).done()
-        .done().build();
+    retries = Retries.withinWindow(config.transientRetryWindow(), MergeRunner::isTransient,
+        e -> LOG.warnf("%s; the merge is tried again", e.getMessage()));
   }
 
   static boolean isTransient(Throwable t) {

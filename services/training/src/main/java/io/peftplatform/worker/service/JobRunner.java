@@ -23,6 +23,7 @@ import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.service.kafka.EventPublisher;
+import io.peftplatform.service.retry.Retries;
 import io.peftplatform.service.retry.Transient;
 import io.peftplatform.storage.Attempts;
 import io.peftplatform.storage.LocalCache;
@@ -51,7 +52,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -102,13 +102,8 @@ public class JobRunner {
 
   @PostConstruct
   void init() {
-    long window = Math.max(2, config.transientRetryWindow().toMillis());
-    retries = Guard.create()
-        .withRetry().maxRetries(-1).maxDuration(window, ChronoUnit.MILLIS).delay(1, ChronoUnit.SECONDS)
-        .jitter(200, ChronoUnit.MILLIS).whenException(JobRunner::isTransient)
-        .beforeRetry(e -> LOG.warnf("%s; the job is tried again (from its last checkpoint)", e.getMessage()))
-        .withExponentialBackoff().factor(2).maxDelay(Math.min(30_000, window / 2), ChronoUnit.MILLIS).done()
-        .done().build();
+    retries = Retries.withinWindow(config.transientRetryWindow(), JobRunner::isTransient,
+        e -> LOG.warnf("%s; the job is tried again (from its last checkpoint)", e.getMessage()));
   }
 
   static boolean isTransient(Throwable t) {
