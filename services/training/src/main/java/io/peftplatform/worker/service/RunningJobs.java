@@ -45,11 +45,15 @@ public class RunningJobs {
     jobs.remove(jobId);
   }
 
-  /** A job that has not moved for longer than the stall timeout, if any: the worker is stuck. */
+  /**
+   * A job whose training has not done a step for longer than the stall timeout, if any: the worker is
+   * stuck. Downloads and uploads are not judged here (a large model on a slow store may take long; their
+   * calls have timeouts and retry windows of their own).
+   */
   public Optional<String> stalled() {
     long limit = config.stallTimeout().toNanos();
     long now = System.nanoTime();
-    return jobs.entrySet().stream().filter(e -> now - e.getValue().movedAtNanos() > limit)
+    return jobs.entrySet().stream().filter(e -> e.getValue().phase().equals("training") && now - e.getValue().movedAtNanos() > limit)
         .map(e -> e.getKey() + " has not moved for " + Duration.ofNanos(now - e.getValue().movedAtNanos()).toSeconds() + " s ("
             + e.getValue().phase() + ")")
         .findFirst();
