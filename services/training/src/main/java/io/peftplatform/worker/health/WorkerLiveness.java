@@ -15,7 +15,12 @@ import org.eclipse.microprofile.health.Liveness;
 @Liveness
 @ApplicationScoped
 public class WorkerLiveness implements HealthCheck {
-  @Inject RunningJobs running;
+  private final RunningJobs running;
+
+  @Inject
+  public WorkerLiveness(RunningJobs running) {
+    this.running = running;
+  }
 
   @Override
   public HealthCheckResponse call() {
