@@ -10,7 +10,6 @@ import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.MergeFailed;
 import io.peftplatform.events.MergeRequested;
 import io.peftplatform.events.MergeSucceeded;
-import io.peftplatform.events.ObjectRef;
 import io.peftplatform.events.Topics;
 import io.peftplatform.service.inbox.Inbox;
 import io.peftplatform.service.outbox.Outbox;

@@ -56,11 +56,6 @@ public class JobEventStreams {
     });
   }
 
-  /** How many streams are open (for tests and metrics). */
-  public int open() {
-    return followers.values().stream().mapToInt(List::size).sum();
-  }
-
   @Scheduled(every = "${peft.schedule.stream-poll:0.5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   @Transactional
   void poll() {

@@ -124,12 +124,6 @@ public class OutboxRelay {
         || t instanceof org.apache.kafka.common.errors.SerializationException;
   }
 
-  /** Rows parked because the broker refused them (for health checks and operators). */
-  @Transactional
-  public long parked() {
-    return em.createQuery("SELECT COUNT(o) FROM OutboxEvent o WHERE o.parkedAt IS NOT NULL", Long.class).getSingleResult();
-  }
-
   void stop(@Observes ShutdownEvent e) {
     if (producer != null) {
       producer.close(java.time.Duration.ofSeconds(5));
