@@ -4,11 +4,8 @@ import io.peftplatform.artifacts.service.AdapterService;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.events.PlatformEvent;
-import io.peftplatform.service.retry.Transient;
-import io.smallrye.faulttolerance.api.ExponentialBackoff;
-import io.smallrye.faulttolerance.api.RetryWhen;
-import java.time.temporal.ChronoUnit;
-import org.eclipse.microprofile.faulttolerance.Retry;
+import io.peftplatform.service.retry.Retries;
+import io.smallrye.faulttolerance.api.ApplyGuard;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -25,9 +22,7 @@ public class JobEventsConsumer {
 
   @Incoming("job-events")
   @Blocking(ordered = true)
-  @Retry(maxRetries = -1, delay = 500, jitter = 200, maxDuration = 7, durationUnit = ChronoUnit.DAYS)
-  @ExponentialBackoff(maxDelay = 30, maxDelayUnit = ChronoUnit.SECONDS)
-  @RetryWhen(exception = Transient.class)
+  @ApplyGuard(Retries.CONSUMERS)
   public void consume(String payload) {
     PlatformEvent event = EventCodec.decode(payload);
     if (event instanceof JobSucceeded succeeded) {

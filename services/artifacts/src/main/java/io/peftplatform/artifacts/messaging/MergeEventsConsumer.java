@@ -5,11 +5,9 @@ import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.MergeFailed;
 import io.peftplatform.events.MergeSucceeded;
 import io.peftplatform.events.PlatformEvent;
+import io.peftplatform.service.retry.Retries;
 import io.peftplatform.service.retry.Transient;
-import io.smallrye.faulttolerance.api.ExponentialBackoff;
-import io.smallrye.faulttolerance.api.RetryWhen;
-import java.time.temporal.ChronoUnit;
-import org.eclipse.microprofile.faulttolerance.Retry;
+import io.smallrye.faulttolerance.api.ApplyGuard;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -26,9 +24,7 @@ public class MergeEventsConsumer {
 
   @Incoming("merge-events")
   @Blocking(ordered = true)
-  @Retry(maxRetries = -1, delay = 500, jitter = 200, maxDuration = 7, durationUnit = ChronoUnit.DAYS)
-  @ExponentialBackoff(maxDelay = 30, maxDelayUnit = ChronoUnit.SECONDS)
-  @RetryWhen(exception = Transient.class)
+  @ApplyGuard(Retries.CONSUMERS)
   public void consume(String payload) {
     PlatformEvent event;
     try {

@@ -3,14 +3,12 @@ package io.peftplatform.jobs.messaging;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.jobs.service.JobService;
+import io.peftplatform.service.retry.Retries;
 import io.peftplatform.service.retry.Transient;
-import io.smallrye.faulttolerance.api.ExponentialBackoff;
-import io.smallrye.faulttolerance.api.RetryWhen;
+import io.smallrye.faulttolerance.api.ApplyGuard;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.time.temporal.ChronoUnit;
-import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -28,9 +26,7 @@ public class EventConsumers {
 
   @Incoming("job-events")
   @Blocking(ordered = true)
-  @Retry(maxRetries = -1, delay = 500, jitter = 200, maxDuration = 7, durationUnit = ChronoUnit.DAYS)
-  @ExponentialBackoff(maxDelay = 30, maxDelayUnit = ChronoUnit.SECONDS)
-  @RetryWhen(exception = Transient.class)
+  @ApplyGuard(Retries.CONSUMERS)
   public void jobEvents(String payload) {
     PlatformEvent event;
     try {
@@ -52,9 +48,7 @@ public class EventConsumers {
 
   @Incoming("artifact-events")
   @Blocking(ordered = true)
-  @Retry(maxRetries = -1, delay = 500, jitter = 200, maxDuration = 7, durationUnit = ChronoUnit.DAYS)
-  @ExponentialBackoff(maxDelay = 30, maxDelayUnit = ChronoUnit.SECONDS)
-  @RetryWhen(exception = Transient.class)
+  @ApplyGuard(Retries.CONSUMERS)
   public void artifactEvents(String payload) {
     jobs.onArtifactEvent(EventCodec.decode(payload));
   }

@@ -12,6 +12,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import io.peftplatform.service.retry.Transient;
+import io.smallrye.faulttolerance.api.Guard;
+import java.time.temporal.ChronoUnit;
 import java.util.function.BooleanSupplier;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -64,27 +66,25 @@ public class EventPublisher {
    * @return whether it was sent
    */
   public boolean publishUntilSent(String topic, String aggregateId, String json, BooleanSupplier giveUp) {
-    long backoff = 500;
-    while (true) {
-      try {
+    Guard untilSent = Guard.create()
+        .withRetry().maxRetries(-1).maxDuration(7, ChronoUnit.DAYS).delay(500, ChronoUnit.MILLIS)
+        .whenException(e -> Transient.is(e) && !giveUp.getAsBoolean())
+        .beforeRetry(e -> LOG.warnf("%s; retrying", e.getMessage()))
+        .withExponentialBackoff().factor(2).maxDelay(15, ChronoUnit.SECONDS).done()
+        .done().build();
+    try {
+      untilSent.call(() -> {
         publishEncoded(topic, aggregateId, json);
-        return true;
-      } catch (IllegalStateException e) {
-        if (!Transient.is(e) || giveUp.getAsBoolean() || Thread.currentThread().isInterrupted()) {
-          if (Transient.is(e)) {
-            return false;
-          }
-          throw e;
-        }
-        LOG.warnf("%s; retrying in %d ms", e.getMessage(), backoff);
-        try {
-          Thread.sleep(backoff);
-        } catch (InterruptedException stop) {
-          Thread.currentThread().interrupt();
-          return false;
-        }
-        backoff = Math.min(backoff * 2, 15_000);
+        return null;
+      }, Void.class);
+      return true;
+    } catch (RuntimeException e) {
+      if (Transient.is(e)) {
+        return false; // given up: the work moved on
       }
+      throw e;
+    } catch (Exception e) {
+      return false; // interrupted: stopping
     }
   }
 

@@ -5,6 +5,8 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import io.smallrye.faulttolerance.api.Guard;
+import java.time.temporal.ChronoUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -43,18 +45,19 @@ public class KafkaTopics {
   }
 
   private void ensureUntilDone() {
-    long backoff = 1000;
-    while (true) {
-      try {
-        Thread.sleep(backoff);
-        TopicSetup.ensure(bootstrap, partitions, replication);
-        LOG.info("the platform's topics are in place");
-        return;
-      } catch (InterruptedException stop) {
-        return;
-      } catch (IllegalStateException away) {
-        backoff = Math.min(backoff * 2, 30_000);
-      }
+    try {
+      Guard.create()
+          .withRetry().maxRetries(-1).maxDuration(365, ChronoUnit.DAYS).delay(1, ChronoUnit.SECONDS)
+          .whenException(e -> e instanceof IllegalStateException)
+          .withExponentialBackoff().factor(2).maxDelay(30, ChronoUnit.SECONDS).done()
+          .done().build()
+          .call(() -> {
+            TopicSetup.ensure(bootstrap, partitions, replication);
+            return null;
+          }, Void.class);
+      LOG.info("the platform's topics are in place");
+    } catch (Exception e) {
+      LOG.warnf("gave up creating the topics: %s", e.getMessage());
     }
   }
 }

@@ -33,6 +33,14 @@ public final class RequestValues {
     return value;
   }
 
+  /** A client's file name kept as a name: at most 256 characters, no control characters. */
+  public static String fileName(String value, String field) {
+    if (value != null && value.length() > 256) {
+      throw ApiException.badRequest("the file name is longer than 256 characters", field);
+    }
+    return name(value, field);
+  }
+
   /**
    * A page size from the query string (taken as text: a JAX-RS int parameter that does not parse answers
    * 404, which would say the resource does not exist): the default when absent, else 1 to max.

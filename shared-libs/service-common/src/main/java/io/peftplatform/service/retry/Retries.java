@@ -1,14 +1,31 @@
 package io.peftplatform.service.retry;
 
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.faulttolerance.api.Guard;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
-/** The retry policy of the workers' runs: transient failures again and again, with backoff, within a window. */
-public final class Retries {
-  private Retries() {}
+/**
+ * The platform's retry policies: transient failures again and again, with backoff. {@link #CONSUMERS} is
+ * the one every Kafka consumer applies ({@code @ApplyGuard(Retries.CONSUMERS)}): in order, until the
+ * database or storage is back; the workers' runs use {@link #withinWindow}.
+ */
+@ApplicationScoped
+public class Retries {
+  /** The name of the consumers' guard. */
+  public static final String CONSUMERS = "consumer-retries";
+
+  @Produces
+  @Identifier(CONSUMERS)
+  static final Guard CONSUMER_GUARD = Guard.create()
+      .withRetry().maxRetries(-1).maxDuration(7, ChronoUnit.DAYS).delay(500, ChronoUnit.MILLIS).jitter(200, ChronoUnit.MILLIS)
+      .whenException(Transient::is)
+      .withExponentialBackoff().factor(2).maxDelay(30, ChronoUnit.SECONDS).done()
+      .done().build();
 
   /**
    * A guard that calls again after a failure {@code isTransient} accepts — after 1 s, doubling up to 30

@@ -14,7 +14,7 @@ import org.apache.kafka.common.errors.RetriableException;
  * Whether a failure may pass if the same thing is tried again later: anywhere in its cause chain a lost
  * or refused connection, a timeout, a database that is starting, stopping or out of connections, or an
  * error Kafka itself calls retriable. Everything else (bad input, a bug, a poison message) is permanent
- * and is not retried. A predicate class, so {@code @RetryWhen(exception = Transient.class)} can name it.
+ * and is not retried. Also a {@code Predicate}, for {@code @RetryWhen(exception = Transient.class)}.
  */
 public final class Transient implements Predicate<Throwable> {
   @Override
