@@ -45,7 +45,7 @@ public class DatasetResource {
       throw ApiException.badRequest("no file: send the JSONL in the 'file' field", "file");
     }
     try (InputStream in = Files.newInputStream(file.uploadedFile())) {
-      return created(datasets.upload(tenant, name == null ? fileName(file.fileName(), "file") : name, in));
+      return created(datasets.upload(tenant, name == null ? RequestValues.fileName(file.fileName(), "file") : name, in));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -57,14 +57,6 @@ public class DatasetResource {
   public Response uploadBody(@Context HttpHeaders headers, @QueryParam("name") @Size(max = 256) String name, InputStream body) {
     RequestValues.name(name, "name");
     return created(datasets.upload(tenants.of(headers), name, body));
-  }
-
-  /** A client's file name, kept as a name: checked like one (at most 256 characters, no control characters). */
-  static String fileName(String name, String field) {
-    if (name != null && name.length() > 256) {
-      throw ApiException.badRequest("the file name is longer than 256 characters", field);
-    }
-    return RequestValues.name(name, field);
   }
 
   private static Response created(Dataset d) {

@@ -52,7 +52,7 @@ public class ModelResource {
       if (files != null && !files.isEmpty()) {
         throw ApiException.badRequest("send either files or one archive, not both", "archive");
       }
-      m = models.registerArchive(tenant, name, DatasetResource.fileName(archive.fileName(), "archive"), archive.uploadedFile());
+      m = models.registerArchive(tenant, name, RequestValues.fileName(archive.fileName(), "archive"), archive.uploadedFile());
     } else {
       List<ModelService.UploadedFile> uploaded = files == null ? List.of()
           : files.stream().map(f -> new ModelService.UploadedFile(f.fileName(), f.uploadedFile())).toList();

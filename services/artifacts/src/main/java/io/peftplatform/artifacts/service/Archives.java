@@ -24,10 +24,15 @@ final class Archives {
   /** Below this many unpacked bytes the ratio is not judged (small JSON files compress well). */
   private static final long RATIO_FLOOR = 16L << 20;
 
-  /** An archive that passes a limit; the message names it. */
+  /** An archive that passes a limit: the setting's name and value. */
   static final class TooLarge extends IOException {
-    TooLarge(String message) {
+    final String limitName;
+    final long limitValue;
+
+    TooLarge(String message, String limitName, long limitValue) {
       super(message);
+      this.limitName = limitName;
+      this.limitValue = limitValue;
     }
   }
 
@@ -94,18 +99,20 @@ final class Archives {
 
     void entry() throws TooLarge {
       if (++entries > limits.maxEntries()) {
-        throw new TooLarge("the archive has more than " + limits.maxEntries() + " entries (peft.limits.archive-entries)");
+        throw new TooLarge("the archive has more than " + limits.maxEntries() + " entries (peft.limits.archive-entries)",
+            "peft.limits.archive-entries", limits.maxEntries());
       }
     }
 
     void unpacked(long n) throws TooLarge {
       unpacked += n;
       if (unpacked > limits.maxBytes()) {
-        throw new TooLarge("the archive unpacks to more than " + limits.maxBytes() + " bytes (peft.limits.model-bytes)");
+        throw new TooLarge("the archive unpacks to more than " + limits.maxBytes() + " bytes (peft.limits.model-bytes)",
+            "peft.limits.model-bytes", limits.maxBytes());
       }
       if (unpacked > RATIO_FLOOR && unpacked > (long) limits.maxRatio() * Math.max(1, packed.count)) {
         throw new TooLarge("the archive unpacks to more than " + limits.maxRatio() + " times its size"
-            + " (peft.limits.archive-ratio): it is not a model");
+            + " (peft.limits.archive-ratio): it is not a model", "peft.limits.archive-ratio", limits.maxRatio());
       }
     }
   }

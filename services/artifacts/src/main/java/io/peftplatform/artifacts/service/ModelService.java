@@ -123,10 +123,7 @@ public class ModelService {
       Archives.extract(in, archiveName, dir, importer.archiveLimits());
     } catch (Archives.TooLarge e) {
       ScratchDirectories.deleteQuietly(dir);
-      var l = config.limits();
-      throw e.getMessage().contains("entries") ? ApiException.tooLarge(e.getMessage(), "archive", "peft.limits.archive-entries", l.archiveEntries())
-          : e.getMessage().contains("times its size") ? ApiException.tooLarge(e.getMessage(), "archive", "peft.limits.archive-ratio", l.archiveRatio())
-          : ApiException.tooLarge(e.getMessage(), "archive", "peft.limits.model-bytes", l.modelBytes().asLongValue());
+      throw ApiException.tooLarge(e.getMessage(), "archive", e.limitName, e.limitValue);
     } catch (IOException e) {
       ScratchDirectories.deleteQuietly(dir);
       throw ApiException.badRequest(String.valueOf(e.getMessage()), "archive");
@@ -141,9 +138,7 @@ public class ModelService {
   public Model registerImport(String tenant, String name, String source) {
     importer.checkSource(tenant, source);
     admit(tenant);
-    String id = Ids.next("model");
-    scratch(id);
-    return start(create(id, tenant, name, source));
+    return start(create(Ids.next("model"), tenant, name, source)); // its download makes the scratch directory
   }
 
   /** 429 when the tenant already has as many models validating as it may. */
