@@ -28,7 +28,7 @@ class DatasetResourceTest {
     }
     Path file = dir.resolve("train.jsonl");
     Files.writeString(file, jsonl);
-    JsonPath d = as("acme").multiPart("file", file.toFile()).post("/v1/datasets").then().statusCode(201)
+    JsonPath d = as("acme").multiPart("file", file.toFile()).post("/v1/files").then().statusCode(201)
         .body("object", equalTo("file")).body("status", equalTo("ready")).body("format", equalTo("prompt_completion"))
         .body("rows", equalTo(12)).body("name", equalTo("train.jsonl")).body("preview", hasSize(5))
         .body("preview[0].prompt", equalTo("Q0")).extract().jsonPath();
@@ -42,23 +42,23 @@ class DatasetResourceTest {
     assertThat(event.file().sha256()).isEqualTo(d.getString("sha256"));
     assertThat(event.rows()).isEqualTo(12);
 
-    as("acme").get("/v1/datasets/" + id).then().statusCode(200).body("preview", hasSize(5));
-    as("stranger").get("/v1/datasets/" + id).then().statusCode(404);
-    as("acme").delete("/v1/datasets/" + id).then().statusCode(200);
-    as("acme").get("/v1/datasets/" + id).then().statusCode(404);
+    as("acme").get("/v1/files/" + id).then().statusCode(200).body("preview", hasSize(5));
+    as("stranger").get("/v1/files/" + id).then().statusCode(404);
+    as("acme").delete("/v1/files/" + id).then().statusCode(200);
+    as("acme").get("/v1/files/" + id).then().statusCode(404);
   }
 
   @Test
   void rawBodiesUploadToo() {
     as("acme").contentType("application/jsonl").body("{\"text\": \"hello\"}\n\n{\"text\": \"world\"}\n")
-        .post("/v1/datasets?name=raw").then().statusCode(201).body("format", equalTo("text")).body("rows", equalTo(2))
+        .post("/v1/files?name=raw").then().statusCode(201).body("format", equalTo("text")).body("rows", equalTo(2))
         .body("name", equalTo("raw"));
   }
 
   @Test
   void badLinesAreReportedWithTheirNumbersAndNothingIsStored() {
     String body = "{\"text\": \"fine\"}\n{\"text\": 3}\nnot json\n{\"text\": \"fine\"}\n{\"prompt\": \"p\", \"completion\": \"c\"}\n";
-    as("acme").contentType("application/jsonl").body(body).post("/v1/datasets?name=bad")
+    as("acme").contentType("application/jsonl").body(body).post("/v1/files?name=bad")
         .then().statusCode(400).contentType("application/problem+json")
         .body("field", equalTo("file"))
         .body("detail", equalTo("3 of 5 lines are invalid"))
@@ -67,10 +67,10 @@ class DatasetResourceTest {
         .body("errors[0].message", equalTo("must be a string, got a number"))
         .body("errors[1].line", equalTo(3))
         .body("errors[2].line", equalTo(5)).body("errors[2].message", equalTo("is a prompt/completion record but line 1 is a text record; use one form per file"));
-    as("acme").get("/v1/datasets?limit=100").then().body("data.name", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem("bad")));
-    as("acme").contentType("application/jsonl").body("\n\n").post("/v1/datasets").then().statusCode(400).body("detail", equalTo("the dataset has no records"));
-    as("acme").contentType("application/jsonl").body(new byte[] {'{', (byte) 0xff, '}'}).post("/v1/datasets").then().statusCode(400)
+    as("acme").get("/v1/files?limit=100").then().body("data.name", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem("bad")));
+    as("acme").contentType("application/jsonl").body("\n\n").post("/v1/files").then().statusCode(400).body("detail", equalTo("the dataset has no records"));
+    as("acme").contentType("application/jsonl").body(new byte[] {'{', (byte) 0xff, '}'}).post("/v1/files").then().statusCode(400)
         .body("detail", equalTo("line 1 is not valid UTF-8"));
-    as("acme").contentType("image/png").body(new byte[] {1}).post("/v1/datasets").then().statusCode(415).contentType("application/problem+json");
+    as("acme").contentType("image/png").body(new byte[] {1}).post("/v1/files").then().statusCode(415).contentType("application/problem+json");
   }
 }

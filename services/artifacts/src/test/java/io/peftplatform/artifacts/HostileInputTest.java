@@ -266,16 +266,16 @@ class HostileInputTest {
   @Test
   void datasetsWithAnEndlessLineOrPastTheSizeLimitAreRefused() {
     String longLine = "{\"text\": \"" + "x".repeat(70_000) + "\"}\n";
-    as("lines").contentType("application/jsonl").body("{\"text\": \"ok\"}\n" + longLine).post("/v1/datasets")
+    as("lines").contentType("application/jsonl").body("{\"text\": \"ok\"}\n" + longLine).post("/v1/files")
         .then().statusCode(413).contentType("application/problem+json").body("field", equalTo("file"))
         .body("detail", equalTo("line 2 is longer than 65536 characters")).body("limit.name", equalTo("peft.limits.dataset-line-chars"));
     StringBuilder many = new StringBuilder();
     while (many.length() < (5 << 20)) {
       many.append("{\"text\": \"").append("y".repeat(1000)).append("\"}\n");
     }
-    as("lines").contentType("application/jsonl").body(many.toString()).post("/v1/datasets")
+    as("lines").contentType("application/jsonl").body(many.toString()).post("/v1/files")
         .then().statusCode(413).body("limit.name", equalTo("peft.limits.dataset-bytes")).body("limit.value", equalTo(4 << 20));
-    as("lines").get("/v1/datasets").then().body("data", org.hamcrest.Matchers.empty());
+    as("lines").get("/v1/files").then().body("data", org.hamcrest.Matchers.empty());
   }
 
   @Test

@@ -34,6 +34,10 @@ public class Job extends PanacheEntityBase {
   @Column(nullable = false, columnDefinition = "TEXT")
   public String hyperparameters;
 
+  /** The adapter that trains it: {"type": "lora", "rank": …}. */
+  @Column(nullable = false, columnDefinition = "TEXT")
+  public String adapter;
+
   @Column(nullable = false, columnDefinition = "TEXT")
   public String spec;
 

@@ -9,7 +9,7 @@ import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
 
-/** One line of a job's event log, as GET /v1/fine-tuning/jobs/{id}/events shows it. */
+/** One line of a job's event log, as GET /v1/fine_tuning/jobs/{id}/events shows it. */
 @Entity
 @Table(name = "job_events")
 public class JobEventEntry extends PanacheEntityBase {

@@ -17,11 +17,11 @@ import org.junit.jupiter.api.Test;
 class AuthTest {
   @Test
   void everyV1RequestNeedsAKnownKey() {
-    given().get("/v1/fine-tuning/jobs").then().statusCode(401).contentType("application/problem+json")
+    given().get("/v1/fine_tuning/jobs").then().statusCode(401).contentType("application/problem+json")
         .header("WWW-Authenticate", "Bearer").body("detail", startsWith("missing or unknown API key"));
-    with("peft-not-a-key").get("/v1/fine-tuning/jobs").then().statusCode(401);
+    with("peft-not-a-key").get("/v1/fine_tuning/jobs").then().statusCode(401);
     given().get("/v1/models").then().statusCode(401); // the gateway checks proxied paths too
-    admin().get("/v1/fine-tuning/jobs").then().statusCode(200).body("object", equalTo("list"));
+    admin().get("/v1/fine_tuning/jobs").then().statusCode(200).body("object", equalTo("list"));
     given().get("/q/health/ready").then().statusCode(200);
   }
 
@@ -40,19 +40,19 @@ class AuthTest {
         .then().statusCode(400).body("field", equalTo("tenant"));
     admin().contentType("application/json").body("{}").post("/v1/api-keys").then().statusCode(400).body("field", equalTo("tenant"));
     admin().get("/v1/api-keys").then().statusCode(200).body("data.tenant", hasItem("acme-keys"));
-    with(key).get("/v1/fine-tuning/jobs").then().statusCode(200);
+    with(key).get("/v1/fine_tuning/jobs").then().statusCode(200);
   }
 
   @Test
   void adminsListAndRevokeKeys() {
     String key = keyFor("revoked-tenant");
-    with(key).get("/v1/fine-tuning/jobs").then().statusCode(200);
+    with(key).get("/v1/fine_tuning/jobs").then().statusCode(200);
     String id = admin().get("/v1/api-keys?tenant=revoked-tenant").then().statusCode(200).body("object", equalTo("list"))
         .body("data", hasSize(1)).body("data[0].tenant", equalTo("revoked-tenant")).body("data[0].key", nullValue())
         .extract().path("data[0].id");
     with(key).delete("/v1/api-keys/" + id).then().statusCode(403);
     admin().delete("/v1/api-keys/" + id).then().statusCode(200).body("deleted", equalTo(true)).body("id", equalTo(id));
-    with(key).get("/v1/fine-tuning/jobs").then().statusCode(401);
+    with(key).get("/v1/fine_tuning/jobs").then().statusCode(401);
     admin().delete("/v1/api-keys/" + id).then().statusCode(404).contentType("application/problem+json").body("field", equalTo("id"));
     admin().get("/v1/api-keys?tenant=revoked-tenant").then().body("data", hasSize(0));
   }
@@ -61,7 +61,7 @@ class AuthTest {
   void theLastAdminKeyCannotBeRevoked() {
     String adminId = admin().get("/v1/api-keys?tenant=default").then().statusCode(200).extract().path("data[0].id");
     admin().delete("/v1/api-keys/" + adminId).then().statusCode(409).contentType("application/problem+json");
-    admin().get("/v1/fine-tuning/jobs").then().statusCode(200);
+    admin().get("/v1/fine_tuning/jobs").then().statusCode(200);
   }
 
   @Test

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class JobFaultsTest {
   private static List<String> messages(String key, String job) {
-    return with(key).get("/v1/fine-tuning/jobs/" + job + "/events?limit=1000").jsonPath().getList("data.message");
+    return with(key).get("/v1/fine_tuning/jobs/" + job + "/events?limit=1000").jsonPath().getList("data.message");
   }
 
   private static TrainingProgressed progress(String job, String tenant, int step) {
@@ -135,7 +135,7 @@ class JobFaultsTest {
     EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "followers", "w", 2, 2, 0, 1));
     awaitStatus(key, job, "running");
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    URI events = URI.create(RestAssured.baseURI + ":" + RestAssured.port + "/v1/fine-tuning/jobs/" + job + "/events");
+    URI events = URI.create(RestAssured.baseURI + ":" + RestAssured.port + "/v1/fine_tuning/jobs/" + job + "/events");
     List<CompletableFuture<HttpResponse<Stream<String>>>> streams = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
       streams.add(http.sendAsync(HttpRequest.newBuilder(events).header("Authorization", "Bearer " + key)
@@ -145,8 +145,8 @@ class JobFaultsTest {
       assertThat(s.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
     long t0 = System.nanoTime();
-    with(key).get("/v1/fine-tuning/jobs/" + job).then().statusCode(200);
-    with(key).get("/v1/fine-tuning/jobs?limit=5").then().statusCode(200);
+    with(key).get("/v1/fine_tuning/jobs/" + job).then().statusCode(200);
+    with(key).get("/v1/fine_tuning/jobs?limit=5").then().statusCode(200);
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the API answers with 300 streams open").isLessThan(Duration.ofSeconds(5));
 
     // The job ends: every stream gets the last event and closes.

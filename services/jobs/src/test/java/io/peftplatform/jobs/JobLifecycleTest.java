@@ -62,7 +62,7 @@ class JobLifecycleTest {
     // The projection catches up with the published artifact events within moments.
     java.util.concurrent.atomic.AtomicReference<String> id = new java.util.concurrent.atomic.AtomicReference<>();
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
-      var r = with(key).contentType("application/json").body(body).post("/v1/fine-tuning/jobs");
+      var r = with(key).contentType("application/json").body(body).post("/v1/fine_tuning/jobs");
       if (r.statusCode() == 200) {
         id.set(r.jsonPath().getString("id"));
         return true;
@@ -74,8 +74,8 @@ class JobLifecycleTest {
 
   static JsonPath awaitStatus(String key, String job, String status) {
     Awaitility.await().atMost(Duration.ofSeconds(30))
-        .until(() -> status.equals(with(key).get("/v1/fine-tuning/jobs/" + job).jsonPath().getString("status")));
-    return with(key).get("/v1/fine-tuning/jobs/" + job).jsonPath();
+        .until(() -> status.equals(with(key).get("/v1/fine_tuning/jobs/" + job).jsonPath().getString("status")));
+    return with(key).get("/v1/fine_tuning/jobs/" + job).jsonPath();
   }
 
   @Test
@@ -117,24 +117,24 @@ class JobLifecycleTest {
     EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "lifecycle", "worker-2", 10, 20, 0, 1));
 
     Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      JsonPath events = with(key).get("/v1/fine-tuning/jobs/" + job + "/events").jsonPath();
+      JsonPath events = with(key).get("/v1/fine_tuning/jobs/" + job + "/events").jsonPath();
       assertThat(events.getList("data.message", String.class)).containsSubsequence(
           "Created fine-tuning job " + job + " (dora)", "Files validated; job queued",
           "Started on worker-1: 20 training examples, 10 steps", "Step 5/10: training loss=2.5000, validation loss=2.7000",
           "Checkpoint saved at step 5", "Job succeeded: adapter adapter-" + job.substring(6) + " (1234 trainable parameters)");
     });
-    assertThat(with(key).get("/v1/fine-tuning/jobs/" + job).jsonPath().getString("status")).isEqualTo("succeeded");
-    JsonPath metrics = with(key).get("/v1/fine-tuning/jobs/" + job + "/events").jsonPath();
+    assertThat(with(key).get("/v1/fine_tuning/jobs/" + job).jsonPath().getString("status")).isEqualTo("succeeded");
+    JsonPath metrics = with(key).get("/v1/fine_tuning/jobs/" + job + "/events").jsonPath();
     assertThat(metrics.getList("data.type")).contains("metrics");
     assertThat(metrics.getDouble("data.find { it.type == 'metrics' }.data.train_loss")).isEqualTo(2.5);
     assertThat(metrics.getList("data").stream().filter(e -> ((Map<?, ?>) e).get("message").toString().startsWith("Started"))).hasSize(1);
 
-    with(key).get("/v1/fine-tuning/jobs/" + job + "/checkpoints").then().statusCode(200)
+    with(key).get("/v1/fine_tuning/jobs/" + job + "/checkpoints").then().statusCode(200)
         .body("data", hasSize(1)).body("data[0].step_number", equalTo(5)).body("data[0].object", equalTo("fine_tuning.job.checkpoint"));
-    with(key).post("/v1/fine-tuning/jobs/" + job + "/cancel").then().statusCode(409).contentType("application/problem+json");
+    with(key).post("/v1/fine_tuning/jobs/" + job + "/cancel").then().statusCode(409).contentType("application/problem+json");
 
     // The live stream replays the events and ends with the job.
-    String stream = with(key).accept("text/event-stream").get("/v1/fine-tuning/jobs/" + job + "/events").then().statusCode(200).extract().asString();
+    String stream = with(key).accept("text/event-stream").get("/v1/fine_tuning/jobs/" + job + "/events").then().statusCode(200).extract().asString();
     assertThat(stream).contains("Job succeeded").contains("data:");
   }
 
@@ -143,7 +143,7 @@ class JobLifecycleTest {
     String key = keyFor("cancel-queued");
     String job = createJob(key, artifacts("cancel-queued", "ready"));
     awaitStatus(key, job, "queued");
-    with(key).post("/v1/fine-tuning/jobs/" + job + "/cancel").then().statusCode(200).body("status", equalTo("cancelled"))
+    with(key).post("/v1/fine_tuning/jobs/" + job + "/cancel").then().statusCode(200).body("status", equalTo("cancelled"))
         .body("cancel_requested", equalTo(true));
     assertThat(EventLog.await(Topics.JOB_CONTROL, JobCancelRequested.class, job, 1, Duration.ofSeconds(30))).hasSize(1);
     // A worker that took the job before hearing of it reports it cancelled: nothing changes.
@@ -159,7 +159,7 @@ class JobLifecycleTest {
     awaitStatus(key, job, "queued");
     EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "cancel-running", "w", 5, 5, 0, 1));
     awaitStatus(key, job, "running");
-    with(key).post("/v1/fine-tuning/jobs/" + job + "/cancel").then().statusCode(200).body("status", equalTo("running"))
+    with(key).post("/v1/fine_tuning/jobs/" + job + "/cancel").then().statusCode(200).body("status", equalTo("running"))
         .body("cancel_requested", equalTo(true));
     EventLog.await(Topics.JOB_CONTROL, JobCancelRequested.class, job, 1, Duration.ofSeconds(30));
     EventLog.publish(Topics.JOB_EVENTS, new JobCancelled(EventCodec.newId(), Instant.now(), job, "cancel-running", 3));
@@ -192,16 +192,16 @@ class JobLifecycleTest {
     String alice = keyFor("alice");
     String bob = keyFor("bob");
     String job = createJob(alice, artifacts("alice", "ready"));
-    with(bob).get("/v1/fine-tuning/jobs/" + job).then().statusCode(404).contentType("application/problem+json");
-    with(bob).post("/v1/fine-tuning/jobs/" + job + "/cancel").then().statusCode(404);
-    with(bob).get("/v1/fine-tuning/jobs/" + job + "/events").then().statusCode(404);
-    with(bob).get("/v1/fine-tuning/jobs").then().body("data", hasSize(0));
+    with(bob).get("/v1/fine_tuning/jobs/" + job).then().statusCode(404).contentType("application/problem+json");
+    with(bob).post("/v1/fine_tuning/jobs/" + job + "/cancel").then().statusCode(404);
+    with(bob).get("/v1/fine_tuning/jobs/" + job + "/events").then().statusCode(404);
+    with(bob).get("/v1/fine_tuning/jobs").then().body("data", hasSize(0));
     Artifacts alices = artifacts("alice", "ready");
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> with(alice).contentType("application/json")
-        .body("{\"model\": \"" + alices.model() + "\", \"training_file\": \"" + alices.file() + "\"}").post("/v1/fine-tuning/jobs").statusCode() == 200);
+        .body("{\"model\": \"" + alices.model() + "\", \"training_file\": \"" + alices.file() + "\"}").post("/v1/fine_tuning/jobs").statusCode() == 200);
     // Bob cannot train on Alice's model or data: they do not exist for him.
     with(bob).contentType("application/json").body("{\"model\": \"" + alices.model() + "\", \"training_file\": \"" + alices.file() + "\"}")
-        .post("/v1/fine-tuning/jobs").then().statusCode(400).body("field", equalTo("model"));
+        .post("/v1/fine_tuning/jobs").then().statusCode(400).body("field", equalTo("model"));
   }
 
   @Test
@@ -212,15 +212,15 @@ class JobLifecycleTest {
     awaitStatus(key, first, "queued");
     for (int i = 0; i < 2; i++) {
       with(key).contentType("application/json").body("{\"model\": \"" + a.model() + "\", \"training_file\": \"" + a.file() + "\"}")
-          .post("/v1/fine-tuning/jobs").then().statusCode(200);
+          .post("/v1/fine_tuning/jobs").then().statusCode(200);
     }
-    with(key).post("/v1/fine-tuning/jobs/" + first + "/cancel").then().statusCode(200);
-    JsonPath page = with(key).get("/v1/fine-tuning/jobs?limit=2").jsonPath();
+    with(key).post("/v1/fine_tuning/jobs/" + first + "/cancel").then().statusCode(200);
+    JsonPath page = with(key).get("/v1/fine_tuning/jobs?limit=2").jsonPath();
     assertThat(page.getList("data")).hasSize(2);
     assertThat(page.getBoolean("has_more")).isTrue();
-    JsonPath rest = with(key).get("/v1/fine-tuning/jobs?limit=2&after=" + page.getString("data[1].id")).jsonPath();
+    JsonPath rest = with(key).get("/v1/fine_tuning/jobs?limit=2&after=" + page.getString("data[1].id")).jsonPath();
     assertThat(rest.getList("data.id")).containsExactly(first);
-    assertThat(with(key).get("/v1/fine-tuning/jobs?status=cancelled").jsonPath().getList("data.id")).containsExactly(first);
-    with(key).get("/v1/fine-tuning/jobs?status=paused").then().statusCode(400).body("field", equalTo("status"));
+    assertThat(with(key).get("/v1/fine_tuning/jobs?status=cancelled").jsonPath().getList("data.id")).containsExactly(first);
+    with(key).get("/v1/fine_tuning/jobs?status=paused").then().statusCode(400).body("field", equalTo("status"));
   }
 }

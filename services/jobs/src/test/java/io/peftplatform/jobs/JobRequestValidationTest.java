@@ -38,17 +38,17 @@ class JobRequestValidationTest {
     "{\"model\": \"model-x\", \"training_file\": \"file-x\"}                                                                      | model",
   })
   void refusedWithTheFieldNamed(String body, String field) {
-    admin().contentType("application/json").body(body.replace("BASE", "")).post("/v1/fine-tuning/jobs")
+    admin().contentType("application/json").body(body.replace("BASE", "")).post("/v1/fine_tuning/jobs")
         .then().statusCode(400).contentType("application/problem+json").body("field", equalTo(field)).body("status", equalTo(400));
   }
 
   @Test
   void malformedJsonAndWrongMediaTypes() {
-    admin().contentType("application/json").body("{\"model\": ").post("/v1/fine-tuning/jobs")
+    admin().contentType("application/json").body("{\"model\": ").post("/v1/fine_tuning/jobs")
         .then().statusCode(400).contentType("application/problem+json").body("detail", startsWith("invalid JSON"));
-    admin().contentType("text/plain").body("hello").post("/v1/fine-tuning/jobs").then().statusCode(415).contentType("application/problem+json");
-    admin().get("/v1/fine-tuning/jobs/ftjob-none").then().statusCode(404).contentType("application/problem+json");
-    admin().delete("/v1/fine-tuning/jobs").then().statusCode(405).contentType("application/problem+json");
-    admin().get("/v1/fine-tuning/jobs?limit=1000").then().statusCode(400).body("field", equalTo("limit"));
+    admin().contentType("text/plain").body("hello").post("/v1/fine_tuning/jobs").then().statusCode(415).contentType("application/problem+json");
+    admin().get("/v1/fine_tuning/jobs/ftjob-none").then().statusCode(404).contentType("application/problem+json");
+    admin().delete("/v1/fine_tuning/jobs").then().statusCode(405).contentType("application/problem+json");
+    admin().get("/v1/fine_tuning/jobs?limit=1000").then().statusCode(400).body("field", equalTo("limit"));
   }
 }

@@ -14,11 +14,11 @@ class OpenApiTest {
   void documentCoversJobsAndArtifactsPathsWithBearerKeys() {
     given().accept("application/json").get("/q/openapi").then().statusCode(200)
         .body("info.title", equalTo("PEFT Platform API"))
-        .body("paths.'/v1/fine-tuning/jobs'.post", notNullValue())
-        .body("paths.'/v1/fine-tuning/jobs/{id}/cancel'.post", notNullValue())
+        .body("paths.'/v1/fine_tuning/jobs'.post", notNullValue())
+        .body("paths.'/v1/fine_tuning/jobs/{id}/cancel'.post", notNullValue())
         .body("paths.'/v1/generate'.post", notNullValue())
         .body("paths.'/v1/models'.post", notNullValue())
-        .body("paths.'/v1/datasets'.get", notNullValue())
+        .body("paths.'/v1/files'.get", notNullValue())
         .body("paths.'/v1/adapters/{id}/content'.get", notNullValue())
         .body("paths.'/v1/merges'.post", notNullValue())
         .body("components.securitySchemes.apiKey.scheme", equalTo("bearer"));

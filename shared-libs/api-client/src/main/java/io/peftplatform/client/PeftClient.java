@@ -108,7 +108,7 @@ public final class PeftClient implements AutoCloseable {
 
   /** Streams a JSONL file up. */
   public JsonNode uploadDataset(Path file, String name) {
-    HttpUrl.Builder u = url("v1/datasets");
+    HttpUrl.Builder u = url("v1/files");
     if (name != null) {
       u.addQueryParameter("name", name);
     }
@@ -116,7 +116,7 @@ public final class PeftClient implements AutoCloseable {
   }
 
   public JsonNode uploadDataset(String jsonl, String name) {
-    HttpUrl.Builder u = url("v1/datasets");
+    HttpUrl.Builder u = url("v1/files");
     if (name != null) {
       u.addQueryParameter("name", name);
     }
@@ -124,27 +124,27 @@ public final class PeftClient implements AutoCloseable {
   }
 
   public JsonNode listDatasets(String after, int limit) {
-    return send(get(url("v1/datasets").addQueryParameter("limit", String.valueOf(limit)), "after", after));
+    return send(get(url("v1/files").addQueryParameter("limit", String.valueOf(limit)), "after", after));
   }
 
   public JsonNode getDataset(String id) {
-    return send(get(url("v1/datasets", id), null, null));
+    return send(get(url("v1/files", id), null, null));
   }
 
   public JsonNode deleteDataset(String id) {
-    return send(delete(url("v1/datasets", id)));
+    return send(delete(url("v1/files", id)));
   }
 
   // ---- fine-tuning jobs
 
   /** Creates a job from a request body {model, training_file, method, hyperparameters, …}. */
   public JsonNode createJob(JsonNode request) {
-    return send(post("v1/fine-tuning/jobs", json(request)));
+    return send(post("v1/fine_tuning/jobs", json(request)));
   }
 
   /** A page of jobs, newest first; status may be null. */
   public JsonNode listJobs(String status, String after, int limit) {
-    HttpUrl.Builder u = url("v1/fine-tuning/jobs").addQueryParameter("limit", String.valueOf(limit));
+    HttpUrl.Builder u = url("v1/fine_tuning/jobs").addQueryParameter("limit", String.valueOf(limit));
     if (status != null) {
       u.addQueryParameter("status", status);
     }
@@ -152,20 +152,20 @@ public final class PeftClient implements AutoCloseable {
   }
 
   public JsonNode getJob(String id) {
-    return send(get(url("v1/fine-tuning/jobs", id), null, null));
+    return send(get(url("v1/fine_tuning/jobs", id), null, null));
   }
 
   public JsonNode cancelJob(String id) {
-    return send(post("v1/fine-tuning/jobs/" + segment(id) + "/cancel", RequestBody.create(new byte[0], JSON_TYPE)));
+    return send(post("v1/fine_tuning/jobs/" + segment(id) + "/cancel", RequestBody.create(new byte[0], JSON_TYPE)));
   }
 
   /** A page of a job's events, oldest first. */
   public JsonNode jobEvents(String id, String after, int limit) {
-    return send(get(url("v1/fine-tuning/jobs", id, "events").addQueryParameter("limit", String.valueOf(limit)), "after", after));
+    return send(get(url("v1/fine_tuning/jobs", id, "events").addQueryParameter("limit", String.valueOf(limit)), "after", after));
   }
 
   public JsonNode jobCheckpoints(String id) {
-    return send(get(url("v1/fine-tuning/jobs", id, "checkpoints"), null, null));
+    return send(get(url("v1/fine_tuning/jobs", id, "checkpoints"), null, null));
   }
 
   /**
@@ -175,7 +175,7 @@ public final class PeftClient implements AutoCloseable {
   public JsonNode followJob(String id, Consumer<JsonNode> onEvent, Duration timeout) {
     getJob(id); // a missing job or a bad key fails here, with the API's problem
     CompletableFuture<Void> closed = new CompletableFuture<>();
-    Request request = authorized(new Request.Builder().url(url("v1/fine-tuning/jobs", id, "events").build())
+    Request request = authorized(new Request.Builder().url(url("v1/fine_tuning/jobs", id, "events").build())
         .header("Accept", "text/event-stream")).build();
     OkHttpClient streaming = http.newBuilder().readTimeout(Duration.ofMinutes(5)).build();
     EventSource source = EventSources.createFactory(streaming).newEventSource(request, new EventSourceListener() {
@@ -297,9 +297,14 @@ public final class PeftClient implements AutoCloseable {
 
   // ---- generation, keys, anything else
 
-  /** {model, adapter?, prompt, max_new_tokens, temperature, top_p, seed, chat}. */
-  public JsonNode generate(JsonNode request) {
-    return send(post("v1/generate", json(request)));
+  /** OpenAI's completion request: {model, prompt, max_tokens, temperature, top_p, stop, seed, n}. */
+  public JsonNode completion(JsonNode request) {
+    return send(post("v1/completions", json(request)));
+  }
+
+  /** OpenAI's chat completion request: {model, messages: [{role, content}], max_tokens, temperature, …}. */
+  public JsonNode chatCompletion(JsonNode request) {
+    return send(post("v1/chat/completions", json(request)));
   }
 
   /** Admin only: a key for a tenant (the secret is in the answer, once). */

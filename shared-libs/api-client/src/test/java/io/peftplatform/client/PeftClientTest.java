@@ -38,7 +38,7 @@ class PeftClientTest {
           .satisfies(e -> assertThat(((PeftApiException) e).field()).isEqualTo("method.type"));
       RecordedRequest sent = server.takeRequest();
       assertThat(sent.getHeaders().get("Authorization")).isEqualTo("Bearer k-123");
-      assertThat(sent.getTarget()).isEqualTo("/v1/fine-tuning/jobs");
+      assertThat(sent.getTarget()).isEqualTo("/v1/fine_tuning/jobs");
     }
   }
 

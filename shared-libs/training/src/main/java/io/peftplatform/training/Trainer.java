@@ -196,7 +196,7 @@ public final class Trainer {
     AdapterFiles.write(adapter, output, run.baseModel());
     this.history = List.copyOf(history);
     return new TrainingResult(output, step, lastTrainLoss, lastValidation, bestValidation, stopReason,
-        (System.nanoTime() - started) / 1e9);
+        (System.nanoTime() - started) / 1e9, firstStep == 0 ? tokensSeen : -1);
   }
 
   private PaddedBatch batch(int[] order, int index) {

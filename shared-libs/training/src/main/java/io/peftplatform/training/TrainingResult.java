@@ -8,6 +8,8 @@ import java.nio.file.Path;
  * @param stopReason "completed", "early_stopping" or "cancelled"
  * @param bestValidationLoss lowest validation loss seen (NaN without validation); the written adapter is
  *     the one that reached it
+ * @param trainedTokens the scored tokens trained on, or -1 when the run resumed from a checkpoint (the
+ *     steps before it are not counted here)
  */
 public record TrainingResult(
     Path adapterDirectory,
@@ -16,4 +18,5 @@ public record TrainingResult(
     double finalValidationLoss,
     double bestValidationLoss,
     String stopReason,
-    double seconds) {}
+    double seconds,
+    long trainedTokens) {}

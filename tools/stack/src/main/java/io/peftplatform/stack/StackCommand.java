@@ -73,7 +73,7 @@ public final class StackCommand implements Callable<Integer> {
       b.append("\nA first job:\n\n");
       b.append("  export PEFT_URL=").append(url).append(" PEFT_API_KEY=").append(stack.firstStart() ? stack.adminKey() : "<admin key>").append('\n');
       b.append("  ./peft jobs create --model ").append(stack.demo().model()).append(" --training-file ").append(stack.demo().dataset())
-          .append(" --method lora --epochs 3 --learning-rate 5e-3 --follow\n");
+          .append(" --adapter lora --epochs 3 --learning-rate 5e-3 --follow\n");
     }
     b.append("\nCtrl-C stops everything; the data stays in ").append(data).append("/.\n");
     System.out.println(b);

@@ -55,7 +55,7 @@ class CliFlowTest {
     assertThat(uploaded.out()).contains("prompt_completion").contains("50 rows");
     String dataset = firstWord(uploaded);
 
-    Run job = peft("jobs", "create", "--model", model, "--training-file", dataset, "--method", "nola", "--num-bases", "32",
+    Run job = peft("jobs", "create", "--model", model, "--training-file", dataset, "--adapter", "nola", "--num-bases", "32",
         "--max-steps", "6", "--learning-rate", "1e-2", "--follow");
     assertThat(job.exitCode()).as(job.out() + job.err()).isZero();
     assertThat(job.out()).contains("Files validated; job queued").contains("Step 6/6: training loss=").contains("  succeeded  adapter adapter-");
@@ -73,7 +73,7 @@ class CliFlowTest {
     assertThat(dir.resolve("adapter_config.json")).isRegularFile();
     assertThat(dir.resolve("adapter_model.safetensors")).isRegularFile();
 
-    Run tried = peft("adapters", "try", adapter, "--prompt", "The opposite of hot is", "--max-new-tokens", "4");
+    Run tried = peft("adapters", "try", adapter, "--prompt", "The opposite of hot is", "--max-tokens", "4");
     assertThat(tried.exitCode()).as(tried.err()).isZero();
 
     Run merged = peft("merges", "create", "--model", model, "--adapter", adapter + ":0.5", "--name", "tiny + half nola", "--wait");
@@ -104,9 +104,9 @@ class CliFlowTest {
 
   @Test
   void aRefusedRequestIsOneLineAndExitCodeOne() {
-    Run r = peft("jobs", "create", "--model", "model-x", "--training-file", "file-y", "--method", "qlora");
+    Run r = peft("jobs", "create", "--model", "model-x", "--training-file", "file-y", "--adapter", "qlora");
     assertThat(r.exitCode()).isEqualTo(1);
-    assertThat(r.err().strip()).isEqualTo("peft: error: HTTP 400: must be one of lora, dora, nola, kronecker; got 'qlora' (field: method.type)");
+    assertThat(r.err().strip()).isEqualTo("peft: error: HTTP 400: must be one of lora, dora, nola, kronecker; got 'qlora' (field: adapter.type)");
     Run missing = peft("jobs", "get", "ftjob-000000000000000000000000");
     assertThat(missing.exitCode()).isEqualTo(1);
     assertThat(missing.err().strip()).startsWith("peft: error: HTTP 404: ").doesNotContain("Exception");

@@ -68,7 +68,7 @@ class FaultSuiteTest {
 
   static String createJob(int steps, int checkpointEvery) {
     ObjectNode request = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId).put("seed", 5);
-    request.putObject("method").put("type", "lora");
+    request.putObject("adapter").put("type", "lora");
     request.putObject("hyperparameters").put("max_steps", steps).put("batch_size", 4).put("learning_rate", 1e-3)
         .put("checkpoint_every", checkpointEvery);
     return retrying(() -> client.createJob(request)).path("id").asText();

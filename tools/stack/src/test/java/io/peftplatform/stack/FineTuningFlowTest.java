@@ -70,7 +70,7 @@ class FineTuningFlowTest {
   void fineTunesAnAdapterThatLowersTheLoss(String method) throws Exception {
     ObjectNode request = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId).put("seed", 5)
         .put("suffix", "e2e-" + method);
-    request.putObject("method").put("type", method).putObject(method).put("rank", 8);
+    request.putObject("adapter").put("type", method).put("rank", 8);
     request.putObject("hyperparameters").put("n_epochs", 6).put("learning_rate", 1e-2).put("batch_size", 10)
         .put("checkpoint_every", 10);
     JsonNode created = client.createJob(request);

@@ -92,7 +92,7 @@ class HostileInputCorpusTest {
       "\"file-nope\""};
 
   static void buildCorpus() {
-    String jobs = "/v1/fine-tuning/jobs";
+    String jobs = "/v1/fine_tuning/jobs";
     // Bodies that are not a job request at all.
     for (String body : new String[] {"{", "", "[]", "null", "42", "\"job\"", "{\"model\": }", "{'model': 1}", "\u0000",
         "[".repeat(5000) + "]".repeat(5000), "{\"model\": " + "9".repeat(5000) + "}"}) {
@@ -109,24 +109,33 @@ class HostileInputCorpusTest {
     json("jobs: another tenant's model", "POST", jobs, "{\"model\": \"" + othersModel + "\", \"training_file\": \"" + dataset + "\"}", "model");
     json("jobs: validation_file not a file id", "POST", jobs, job("\"validation_file\": \"model-x\""), "validation_file");
     json("jobs: validation_file unknown", "POST", jobs, job("\"validation_file\": \"file-nope\""), "validation_file");
-    // The method and its settings.
-    json("jobs: method a string", "POST", jobs, job("\"method\": \"lora\""), "method");
+    // The objective (OpenAI's method) and the adapter (this platform's extension), with their settings.
+    json("jobs: method a string", "POST", jobs, job("\"method\": \"supervised\""), "method");
     json("jobs: method a list", "POST", jobs, job("\"method\": []"), "method");
     json("jobs: method.type a number", "POST", jobs, job("\"method\": {\"type\": 5}"), "method.type");
-    json("jobs: method.type unknown", "POST", jobs, job("\"method\": {\"type\": \"qlora\"}"), "method.type");
-    json("jobs: method.lora a number", "POST", jobs, job("\"method\": {\"type\": \"lora\", \"lora\": 3}"), "method.lora");
+    json("jobs: method.type unknown", "POST", jobs, job("\"method\": {\"type\": \"lora\"}"), "method.type");
+    json("jobs: method.type dpo (not yet)", "POST", jobs, job("\"method\": {\"type\": \"dpo\", \"dpo\": {}}"), "method.type");
+    json("jobs: method.supervised a number", "POST", jobs, job("\"method\": {\"type\": \"supervised\", \"supervised\": 3}"), "method.supervised");
+    json("jobs: method.dpo with supervised", "POST", jobs, job("\"method\": {\"type\": \"supervised\", \"dpo\": {}}"), "method.dpo");
+    json("jobs: hyperparameters twice", "POST", jobs, job("\"hyperparameters\": {}, \"method\": {\"supervised\": {\"hyperparameters\": {}}}"),
+        "hyperparameters");
+    json("jobs: learning_rate and its multiplier", "POST", jobs,
+        job("\"method\": {\"supervised\": {\"hyperparameters\": {\"learning_rate\": 1e-3, \"learning_rate_multiplier\": 2}}}"),
+        "method.supervised.hyperparameters.learning_rate_multiplier");
+    json("jobs: adapter a string", "POST", jobs, job("\"adapter\": \"lora\""), "adapter");
+    json("jobs: adapter.type unknown", "POST", jobs, job("\"adapter\": {\"type\": \"qlora\"}"), "adapter.type");
     for (String[] p : new String[][] {{"rank", "0"}, {"rank", "-4"}, {"rank", "1e9"}, {"rank", "\"8\""}, {"rank", "8.5"},
         {"alpha", "-1"}, {"alpha", "1e300"}, {"alpha", "\"a\""}, {"dropout", "1.5"}, {"dropout", "-0.1"}, {"dropout", "[]"},
         {"target_modules", "[\"evil\"]"}, {"target_modules", "\"\""}, {"target_modules", "7"}, {"target_modules", "[\"../q_proj\"]"},
         {"use_rslora", "\"yes\""}, {"use_rslora", "1"}, {"rnak", "8"}}) {
-      json("jobs: method.lora." + p[0] + " " + p[1], "POST", jobs, job("\"method\": {\"type\": \"lora\", \"lora\": {\"" + p[0] + "\": " + p[1] + "}}"),
-          "method.lora." + p[0]);
+      json("jobs: adapter." + p[0] + " " + p[1], "POST", jobs, job("\"adapter\": {\"type\": \"lora\", \"" + p[0] + "\": " + p[1] + "}"),
+          "adapter." + p[0]);
     }
-    json("jobs: method.nola.num_bases 0", "POST", jobs, job("\"method\": {\"type\": \"nola\", \"nola\": {\"num_bases\": 0}}"), "method.nola.num_bases");
-    json("jobs: method.kronecker.factor 0", "POST", jobs, job("\"method\": {\"type\": \"kronecker\", \"kronecker\": {\"factor\": 0}}"),
-        "method.kronecker.factor");
-    json("jobs: method.dora.use_rslora a string", "POST", jobs, job("\"method\": {\"type\": \"dora\", \"dora\": {\"use_rslora\": \"x\"}}"),
-        "method.dora.use_rslora");
+    json("jobs: adapter.num_bases 0", "POST", jobs, job("\"adapter\": {\"type\": \"nola\", \"num_bases\": 0}"), "adapter.num_bases");
+    json("jobs: adapter.factor 0", "POST", jobs, job("\"adapter\": {\"type\": \"kronecker\", \"factor\": 0}"), "adapter.factor");
+    json("jobs: adapter.use_rslora for dora a string", "POST", jobs, job("\"adapter\": {\"type\": \"dora\", \"use_rslora\": \"x\"}"),
+        "adapter.use_rslora");
+    json("jobs: adapter.num_bases for lora", "POST", jobs, job("\"adapter\": {\"type\": \"lora\", \"num_bases\": 4}"), "adapter.num_bases");
     // Every hyperparameter, with values none of them takes.
     for (String h : new String[] {"n_epochs", "max_steps", "learning_rate", "batch_size", "gradient_accumulation_steps", "warmup_steps",
         "max_seq_len", "weight_decay", "max_grad_norm", "checkpoint_every", "eval_every", "early_stopping_patience"}) {
@@ -198,7 +207,7 @@ class HostileInputCorpusTest {
     }
 
     // Datasets.
-    String datasets = "/v1/datasets";
+    String datasets = "/v1/files";
     for (String[] c : new String[][] {{"empty", ""}, {"blank lines", "\n\n\n"}, {"not JSON", "not json\n"}, {"a list", "[1, 2]\n"},
         {"no known form", "{\"input\": \"x\"}\n"}, {"text a number", "{\"text\": 5}\n"}, {"empty completion", "{\"prompt\": \"a\", \"completion\": \"\"}\n"},
         {"mixed forms", "{\"text\": \"a\"}\n{\"prompt\": \"p\", \"completion\": \"c\"}\n"},
@@ -213,6 +222,8 @@ class HostileInputCorpusTest {
         "{\"text\": \"a\"}\n".getBytes(StandardCharsets.UTF_8), "name");
     raw("datasets: multipart without a file", "POST", datasets, "multipart/form-data; boundary=XyZ",
         "--XyZ\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nx\r\n--XyZ--\r\n".getBytes(StandardCharsets.UTF_8), "file");
+    raw("files: purpose assistants", "POST", datasets + "?name=a.jsonl&purpose=assistants", "application/jsonl",
+        "{\"text\": \"a\"}\n".getBytes(StandardCharsets.UTF_8), "purpose");
     raw("datasets: application/zip", "POST", datasets, "application/zip", new byte[] {'P', 'K', 3, 4}, null);
     for (String id : new String[] {"file-nope", dataset.replace("file-", "model-"), "..%2F..", "%00"}) {
       json("dataset GET " + abbreviate(id), "GET", datasets + "/" + id, null, "id");
@@ -267,24 +278,46 @@ class HostileInputCorpusTest {
     json("merges list ?limit=0", "GET", merges + "?limit=0", null, "limit");
     json("merge GET unknown", "GET", merges + "/merge-nope", null, "id");
 
-    // Generation.
-    String generate = "/v1/generate";
-    json("generate: no model", "POST", generate, "{\"prompt\": \"hi\"}", "model");
-    json("generate: no prompt", "POST", generate, "{\"model\": \"" + model + "\"}", "prompt");
-    json("generate: adapter_files given", "POST", generate, "{\"model\": \"" + model + "\", \"prompt\": \"hi\", \"adapter_files\": []}",
+    // Inference: completions and chat.
+    String completions = "/v1/completions";
+    String chat = "/v1/chat/completions";
+    json("completions: no model", "POST", completions, "{\"prompt\": \"hi\"}", "model");
+    json("completions: no prompt", "POST", completions, "{\"model\": \"" + model + "\"}", "prompt");
+    json("completions: adapter_files given", "POST", completions, "{\"model\": \"" + model + "\", \"prompt\": \"hi\", \"adapter_files\": []}",
         "adapter_files");
-    json("generate: model_files given", "POST", generate, "{\"model\": \"" + model + "\", \"prompt\": \"hi\", \"model_files\": [{\"key\": "
+    json("completions: model_files given", "POST", completions, "{\"model\": \"" + model + "\", \"prompt\": \"hi\", \"model_files\": [{\"key\": "
         + "\"../x\", \"sha256\": \"../../y\", \"bytes\": 1}]}", "model_files");
-    json("generate: unknown model", "POST", generate, "{\"model\": \"model-nope\", \"prompt\": \"hi\"}", "model");
-    json("generate: another tenant's model", "POST", generate, "{\"model\": \"" + othersModel + "\", \"prompt\": \"hi\"}", "model");
-    json("generate: unknown adapter", "POST", generate, "{\"model\": \"" + model + "\", \"prompt\": \"hi\", \"adapter\": \"adapter-nope\"}",
-        "adapter");
-    for (String[] p : new String[][] {{"max_new_tokens", "0"}, {"max_new_tokens", "-1"}, {"max_new_tokens", "1000000"},
-        {"max_new_tokens", "\"many\""}, {"temperature", "-1"}, {"temperature", "\"hot\""}, {"top_p", "2"}, {"top_p", "-0.5"},
-        {"seed", "\"x\""}, {"chat", "\"yes\""}, {"prompt", "[]"}}) {
-      json("generate: " + p[0] + " " + p[1], "POST", generate, "{\"model\": \"" + model + "\", \"prompt\": \"hi\", \"" + p[0] + "\": " + p[1] + "}",
-          p[0]);
+    json("completions: unknown model", "POST", completions, "{\"model\": \"model-nope\", \"prompt\": \"hi\"}", "model");
+    json("completions: another tenant's model", "POST", completions, "{\"model\": \"" + othersModel + "\", \"prompt\": \"hi\"}", "model");
+    json("completions: unknown adapter", "POST", completions, "{\"model\": \"adapter-nope\", \"prompt\": \"hi\"}", "model");
+    json("completions: ft: name of nothing", "POST", completions, "{\"model\": \"ft:x:y:adapter-nope\", \"prompt\": \"hi\"}", "model");
+    json("completions: a path as model", "POST", completions, "{\"model\": \"../../etc/passwd\", \"prompt\": \"hi\"}", "model");
+    for (String[] p : new String[][] {{"max_tokens", "0"}, {"max_tokens", "-1"}, {"max_tokens", "1000000"},
+        {"max_tokens", "\"many\""}, {"temperature", "-1"}, {"temperature", "3"}, {"temperature", "\"hot\""}, {"top_p", "2"}, {"top_p", "-0.5"},
+        {"seed", "\"x\""}, {"prompt", "[]"}, {"prompt", "[1]"}, {"prompt", "\"\""}, {"n", "0"}, {"n", "100"}, {"stop", "5"},
+        {"stop", "[\"a\", \"b\", \"c\", \"d\", \"e\"]"}, {"stop", "[\"\"]"}, {"echo", "true"}, {"suffix", "\"x\""}, {"logprobs", "5"},
+        {"frequency_penalty", "1"}, {"best_of", "3"}, {"stream", "\"yes\""}, {"tools", "[]"}}) {
+      json("completions: " + p[0] + " " + p[1], "POST", completions,
+          "{\"model\": \"" + model + "\", \"prompt\": \"hi\", \"" + p[0] + "\": " + p[1] + "}", p[0]);
     }
+    json("chat: no messages", "POST", chat, "{\"model\": \"" + model + "\"}", "messages");
+    json("chat: empty messages", "POST", chat, "{\"model\": \"" + model + "\", \"messages\": []}", "messages");
+    json("chat: a message without a role", "POST", chat, "{\"model\": \"" + model + "\", \"messages\": [{\"content\": \"hi\"}]}",
+        "messages[0].role");
+    json("chat: a message without content", "POST", chat, "{\"model\": \"" + model + "\", \"messages\": [{\"role\": \"user\"}]}",
+        "messages[0].content");
+    json("chat: an image part", "POST", chat, "{\"model\": \"" + model + "\", \"messages\": [{\"role\": \"user\", \"content\": "
+        + "[{\"type\": \"image_url\", \"image_url\": {\"url\": \"http://169.254.169.254/\"}}]}]}", "messages[0].content[0]");
+    json("chat: an unknown role", "POST", chat, "{\"model\": \"" + model + "\", \"messages\": [{\"role\": \"wizard\", \"content\": \"hi\"}]}",
+        "messages[0].role");
+    json("chat: both token limits", "POST", chat, "{\"model\": \"" + model + "\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
+        + "\"max_tokens\": 2, \"max_completion_tokens\": 2}", "max_tokens");
+    json("chat: logprobs", "POST", chat, "{\"model\": \"" + model + "\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
+        + "\"logprobs\": true}", "logprobs");
+    json("chat: tools", "POST", chat, "{\"model\": \"" + model + "\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
+        + "\"tools\": []}", "tools");
+    json("chat: another tenant's model", "POST", chat, "{\"model\": \"" + othersModel + "\", \"messages\": [{\"role\": \"user\", "
+        + "\"content\": \"hi\"}]}", "model");
 
     // Keys: a tenant's key may not manage keys; an admin's malformed requests are refused too.
     as(key, "keys: create as a tenant", "POST", "/v1/api-keys", "{\"tenant\": \"x\"}");
@@ -308,7 +341,7 @@ class HostileInputCorpusTest {
     json("merges: model with a NUL", "POST", merges, "{\"model\": \"model-\\u0000\", \"adapters\": [\"a\"]}", "model");
     json("merges: adapter with a tab", "POST", merges, "{\"model\": \"" + model + "\", \"adapters\": [\"adapter-\\tx\"]}",
         "adapters[0].id");
-    json("generate: model with a NUL", "POST", generate, "{\"model\": \"model-\\u0000\", \"prompt\": \"hi\"}", "model");
+    json("completions: model with a NUL", "POST", completions, "{\"model\": \"model-\\u0000\", \"prompt\": \"hi\"}", "model");
     raw("datasets: name with a NUL in the query", "POST", datasets + "?name=a%00b", "application/jsonl",
         "{\"text\": \"a\"}\n".getBytes(StandardCharsets.UTF_8), null);
     raw("datasets: file name with a NUL", "POST", datasets, "multipart/form-data; boundary=XyZ",
@@ -372,6 +405,10 @@ class HostileInputCorpusTest {
           problem = "not a problem document: " + abbreviate(r.body());
         } else if (c.field() != null && !c.field().equals(body.path("field").asText(null))) {
           problem = "named field " + body.path("field").asText(null) + ", not " + c.field() + " (" + abbreviate(body.path("detail").asText()) + ")";
+        } else if (!body.path("error").path("message").asText().equals(body.path("detail").asText())
+            || !body.path("error").path("type").isTextual() || !body.path("error").path("code").isTextual()
+            || !java.util.Objects.equals(body.path("error").path("param").asText(null), body.path("field").asText(null))) {
+          problem = "no OpenAI error envelope matching the problem: " + abbreviate(r.body());
         }
       }
       if (problem != null) {

@@ -42,7 +42,7 @@ class JobControlTest {
 
   private static String createJob(int maxSteps, int checkpointEvery) {
     ObjectNode request = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId).put("seed", 3);
-    request.putObject("method").put("type", "lora");
+    request.putObject("adapter").put("type", "lora");
     request.putObject("hyperparameters").put("max_steps", maxSteps).put("batch_size", 4).put("learning_rate", 1e-3)
         .put("checkpoint_every", checkpointEvery);
     return client.createJob(request).path("id").asText();

@@ -52,7 +52,7 @@ class MalformedInputTest {
 
   @Test
   void requestsWithoutAValidKeyAreRefusedWithAProblem() throws Exception {
-    HttpResponse<String> none = raw("GET", "/v1/fine-tuning/jobs", null, null);
+    HttpResponse<String> none = raw("GET", "/v1/fine_tuning/jobs", null, null);
     assertThat(none.statusCode()).isEqualTo(401);
     assertThat(none.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
     assertThat(raw("GET", "/v1/models", "Bearer not-a-key", null).statusCode()).isEqualTo(401);
@@ -97,8 +97,8 @@ class MalformedInputTest {
   @Test
   void badJobRequestsNameTheField() throws Exception {
     ObjectNode unknownMethod = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId);
-    unknownMethod.putObject("method").put("type", "qlora");
-    assertThat(refused(() -> client.createJob(unknownMethod)).field()).isEqualTo("method.type");
+    unknownMethod.putObject("adapter").put("type", "qlora");
+    assertThat(refused(() -> client.createJob(unknownMethod)).field()).isEqualTo("adapter.type");
 
     ObjectNode badRate = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId);
     badRate.putObject("hyperparameters").put("learning_rate", -1);
@@ -107,12 +107,12 @@ class MalformedInputTest {
     ObjectNode noSuchFile = JSON.createObjectNode().put("model", modelId).put("training_file", "file-0000");
     assertThat(refused(() -> client.createJob(noSuchFile)).field()).isEqualTo("training_file");
 
-    HttpResponse<String> notJson = raw("POST", "/v1/fine-tuning/jobs", "Bearer " + key, null, "{\"model\": ");
+    HttpResponse<String> notJson = raw("POST", "/v1/fine_tuning/jobs", "Bearer " + key, null, "{\"model\": ");
     assertThat(notJson.statusCode()).isEqualTo(400);
     assertThat(notJson.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
 
-    ObjectNode tooLong = JSON.createObjectNode().put("model", modelId).put("prompt", "hi").put("max_new_tokens", 1_000_000);
-    assertThat(refused(() -> client.generate(tooLong)).field()).isEqualTo("max_new_tokens");
+    ObjectNode tooLong = JSON.createObjectNode().put("model", modelId).put("prompt", "hi").put("max_tokens", 1_000_000);
+    assertThat(refused(() -> client.completion(tooLong)).field()).isEqualTo("max_tokens");
   }
 
   private static Path copyOfTinyModel(String name) throws IOException {

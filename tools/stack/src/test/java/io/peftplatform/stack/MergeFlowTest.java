@@ -33,7 +33,7 @@ class MergeFlowTest {
     String[] adapters = new String[2];
     for (int i = 0; i < 2; i++) {
       ObjectNode request = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId).put("seed", 20 + i);
-      request.putObject("method").put("type", i == 0 ? "lora" : "dora").putObject(i == 0 ? "lora" : "dora").put("rank", 4);
+      request.putObject("adapter").put("type", i == 0 ? "lora" : "dora").put("rank", 4);
       request.putObject("hyperparameters").put("n_epochs", 4).put("learning_rate", 1e-2).put("batch_size", 10);
       JsonNode job = client.awaitJob(client.createJob(request).path("id").asText(), RunningStack.JOB_TIMEOUT);
       assertThat(job.path("status").asText()).as(job.toString()).isEqualTo("succeeded");
@@ -68,9 +68,9 @@ class MergeFlowTest {
     assertThat(model.path("name").asText()).isEqualTo("tiny + lora");
     assertThat(model.path("source").asText()).isEqualTo("merge:" + merge.path("id").asText());
 
-    ObjectNode prompt = JSON.createObjectNode().put("prompt", "hot is the opposite of").put("max_new_tokens", 4).put("temperature", 0.0);
-    String asModel = client.generate(prompt.deepCopy().put("model", merged)).path("text").asText();
-    String asAdapter = client.generate(prompt.deepCopy().put("model", modelId).put("adapter", first)).path("text").asText();
+    ObjectNode prompt = JSON.createObjectNode().put("prompt", "hot is the opposite of").put("max_tokens", 4).put("temperature", 0.0);
+    String asModel = client.completion(prompt.deepCopy().put("model", merged)).at("/choices/0/text").asText();
+    String asAdapter = client.completion(prompt.deepCopy().put("model", first)).at("/choices/0/text").asText();
     assertThat(asModel).isEqualTo(asAdapter).isNotEmpty();
   }
 
@@ -93,9 +93,9 @@ class MergeFlowTest {
     assertThat(merged).as("merged adapter %.4f, base %.4f", merged, base).isLessThan(base - 0.1);
 
     // Tried on the platform like a trained adapter.
-    JsonNode tried = client.generate(JSON.createObjectNode().put("model", modelId).put("adapter", adapterId)
-        .put("prompt", "up is the opposite of").put("max_new_tokens", 3));
-    assertThat(tried.path("text").asText()).isNotEmpty();
+    JsonNode tried = client.completion(JSON.createObjectNode().put("model", adapterId)
+        .put("prompt", "up is the opposite of").put("max_tokens", 3).put("temperature", 0));
+    assertThat(tried.at("/choices/0/text").asText()).isNotEmpty();
   }
 
   @Test

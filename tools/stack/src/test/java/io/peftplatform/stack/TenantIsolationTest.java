@@ -86,7 +86,11 @@ class TenantIsolationTest {
     ObjectNode ownModel = request.deepCopy().put("model", other.uploadModel(RunningStack.tinyModel(), "mine").path("id").asText());
     PeftApiException f = catchThrowableOfType(PeftApiException.class, () -> other.createJob(ownModel));
     assertThat(f.getMessage()).isEqualTo("HTTP 400: no file " + datasetId + " (field: training_file)");
-    ObjectNode generate = JSON.createObjectNode().put("model", modelId).put("adapter", adapterId).put("prompt", "hi");
-    assertThat(catchThrowableOfType(PeftApiException.class, () -> other.generate(generate)).field()).isEqualTo("model");
+    ObjectNode complete = JSON.createObjectNode().put("model", adapterId).put("prompt", "hi");
+    PeftApiException g = catchThrowableOfType(PeftApiException.class, () -> other.completion(complete));
+    assertThat(g.status()).isEqualTo(404);
+    assertThat(g.field()).isEqualTo("model");
+    PeftApiException h = catchThrowableOfType(PeftApiException.class, () -> other.completion(complete.deepCopy().put("model", modelId)));
+    assertThat(h.status()).isEqualTo(404);
   }
 }

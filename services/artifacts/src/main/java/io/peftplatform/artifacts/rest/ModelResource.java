@@ -4,7 +4,10 @@ import io.peftplatform.artifacts.Model;
 import io.peftplatform.artifacts.rest.Responses.DeletedResponse;
 import io.peftplatform.artifacts.rest.Responses.ListResponse;
 import io.peftplatform.artifacts.rest.Responses.ModelResponse;
+import io.peftplatform.artifacts.service.AdapterService;
+import io.peftplatform.artifacts.service.ModelCatalog;
 import io.peftplatform.artifacts.service.ModelService;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.service.problem.RequestValues;
 import jakarta.inject.Inject;
@@ -34,6 +37,8 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
 public class ModelResource {
   @Inject ModelService models;
   @Inject Tenants tenants;
+  @Inject ModelCatalog catalog;
+  @Inject AdapterService adapters;
 
   /** Where to import a model from. */
   public record ImportRequest(
@@ -77,22 +82,31 @@ public class ModelResource {
 
   @GET
   @Transactional
-  public ListResponse<ModelResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
+  @Operation(summary = "List models", description = "OpenAI's list of models: base and merged models and fine-tuned models (adapters, with their `parent`), newest first, in cursor pages (`after`, `limit` up to 100, `has_more`).")
+  public ListResponse<Object> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit) {
-    return ListResponse.of(models.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), ModelResponse::of, ModelResponse::id);
+    return ListResponse.of(catalog.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), Responses::of,
+        o -> o instanceof ModelResponse m ? m.id() : ((Responses.FineTunedModelResponse) o).id());
   }
 
   @GET
   @Path("{id}")
   @Transactional
-  public ModelResponse get(@Context HttpHeaders headers, @PathParam("id") String id) {
-    return ModelResponse.of(models.get(tenants.of(headers), id));
+  @Operation(summary = "Read a model", description = "A base or merged model, or a fine-tuned model by its adapter id or `ft:…:<adapter id>` name.")
+  public Object get(@Context HttpHeaders headers, @PathParam("id") String id) {
+    return Responses.of(catalog.find(tenants.of(headers), id).orElseThrow(() -> ApiException.notFound("no model " + id, "model")));
   }
 
   @DELETE
   @Path("{id}")
+  @Operation(summary = "Delete a model", description = "A fine-tuned model's adapter too, as OpenAI deletes fine-tuned models.")
   public DeletedResponse delete(@Context HttpHeaders headers, @PathParam("id") String id) {
-    models.delete(tenants.of(headers), id);
+    String tenant = tenants.of(headers);
+    if (ModelCatalog.isAdapter(id)) {
+      adapters.delete(tenant, ModelCatalog.adapterId(id));
+    } else {
+      models.delete(tenant, id);
+    }
     return new DeletedResponse(id, "model", true);
   }
 }

@@ -6,6 +6,7 @@ import io.peftplatform.artifacts.Merge;
 import io.peftplatform.artifacts.Dataset;
 import io.peftplatform.artifacts.Model;
 import io.peftplatform.artifacts.service.Json;
+import io.peftplatform.artifacts.service.ModelCatalog;
 import io.peftplatform.artifacts.service.Page;
 import io.peftplatform.events.ObjectRef;
 import io.peftplatform.storage.ObjectLayout;
@@ -25,20 +26,44 @@ public final class Responses {
 
   public record ErrorInfo(String code, String message) {}
 
-  public record ModelResponse(String id, String object, String name, String status, String source, String architecture,
-      Long parameters, long createdAt, List<FileInfo> files, ErrorInfo error) {
+  /**
+   * OpenAI's model object ({@code id, object, created, owned_by}) with the registry's extensions: its
+   * name, status (a model answers requests once {@code ready}), source, architecture, size and files.
+   */
+  public record ModelResponse(String id, String object, long created, String ownedBy, String name, String status, String source,
+      String architecture, Long parameters, List<FileInfo> files, ErrorInfo error) {
     static ModelResponse of(Model m) {
-      return new ModelResponse(m.id, "model", m.name, m.status, m.source, m.architecture, m.parameters,
-          m.createdAt.getEpochSecond(), FileInfo.of(Json.refs(m.files)),
-          m.errorCode == null ? null : new ErrorInfo(m.errorCode, m.errorMessage));
+      return new ModelResponse(m.id, "model", m.createdAt.getEpochSecond(), m.tenant, m.name, m.status, m.source, m.architecture,
+          m.parameters, FileInfo.of(Json.refs(m.files)), m.errorCode == null ? null : new ErrorInfo(m.errorCode, m.errorMessage));
     }
   }
 
-  public record DatasetResponse(String id, String object, String name, String purpose, String status, String format,
-      long rows, long tokenEstimate, long bytes, String sha256, long createdAt, JsonNode preview) {
+  /**
+   * A fine-tuned model as OpenAI lists it: an adapter, served on its base model ({@code parent} and
+   * {@code root}, as vLLM and LoRAX name them), with the job or merge that made it.
+   */
+  public record FineTunedModelResponse(String id, String object, long created, String ownedBy, String parent, String root,
+      String status, String method, String jobId, String mergeId) {
+    static FineTunedModelResponse of(Adapter a) {
+      return new FineTunedModelResponse(a.id, "model", a.createdAt.getEpochSecond(), a.tenant, a.modelId, a.modelId, "ready",
+          a.method, a.jobId, a.mergeId);
+    }
+  }
+
+  static Object of(ModelCatalog.Entry e) {
+    return e.model() != null ? ModelResponse.of(e.model()) : FineTunedModelResponse.of(e.adapter());
+  }
+
+  /**
+   * OpenAI's file object ({@code id, object, bytes, created_at, filename, purpose, status}) with what the
+   * registry knows of a dataset as extensions: its format, rows, token estimate, digest and first records.
+   */
+  public record DatasetResponse(String id, String object, long bytes, long createdAt, String filename, String purpose, String status,
+      String format, long rows, long tokenEstimate, String sha256, JsonNode preview) {
     static DatasetResponse of(Dataset d, boolean withPreview) {
-      return new DatasetResponse(d.id, "file", d.name, "fine-tune", d.status, d.format, d.rows, d.tokenEstimate, d.bytes,
-          d.sha256, d.createdAt.getEpochSecond(), withPreview ? Json.tree(d.preview) : null);
+      return new DatasetResponse(d.id, "file", d.bytes, d.createdAt.getEpochSecond(), d.name, "fine-tune",
+          d.status.equals("ready") ? "processed" : d.status, d.format, d.rows, d.tokenEstimate, d.sha256,
+          withPreview ? Json.tree(d.preview) : null);
     }
   }
 

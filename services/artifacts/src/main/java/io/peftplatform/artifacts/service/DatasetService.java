@@ -189,7 +189,7 @@ public class DatasetService {
   }
 
   public Dataset get(String tenant, String id) {
-    return find(tenant, id).orElseThrow(() -> ApiException.notFound("no dataset " + id, "id"));
+    return find(tenant, id).orElseThrow(() -> ApiException.notFound("no file " + id, "id"));
   }
 
   public Page<Dataset> list(String tenant, String after, int limit) {

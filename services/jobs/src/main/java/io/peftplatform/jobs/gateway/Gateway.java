@@ -28,7 +28,7 @@ import java.util.Optional;
 @ApplicationScoped
 public class Gateway {
   public static final String ADMIN = "X-Peft-Admin";
-  static final String[] ARTIFACT_PATHS = {"/v1/models", "/v1/datasets", "/v1/adapters", "/v1/merges"};
+  static final String[] ARTIFACT_PATHS = {"/v1/models", "/v1/files", "/v1/adapters", "/v1/merges"};
 
   @Inject KeyRegistry keys;
   @Inject JobsConfig config;

@@ -26,11 +26,14 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 
-/** /v1/fine-tuning/jobs: create, list, read, cancel, events (a page, or live), checkpoints. */
-@Path("/v1/fine-tuning/jobs")
+/** /v1/fine_tuning/jobs, as OpenAI's API has it: create, list, read, cancel, events (a page, or live), checkpoints. */
+@Path("/v1/fine_tuning/jobs")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "fine-tuning")
 public class JobResource {
   @Inject JobService jobs;
   @Inject ArtifactProjections projections;
@@ -39,6 +42,9 @@ public class JobResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Create a fine-tuning job", description = "OpenAI's request: `model`, `training_file`, `validation_file`, "
+      + "`method` {type: supervised, supervised: {hyperparameters: {n_epochs, batch_size, learning_rate_multiplier, …}}}, `seed`, "
+      + "`suffix`, `metadata`; `adapter` {type: lora|dora|nola|kronecker, rank, alpha, …} chooses the adapter (LoRA without it).")
   public JobResponse create(@Context HttpHeaders headers, JsonNode body) {
     String tenant = callers.tenant(headers);
     JobRequest request = JobRequest.parse(body);
@@ -52,6 +58,7 @@ public class JobResource {
 
   @GET
   @Transactional
+  @Operation(summary = "List fine-tuning jobs", description = "Newest first, in cursor pages (`after`, `limit` up to 100, `has_more`); `status` filters.")
   public ListResponse<JobResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limitParam, @QueryParam("status") String status) {
     int limit = RequestValues.limit(limitParam, 20, 100);
@@ -63,12 +70,14 @@ public class JobResource {
   @GET
   @Path("{id}")
   @Transactional
+  @Operation(summary = "Read a fine-tuning job")
   public JobResponse get(@Context HttpHeaders headers, @PathParam("id") String id) {
     return JobResponse.of(jobs.get(callers.tenant(headers), id));
   }
 
   @POST
   @Path("{id}/cancel")
+  @Operation(summary = "Cancel a fine-tuning job", description = "A running job stops after its current step.")
   public JobResponse cancel(@Context HttpHeaders headers, @PathParam("id") String id) {
     return JobResponse.of(jobs.cancel(callers.tenant(headers), id));
   }
@@ -76,6 +85,7 @@ public class JobResource {
   @GET
   @Path("{id}/events")
   @Transactional
+  @Operation(summary = "List a job's events", description = "Oldest first, in cursor pages; `type` message or metrics (`data`: step, train_loss, valid_loss, full_valid_loss, tokens_per_second, …).")
   public ListResponse<EventResponse> events(@Context HttpHeaders headers, @PathParam("id") String id,
       @QueryParam("after") String after, @QueryParam("limit") String limitParam) {
     String tenant = callers.tenant(headers);
@@ -93,6 +103,7 @@ public class JobResource {
   @GET
   @Path("{id}/events")
   @Produces(MediaType.SERVER_SENT_EVENTS)
+  @Operation(summary = "Follow a job's events live", description = "Server-sent events from the first until the job ends.")
   @RestStreamElementType(MediaType.APPLICATION_JSON)
   @io.smallrye.common.annotation.Blocking
   public Multi<EventResponse> stream(@Context HttpHeaders headers, @PathParam("id") String id) {
@@ -104,7 +115,17 @@ public class JobResource {
   @GET
   @Path("{id}/checkpoints")
   @Transactional
-  public ListResponse<CheckpointResponse> checkpoints(@Context HttpHeaders headers, @PathParam("id") String id) {
-    return new ListResponse<>("list", jobs.checkpoints(callers.tenant(headers), id).stream().map(CheckpointResponse::of).toList(), false);
+  @Operation(summary = "List a job's checkpoints", description = "Newest step first, in cursor pages (`after`, `limit` up to 100).")
+  public ListResponse<CheckpointResponse> checkpoints(@Context HttpHeaders headers, @PathParam("id") String id,
+      @QueryParam("after") String after, @QueryParam("limit") String limitParam) {
+    int limit = RequestValues.limit(limitParam, 10, 100);
+    List<CheckpointResponse> all = jobs.checkpoints(callers.tenant(headers), id).stream().map(CheckpointResponse::of).toList();
+    int from = 0;
+    if (after != null && !after.isBlank()) {
+      from = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.get(i).id().equals(after)).findFirst()
+          .orElseThrow(() -> io.peftplatform.service.problem.ApiException.badRequest("no checkpoint " + after + " of this job to page after", "after")) + 1;
+    }
+    List<CheckpointResponse> page = all.subList(from, Math.min(all.size(), from + limit));
+    return new ListResponse<>("list", page, from + limit < all.size());
   }
 }

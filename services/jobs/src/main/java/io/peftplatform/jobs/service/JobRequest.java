@@ -15,81 +15,111 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A job creation request, checked field by field (every refusal names the field, as a JSON path) and
- * resolved: defaults filled in, "auto" values chosen, the worker's {@link JobSpec} built.
+ * A job creation request in OpenAI's shape, checked field by field (every refusal names the field, as a
+ * JSON path) and resolved: defaults filled in, "auto" values chosen, the worker's {@link JobSpec} built.
+ * The objective is OpenAI's {@code method}; how it is trained — which adapter — is this platform's one
+ * extension object, {@code adapter} (the default LoRA without it), and its extra hyperparameters sit
+ * beside OpenAI's.
  *
  * <pre>
  * {"model": "model-…", "training_file": "file-…", "validation_file": "file-…",
- *  "method": {"type": "lora", "lora": {"rank": 8, "alpha": 16, "dropout": 0, "target_modules": "all-linear", "use_rslora": false}},
- *  "hyperparameters": {"n_epochs": 3, "learning_rate": 2e-4, "batch_size": 8, …},
+ *  "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3, "batch_size": 8,
+ *             "learning_rate_multiplier": 1.0, "max_steps": 0, "lr_scheduler": "linear", …}}},
+ *  "adapter": {"type": "lora", "rank": 8, "alpha": 16, "dropout": 0, "target_modules": "all-linear", "use_rslora": false},
  *  "seed": 42, "suffix": "support-bot", "metadata": {"team": "search"}}
  * </pre>
+ *
+ * OpenAI's older top-level {@code hyperparameters} is read as the supervised method's.
  */
 public record JobRequest(String model, String trainingFile, String validationFile, ObjectNode method, ObjectNode hyperparameters,
-    JobSpec spec, long seed, String suffix, Map<String, String> metadata) {
+    ObjectNode adapter, JobSpec spec, long seed, String suffix, Map<String, String> metadata) {
 
   static final ObjectMapper JSON = new ObjectMapper();
-  static final Set<String> METHODS = Set.of("lora", "dora", "nola", "kronecker");
+  static final Set<String> ADAPTERS = Set.of("lora", "dora", "nola", "kronecker");
   static final Set<String> MODULES = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+  /** The learning rate {@code learning_rate_multiplier} multiplies: PEFT's usual LoRA rate. */
+  public static final double BASE_LEARNING_RATE = 2e-4;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   public static JobRequest parse(JsonNode body) {
     if (body == null || !body.isObject()) {
       throw ApiException.badRequest("the request body must be a JSON object", null);
     }
-    KnownFields.check(body, "", Set.of("model", "training_file", "validation_file", "method", "hyperparameters", "seed", "suffix", "metadata", "integrations"));
+    KnownFields.check(body, "", Set.of("model", "training_file", "validation_file", "method", "hyperparameters", "adapter", "seed",
+        "suffix", "metadata", "integrations"));
     String model = requiredId(body, "model", "model-");
     String training = requiredId(body, "training_file", "file-");
     String validation = body.hasNonNull("validation_file") ? requiredId(body, "validation_file", "file-") : null;
 
-    JsonNode m = body.path("method");
-    if (!m.isMissingNode() && !m.isNull() && !m.isObject()) {
-      throw ApiException.badRequest("must be an object {\"type\": \"lora\", \"lora\": {…}}", "method");
+    // The objective: OpenAI's method.
+    JsonNode m = object(body.path("method"), "method");
+    KnownFields.check(m, "method.", Set.of("type", "supervised", "dpo", "reinforcement"));
+    String objective = m.path("type").isMissingNode() || m.path("type").isNull() ? "supervised" : text(m.path("type"), "method.type");
+    switch (objective) {
+      case "supervised" -> {}
+      case "dpo" -> throw ApiException.badRequest("dpo (preference tuning) is not available yet; use \"supervised\"", "method.type");
+      case "reinforcement" -> throw ApiException.badRequest("reinforcement fine-tuning is not supported; use \"supervised\"", "method.type");
+      default -> throw ApiException.badRequest("must be supervised or dpo; got '" + objective + "'", "method.type");
     }
-    String type = m.path("type").isMissingNode() || m.path("type").isNull() ? "lora" : text(m.path("type"), "method.type");
-    if (!METHODS.contains(type)) {
-      throw ApiException.badRequest("must be one of lora, dora, nola, kronecker; got '" + type + "'", "method.type");
+    for (String other : List.of("dpo", "reinforcement")) {
+      if (m.hasNonNull(other)) {
+        throw ApiException.badRequest("is for method.type \"" + other + "\", not \"supervised\"", "method." + other);
+      }
     }
-    JsonNode p = m.path(type);
-    if (!p.isMissingNode() && !p.isNull() && !p.isObject()) {
-      throw ApiException.badRequest("must be an object", "method." + type);
+    JsonNode supervised = object(m.path("supervised"), "method.supervised");
+    KnownFields.check(supervised, "method.supervised.", Set.of("hyperparameters"));
+    JsonNode h = object(supervised.path("hyperparameters"), "method.supervised.hyperparameters");
+    String hp = "method.supervised.hyperparameters.";
+    JsonNode legacy = object(body.path("hyperparameters"), "hyperparameters");
+    if (!legacy.isMissingNode() && !legacy.isNull()) {
+      if (!h.isMissingNode() && !h.isNull()) {
+        throw ApiException.badRequest("give the hyperparameters once, in method.supervised.hyperparameters", "hyperparameters");
+      }
+      h = legacy;
+      hp = "hyperparameters.";
     }
-    String pp = "method." + type + ".";
-    KnownFields.check(p, pp, switch (type) {
-      case "nola" -> Set.of("rank", "alpha", "dropout", "target_modules", "num_bases");
-      case "kronecker" -> Set.of("rank", "alpha", "dropout", "target_modules", "factor");
-      default -> Set.of("rank", "alpha", "dropout", "target_modules", "use_rslora");
+
+    // How: the adapter (this platform's extension).
+    JsonNode a = object(body.path("adapter"), "adapter");
+    String type = a.path("type").isMissingNode() || a.path("type").isNull() ? "lora" : text(a.path("type"), "adapter.type");
+    if (!ADAPTERS.contains(type)) {
+      throw ApiException.badRequest("must be one of lora, dora, nola, kronecker; got '" + type + "'", "adapter.type");
+    }
+    String pp = "adapter.";
+    KnownFields.check(a, pp, switch (type) {
+      case "nola" -> Set.of("type", "rank", "alpha", "dropout", "target_modules", "num_bases");
+      case "kronecker" -> Set.of("type", "rank", "alpha", "dropout", "target_modules", "factor");
+      default -> Set.of("type", "rank", "alpha", "dropout", "target_modules", "use_rslora");
     });
-    int rank = intIn(p, "rank", pp, 8, 1, 1024);
-    double alpha = number(p, "alpha", pp, 2.0 * rank, 1e-9, 1e6);
-    double dropout = number(p, "dropout", pp, 0.0, 0.0, 0.99);
-    List<String> targets = targets(p.path("target_modules"), pp + "target_modules");
-    boolean rslora = bool(p, "use_rslora", pp, false);
-    int nolaBases = intIn(p, "num_bases", pp, 64, 1, 100_000);
-    int factor = p.has("factor") ? intIn(p, "factor", pp, -1, -1, 100_000) : -1;
+    int rank = intIn(a, "rank", pp, 8, 1, 1024);
+    double alpha = number(a, "alpha", pp, 2.0 * rank, 1e-9, 1e6);
+    double dropout = number(a, "dropout", pp, 0.0, 0.0, 0.99);
+    List<String> targets = targets(a.path("target_modules"), pp + "target_modules");
+    boolean rslora = bool(a, "use_rslora", pp, false);
+    int nolaBases = intIn(a, "num_bases", pp, 64, 1, 100_000);
+    int factor = a.has("factor") ? intIn(a, "factor", pp, -1, -1, 100_000) : -1;
     if (factor == 0) {
       throw ApiException.badRequest("must be -1 (factors near the square root) or positive", pp + "factor");
     }
-    ObjectNode method = JSON.createObjectNode().put("type", type);
-    ObjectNode params = method.putObject(type).put("rank", rank).put("alpha", alpha).put("dropout", dropout);
-    params.set("target_modules", JSON.valueToTree(targets));
+    ObjectNode adapter = JSON.createObjectNode().put("type", type).put("rank", rank).put("alpha", alpha).put("dropout", dropout);
+    adapter.set("target_modules", JSON.valueToTree(targets));
     switch (type) {
-      case "nola" -> params.put("num_bases", nolaBases);
-      case "kronecker" -> params.put("factor", factor);
-      default -> params.put("use_rslora", rslora);
+      case "nola" -> adapter.put("num_bases", nolaBases);
+      case "kronecker" -> adapter.put("factor", factor);
+      default -> adapter.put("use_rslora", rslora);
     }
 
-    JsonNode h = body.path("hyperparameters");
-    if (!h.isMissingNode() && !h.isNull() && !h.isObject()) {
-      throw ApiException.badRequest("must be an object", "hyperparameters");
-    }
-    String hp = "hyperparameters.";
-    KnownFields.check(h, hp, Set.of("n_epochs", "max_steps", "learning_rate", "batch_size", "gradient_accumulation_steps", "warmup_steps",
-        "lr_scheduler", "max_seq_len", "weight_decay", "max_grad_norm", "checkpoint_every", "eval_every",
-        "early_stopping_patience", "train_on_inputs"));
+    KnownFields.check(h, hp, Set.of("n_epochs", "batch_size", "learning_rate_multiplier", "max_steps", "learning_rate",
+        "gradient_accumulation_steps", "warmup_steps", "lr_scheduler", "max_seq_len", "weight_decay", "max_grad_norm",
+        "checkpoint_every", "eval_every", "early_stopping_patience", "train_on_inputs"));
     int epochs = intIn(h, "n_epochs", hp, 3, 1, 10_000);
     int maxSteps = intIn(h, "max_steps", hp, 0, 0, 10_000_000);
-    double lr = number(h, "learning_rate", hp, 2e-4, 1e-12, 10);
+    double multiplier = number(h, "learning_rate_multiplier", hp, 1.0, 1e-6, 1e4);
+    if (h.hasNonNull("learning_rate") && h.hasNonNull("learning_rate_multiplier") && !auto(h.get("learning_rate_multiplier"))) {
+      throw ApiException.badRequest("give learning_rate or learning_rate_multiplier (of " + BASE_LEARNING_RATE + "), not both",
+          hp + "learning_rate_multiplier");
+    }
+    double lr = number(h, "learning_rate", hp, BASE_LEARNING_RATE * multiplier, 1e-12, 10);
     int batch = intIn(h, "batch_size", hp, 8, 1, 4096);
     int accum = intIn(h, "gradient_accumulation_steps", hp, 1, 1, 4096);
     int warmup = intIn(h, "warmup_steps", hp, 0, 0, 10_000_000);
@@ -105,11 +135,14 @@ public record JobRequest(String model, String trainingFile, String validationFil
     int patience = intIn(h, "early_stopping_patience", hp, 0, 0, 10_000);
     boolean trainOnInputs = bool(h, "train_on_inputs", hp, false);
     ObjectNode hyper = JSON.createObjectNode()
-        .put("n_epochs", epochs).put("max_steps", maxSteps).put("learning_rate", lr).put("batch_size", batch)
+        .put("n_epochs", epochs).put("batch_size", batch).put("learning_rate_multiplier", lr / BASE_LEARNING_RATE)
+        .put("max_steps", maxSteps).put("learning_rate", lr)
         .put("gradient_accumulation_steps", accum).put("warmup_steps", warmup).put("lr_scheduler", schedule)
         .put("max_seq_len", seqLen).put("weight_decay", decay).put("max_grad_norm", clip)
         .put("checkpoint_every", checkpointEvery).put("eval_every", evalEvery).put("early_stopping_patience", patience)
         .put("train_on_inputs", trainOnInputs);
+    ObjectNode method = JSON.createObjectNode().put("type", "supervised");
+    method.putObject("supervised").set("hyperparameters", hyper);
 
     long seed;
     if (body.hasNonNull("seed")) {
@@ -143,7 +176,15 @@ public record JobRequest(String model, String trainingFile, String validationFil
     }
     JobSpec spec = new JobSpec(type, rank, alpha, dropout, targets, rslora, nolaBases, factor, epochs, maxSteps, lr, warmup,
         schedule, batch, accum, seqLen, decay, clip, trainOnInputs, checkpointEvery, evalEvery, patience, seed);
-    return new JobRequest(model, training, validation, method, hyper, spec, seed, suffix, metadata);
+    return new JobRequest(model, training, validation, method, hyper, adapter, spec, seed, suffix, metadata);
+  }
+
+  /** The node if it is an object, missing or null; else a 400 naming the field. */
+  private static JsonNode object(JsonNode n, String field) {
+    if (!n.isMissingNode() && !n.isNull() && !n.isObject()) {
+      throw ApiException.badRequest("must be an object", field);
+    }
+    return n;
   }
 
   private static String requiredId(JsonNode body, String field, String prefix) {

@@ -87,6 +87,7 @@ public class JobService {
     job.validationFile = r.validationFile();
     job.method = write(r.method());
     job.hyperparameters = write(r.hyperparameters());
+    job.adapter = write(r.adapter());
     job.spec = write(r.spec());
     job.seed = r.seed();
     job.suffix = r.suffix();
@@ -94,7 +95,7 @@ public class JobService {
     job.createdAt = Instant.now();
     job.updatedAt = job.createdAt;
     job.persist();
-    log(job, "info", "Created fine-tuning job " + job.id + " (" + r.spec().method() + ")", null);
+    log(job, "info", "Created fine-tuning job " + job.id + " (supervised, " + r.spec().method() + ")", null);
     dispatchIfReady(job);
     return job;
   }
@@ -252,7 +253,9 @@ public class JobService {
       data.put("epoch", round(p.epoch()));
       data.put("train_loss", round(p.trainLoss()));
       if (p.validationLoss() != null) {
+        // Validation runs over the whole validation file: OpenAI's valid_loss and full_valid_loss at once.
         data.put("valid_loss", round(p.validationLoss()));
+        data.put("full_valid_loss", round(p.validationLoss()));
       }
       data.put("learning_rate", p.learningRate());
       data.put("tokens_per_second", Math.round(p.tokensPerSecond()));

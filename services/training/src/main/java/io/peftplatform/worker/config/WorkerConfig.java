@@ -1,5 +1,6 @@
 package io.peftplatform.worker.config;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import jakarta.validation.constraints.Size;
@@ -44,9 +45,26 @@ public interface WorkerConfig {
   @WithDefault("3")
   int maxCrashes();
 
-  /** Largest generation accepted. */
-  @WithDefault("1024")
-  int maxNewTokens();
+  /** Inference: what a worker keeps loaded, and how many requests may wait. */
+  Serving serving();
+
+  interface Serving {
+    /** Largest generation accepted (max_tokens), and the default. */
+    @WithDefault("1024")
+    int maxTokens();
+
+    /** Base models kept in memory (fp32 weights), least recently used evicted beyond it; the one in use stays. */
+    @WithDefault("8G")
+    MemorySize modelMemory();
+
+    /** Adapters kept in memory over their bases, least recently used evicted beyond it. */
+    @WithDefault("1G")
+    MemorySize adapterMemory();
+
+    /** Requests waiting for their turn beyond this are refused (429) rather than queued for minutes. */
+    @WithDefault("64")
+    int maxWaiting();
+  }
 
   interface Storage {
     String endpoint();

@@ -314,6 +314,9 @@ public class JobRunner {
     metrics.put("steps", (double) result.steps());
     metrics.put("seconds", result.seconds());
     metrics.put("training_examples", (double) train.size());
+    if (result.trainedTokens() >= 0) {
+      metrics.put("trained_tokens", (double) result.trainedTokens());
+    }
     return Optional.of(new JobSucceeded(EventCodec.newId(), Instant.now(), id, job.tenant(), job.modelId(), spec.method(), files,
         adapter.parameterCount(), metrics, result.stopReason()));
   }

@@ -28,10 +28,24 @@ public final class Generator {
     public static final String LENGTH = "length";
   }
 
+  /** Sees each new token as it is chosen; answers false to end generation there (finish reason "stop"). */
+  @FunctionalInterface
+  public interface TokenListener {
+    boolean next(int token);
+  }
+
   /**
    * @param onToken called with each new token as it is chosen (the stop token included)
    */
   public Result generate(int[] prompt, SamplingParams params, IntConsumer onToken) {
+    return generate(prompt, params, (TokenListener) t -> {
+      onToken.accept(t);
+      return true;
+    });
+  }
+
+  /** As {@link #generate(int[], SamplingParams, IntConsumer)}, with a listener that may end it early. */
+  public Result generate(int[] prompt, SamplingParams params, TokenListener listener) {
     if (prompt.length == 0) {
       throw new ModelException("the prompt encodes to no tokens");
     }
@@ -50,8 +64,8 @@ public final class Generator {
       while (true) {
         int next = sampler.next(logits);
         out.add(next);
-        onToken.accept(next);
-        if (stopIds.contains(next)) {
+        boolean more = listener.next(next);
+        if (stopIds.contains(next) || !more) {
           return new Result(toArray(out), Result.STOP);
         }
         if (out.size() >= params.maxNewTokens() || cache.length() >= capacity) {

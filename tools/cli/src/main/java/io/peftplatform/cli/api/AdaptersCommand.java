@@ -60,7 +60,7 @@ public final class AdaptersCommand {
     }
   }
 
-  @Command(name = "try", description = "Generate with an adapter on its base model, on the platform's workers.")
+  @Command(name = "try", description = "Generate with an adapter (a fine-tuned model) on the platform's workers: /v1/completions, or /v1/chat/completions with --chat.")
   static final class Try implements Callable<Integer> {
     @Mixin ApiOptions api;
 
@@ -70,8 +70,8 @@ public final class AdaptersCommand {
     @Option(names = "--prompt", required = true)
     String prompt;
 
-    @Option(names = "--max-new-tokens", defaultValue = "64")
-    int maxNewTokens;
+    @Option(names = {"--max-tokens", "--max-new-tokens"}, defaultValue = "64")
+    int maxTokens;
 
     @Option(names = "--temperature", defaultValue = "0")
     double temperature;
@@ -85,14 +85,19 @@ public final class AdaptersCommand {
     @Override
     public Integer call() {
       try (PeftClient c = api.client()) {
-        JsonNode adapter = c.getAdapter(id);
-        ObjectNode body = new ObjectMapper().createObjectNode().put("model", adapter.path("model_id").asText()).put("adapter", id)
-            .put("prompt", prompt).put("max_new_tokens", maxNewTokens).put("temperature", temperature).put("seed", seed).put("chat", chat);
-        JsonNode r = c.generate(body);
+        ObjectNode body = new ObjectMapper().createObjectNode().put("model", id)
+            .put("max_tokens", maxTokens).put("temperature", temperature).put("seed", seed);
+        if (chat) {
+          body.putArray("messages").addObject().put("role", "user").put("content", prompt);
+        } else {
+          body.put("prompt", prompt);
+        }
+        JsonNode r = chat ? c.chatCompletion(body) : c.completion(body);
         if (api.json) {
           Output.json(r);
         } else {
-          Output.out().println(r.path("text").asText());
+          JsonNode choice = r.path("choices").path(0);
+          Output.out().println(chat ? choice.path("message").path("content").asText() : choice.path("text").asText());
         }
         return 0;
       }

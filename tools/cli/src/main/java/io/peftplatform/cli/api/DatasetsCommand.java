@@ -47,7 +47,7 @@ public final class DatasetsCommand {
 
     @Override
     public Integer call() {
-      return api.printPage(c -> c.listDatasets(paging.after, paging.limit), "id", "format", "rows", "bytes", "name", "created_at");
+      return api.printPage(c -> c.listDatasets(paging.after, paging.limit), "id", "format", "rows", "bytes", "filename", "created_at");
     }
   }
 

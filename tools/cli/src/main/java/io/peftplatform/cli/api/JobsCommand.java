@@ -38,8 +38,8 @@ public final class JobsCommand {
     @Option(names = "--validation-file", paramLabel = "ID")
     String validationFile;
 
-    @Option(names = "--method", paramLabel = "TYPE", description = "lora, dora, nola or kronecker (default lora).")
-    String method;
+    @Option(names = "--adapter", paramLabel = "TYPE", description = "The adapter to train: lora, dora, nola or kronecker (default lora).")
+    String adapter;
 
     @Option(names = "--rank", paramLabel = "R")
     Integer rank;
@@ -122,7 +122,7 @@ public final class JobsCommand {
     }
 
     private JsonNode fromFile() throws IOException {
-      if (model != null || trainingFile != null || method != null) {
+      if (model != null || trainingFile != null || adapter != null) {
         throw new IllegalArgumentException("--request replaces --model, --training-file and the other job options; use one or the other");
       }
       return JSON.readTree(Files.readString(request));
@@ -136,9 +136,7 @@ public final class JobsCommand {
       if (validationFile != null) {
         body.put("validation_file", validationFile);
       }
-      String type = method == null ? "lora" : method;
-      ObjectNode m = body.putObject("method").put("type", type);
-      ObjectNode p = m.putObject(type);
+      ObjectNode p = body.putObject("adapter").put("type", adapter == null ? "lora" : adapter);
       putIf(p, "rank", rank);
       putIf(p, "alpha", alpha);
       putIf(p, "dropout", dropout);
@@ -148,7 +146,7 @@ public final class JobsCommand {
       putIf(p, "use_rslora", useRslora);
       putIf(p, "num_bases", numBases);
       putIf(p, "factor", factor);
-      ObjectNode h = body.putObject("hyperparameters");
+      ObjectNode h = body.putObject("method").put("type", "supervised").putObject("supervised").putObject("hyperparameters");
       putIf(h, "n_epochs", epochs);
       putIf(h, "max_steps", maxSteps);
       putIf(h, "learning_rate", learningRate);
@@ -204,7 +202,7 @@ public final class JobsCommand {
 
     @Override
     public Integer call() {
-      return api.printPage(c -> c.listJobs(status, paging.after, paging.limit), "id", "status", "method.type", "model", "trained_steps", "total_steps", "fine_tuned_model", "created_at");
+      return api.printPage(c -> c.listJobs(status, paging.after, paging.limit), "id", "status", "adapter.type", "model", "trained_steps", "total_steps", "fine_tuned_model", "created_at");
     }
   }
 
@@ -275,7 +273,7 @@ public final class JobsCommand {
 
     @Override
     public Integer call() {
-      return api.printPage(c -> c.jobCheckpoints(id), "id", "step_number", "valid_loss", "created_at");
+      return api.printPage(c -> c.jobCheckpoints(id), "id", "step_number", "metrics.valid_loss", "created_at");
     }
   }
 }

@@ -78,7 +78,7 @@ final class Output {
     if (n.isMissingNode() || n.isNull()) {
       return "-";
     }
-    if (path.endsWith("created_at") || path.endsWith("finished_at")) {
+    if (path.endsWith("created_at") || path.endsWith("finished_at") || path.equals("created")) {
       return TIME.format(Instant.ofEpochSecond(n.asLong()));
     }
     if (n.isFloatingPointNumber()) {

@@ -27,11 +27,11 @@ import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
-/** POST /internal/generate: a base model, the same with a trained adapter, and the requests refused. */
+/** POST /internal/inference: a base model, the same with a trained adapter, streamed, and the requests refused. */
 @QuarkusTest
 @QuarkusTestResource(KafkaTestResource.class)
 @QuarkusTestResource(S3TestResource.class)
-class GenerateResourceTest {
+class InferenceResourceTest {
   @Inject ObjectStore store;
 
   @ConfigProperty(name = "peft.cache-dir") String cacheDir;
@@ -43,12 +43,11 @@ class GenerateResourceTest {
 
   private Map<String, Object> request(List<ObjectRef> adapterFiles) {
     Map<String, Object> body = new HashMap<>();
-    body.put("model", "model-tiny");
     body.put("prompt", "3 plus 4 is");
-    body.put("max_new_tokens", 5);
+    body.put("max_tokens", 5);
+    body.put("temperature", 0);
     body.put("model_files", Fixtures.model(store));
     if (adapterFiles != null) {
-      body.put("adapter", "an-adapter");
       body.put("adapter_files", adapterFiles);
     }
     return body;
@@ -56,28 +55,53 @@ class GenerateResourceTest {
 
   @Test
   void generatesWithTheBaseModelAndWithAnAdapter() {
-    internal(Fixtures.TENANT).body(request(null)).post("/internal/generate").then().statusCode(200)
-        .body("object", equalTo("text_completion"))
+    internal(Fixtures.TENANT).body(request(null)).post("/internal/inference").then().statusCode(200)
+        .body("choices[0].index", equalTo(0))
+        .body("choices[0].finish_reason", org.hamcrest.Matchers.oneOf("stop", "length"))
         .body("usage.prompt_tokens", greaterThan(0))
         .body("usage.completion_tokens", lessThanOrEqualTo(5));
 
     String id = Fixtures.newJobId();
     EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 2, 0)));
     JobSucceeded done = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, Duration.ofSeconds(90)).get(0);
-    internal(Fixtures.TENANT).body(request(done.adapterFiles())).post("/internal/generate").then().statusCode(200)
-        .body("adapter", equalTo("an-adapter"))
-        .body("usage.completion_tokens", greaterThan(0));
+    String whole = internal(Fixtures.TENANT).body(request(done.adapterFiles())).post("/internal/inference").then().statusCode(200)
+        .body("usage.completion_tokens", greaterThan(0)).extract().path("choices[0].text");
+
+    // Streamed: pieces of the same text, each choice's end, then the usage.
+    Map<String, Object> streamed = request(done.adapterFiles());
+    streamed.put("stream", true);
+    String lines = internal(Fixtures.TENANT).body(streamed).post("/internal/inference").then().statusCode(200)
+        .contentType("application/x-ndjson").extract().asString();
+    StringBuilder text = new StringBuilder();
+    List<String> all = lines.lines().toList();
+    for (String line : all.subList(0, all.size() - 2)) {
+      text.append(io.restassured.path.json.JsonPath.from(line).getString("text"));
+    }
+    assertThat(text.toString()).isEqualTo(whole);
+    assertThat(all.get(all.size() - 2)).contains("finish_reason");
+    assertThat(all.get(all.size() - 1)).contains("\"usage\"");
+  }
+
+  @Test
+  void chatNeedsMessagesOrAPromptNotBoth() {
+    Map<String, Object> both = request(null);
+    both.put("messages", List.of(Map.of("role", "user", "content", "hi")));
+    internal(Fixtures.TENANT).body(both).post("/internal/inference").then().statusCode(400).body("field", equalTo("messages"));
+    Map<String, Object> chat = request(null);
+    chat.remove("prompt");
+    chat.put("messages", List.of(Map.of("role", "wizard", "content", "hi")));
+    internal(Fixtures.TENANT).body(chat).post("/internal/inference").then().statusCode(400).body("field", equalTo("messages[0].role"));
   }
 
   @Test
   void refusesCallersWithoutTheServiceToken() {
     given().contentType("application/json").header("X-Peft-Tenant", Fixtures.TENANT).body(request(null))
-        .post("/internal/generate").then().statusCode(401).contentType("application/problem+json");
+        .post("/internal/inference").then().statusCode(401).contentType("application/problem+json");
   }
 
   @Test
   void refusesAnotherTenantsFiles() {
-    internal("someone-else").body(request(null)).post("/internal/generate").then().statusCode(400)
+    internal("someone-else").body(request(null)).post("/internal/inference").then().statusCode(400)
         .contentType("application/problem+json").body("field", equalTo("model_files[0]"));
   }
 
@@ -95,11 +119,11 @@ class GenerateResourceTest {
         new ObjectRef("tenants/" + Fixtures.TENANT + "/models/../../other/models/m/config.json", "a".repeat(64), 10),
         new ObjectRef("tenants/" + Fixtures.TENANT + "/models/m/..", "a".repeat(64), 10),
         new ObjectRef("tenants/" + Fixtures.TENANT + "//config.json", "a".repeat(64), 10))) {
-      internal(Fixtures.TENANT).body(request(List.of(evil))).post("/internal/generate").then().statusCode(400)
+      internal(Fixtures.TENANT).body(request(List.of(evil))).post("/internal/inference").then().statusCode(400)
           .contentType("application/problem+json").body("field", equalTo("adapter_files[0]"));
       Map<String, Object> asModel = request(null);
       asModel.put("model_files", List.of(evil));
-      internal(Fixtures.TENANT).body(asModel).post("/internal/generate").then().statusCode(400)
+      internal(Fixtures.TENANT).body(asModel).post("/internal/inference").then().statusCode(400)
           .body("field", equalTo("model_files[0]"));
     }
     assertThat(outside.startsWith(root)).isFalse();
@@ -110,19 +134,19 @@ class GenerateResourceTest {
   void refusesFieldsItDoesNotKnow() {
     Map<String, Object> extra = request(null);
     extra.put("cache_dir", "/etc");
-    internal(Fixtures.TENANT).body(extra).post("/internal/generate").then().statusCode(400)
+    internal(Fixtures.TENANT).body(extra).post("/internal/inference").then().statusCode(400)
         .contentType("application/problem+json").body("field", equalTo("cache_dir"));
   }
 
   @Test
   void namesTheFieldOfABadSetting() {
     Map<String, Object> tooLong = request(null);
-    tooLong.put("max_new_tokens", 100_000);
-    internal(Fixtures.TENANT).body(tooLong).post("/internal/generate").then().statusCode(400)
-        .contentType("application/problem+json").body("field", equalTo("max_new_tokens"));
+    tooLong.put("max_tokens", 100_000);
+    internal(Fixtures.TENANT).body(tooLong).post("/internal/inference").then().statusCode(400)
+        .contentType("application/problem+json").body("field", equalTo("max_tokens"));
     Map<String, Object> hot = request(null);
     hot.put("temperature", -1);
-    internal(Fixtures.TENANT).body(hot).post("/internal/generate").then().statusCode(400)
+    internal(Fixtures.TENANT).body(hot).post("/internal/inference").then().statusCode(400)
         .body("field", equalTo("temperature")).body("detail", containsString("temperature"));
   }
 }
