@@ -65,6 +65,24 @@ class AdapterRegistryTest {
     assertThat(as("acme").get("/v1/adapters?limit=100").jsonPath().getList("data.id").stream().filter(adapterId::equals)).hasSize(1);
     as("other").get("/v1/adapters/" + adapterId).then().statusCode(404);
 
+    // As OpenAI lists fine-tuned models: the adapter is a model on its base, by its id or an ft: name, paged with the rest.
+    as("acme").get("/v1/models/" + adapterId).then().statusCode(200).body("object", equalTo("model")).body("parent", equalTo("model-1"))
+        .body("owned_by", equalTo("acme"));
+    as("acme").get("/v1/models/ft:model-1:acme:x:" + adapterId).then().statusCode(200).body("id", equalTo(adapterId));
+    as("other").get("/v1/models/" + adapterId).then().statusCode(404);
+    List<String> paged = new java.util.ArrayList<>();
+    String after = null;
+    for (int page = 0; page < 1000; page++) {
+      JsonPath p = as("acme").queryParam("limit", 1).queryParam("after", after).get("/v1/models").jsonPath();
+      paged.addAll(p.getList("data.id"));
+      if (!p.getBoolean("has_more")) {
+        break;
+      }
+      after = p.getString("last_id");
+    }
+    assertThat(paged).contains(adapterId).doesNotHaveDuplicates();
+    assertThat(paged).isEqualTo(as("acme").get("/v1/models?limit=100").jsonPath().getList("data.id"));
+
     byte[] tarGz = as("acme").get("/v1/adapters/" + adapterId + "/content").then().statusCode(200).extract().asByteArray();
     List<String> names = new ArrayList<>();
     try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(new ByteArrayInputStream(tarGz)))) {

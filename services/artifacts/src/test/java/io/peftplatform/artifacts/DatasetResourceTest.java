@@ -29,8 +29,9 @@ class DatasetResourceTest {
     Path file = dir.resolve("train.jsonl");
     Files.writeString(file, jsonl);
     JsonPath d = as("acme").multiPart("file", file.toFile()).post("/v1/files").then().statusCode(201)
-        .body("object", equalTo("file")).body("status", equalTo("ready")).body("format", equalTo("prompt_completion"))
-        .body("rows", equalTo(12)).body("name", equalTo("train.jsonl")).body("preview", hasSize(5))
+        .body("object", equalTo("file")).body("status", equalTo("processed")).body("format", equalTo("prompt_completion"))
+        .body("rows", equalTo(12)).body("filename", equalTo("train.jsonl")).body("purpose", equalTo("fine-tune"))
+        .body("bytes", equalTo(jsonl.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)).body("preview", hasSize(5))
         .body("preview[0].prompt", equalTo("Q0")).extract().jsonPath();
     assertThat(d.getLong("token_estimate")).isPositive();
     assertThat(d.getString("sha256")).hasSize(64);
@@ -43,6 +44,14 @@ class DatasetResourceTest {
     assertThat(event.rows()).isEqualTo(12);
 
     as("acme").get("/v1/files/" + id).then().statusCode(200).body("preview", hasSize(5));
+    assertThat(as("acme").get("/v1/files/" + id + "/content").then().statusCode(200).contentType("application/jsonl").extract().asString())
+        .isEqualTo(jsonl.toString());
+    as("stranger").get("/v1/files/" + id + "/content").then().statusCode(404);
+    // OpenAI's purposes other than fine-tune are refused, in both error shapes at once.
+    as("acme").multiPart("file", file.toFile()).multiPart("purpose", "assistants").post("/v1/files").then().statusCode(400)
+        .contentType("application/problem+json").body("field", equalTo("purpose"))
+        .body("error.param", equalTo("purpose")).body("error.type", equalTo("invalid_request_error"))
+        .body("error.message", org.hamcrest.Matchers.containsString("fine-tune"));
     as("stranger").get("/v1/files/" + id).then().statusCode(404);
     as("acme").delete("/v1/files/" + id).then().statusCode(200);
     as("acme").get("/v1/files/" + id).then().statusCode(404);
@@ -52,7 +61,7 @@ class DatasetResourceTest {
   void rawBodiesUploadToo() {
     as("acme").contentType("application/jsonl").body("{\"text\": \"hello\"}\n\n{\"text\": \"world\"}\n")
         .post("/v1/files?name=raw").then().statusCode(201).body("format", equalTo("text")).body("rows", equalTo(2))
-        .body("name", equalTo("raw"));
+        .body("filename", equalTo("raw"));
   }
 
   @Test
@@ -67,7 +76,7 @@ class DatasetResourceTest {
         .body("errors[0].message", equalTo("must be a string, got a number"))
         .body("errors[1].line", equalTo(3))
         .body("errors[2].line", equalTo(5)).body("errors[2].message", equalTo("is a prompt/completion record but line 1 is a text record; use one form per file"));
-    as("acme").get("/v1/files?limit=100").then().body("data.name", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem("bad")));
+    as("acme").get("/v1/files?limit=100").then().body("data.filename", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem("bad")));
     as("acme").contentType("application/jsonl").body("\n\n").post("/v1/files").then().statusCode(400).body("detail", equalTo("the dataset has no records"));
     as("acme").contentType("application/jsonl").body(new byte[] {'{', (byte) 0xff, '}'}).post("/v1/files").then().statusCode(400)
         .body("detail", equalTo("line 1 is not valid UTF-8"));

@@ -57,7 +57,8 @@ class JobLifecycleTest {
 
   static String createJob(String key, Artifacts a) {
     String body = "{\"model\": \"" + a.model() + "\", \"training_file\": \"" + a.file() + "\", \"seed\": 7, \"suffix\": \"bot\","
-        + " \"method\": {\"type\": \"dora\", \"dora\": {\"rank\": 4}}, \"hyperparameters\": {\"n_epochs\": 2, \"batch_size\": \"auto\"},"
+        + " \"adapter\": {\"type\": \"dora\", \"rank\": 4},"
+        + " \"method\": {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": 2, \"batch_size\": \"auto\", \"learning_rate_multiplier\": 2}}},"
         + " \"metadata\": {\"team\": \"search\"}}";
     // The projection catches up with the published artifact events within moments.
     java.util.concurrent.atomic.AtomicReference<String> id = new java.util.concurrent.atomic.AtomicReference<>();
@@ -85,10 +86,14 @@ class JobLifecycleTest {
     String job = createJob(key, a);
     JsonPath created = awaitStatus(key, job, "queued");
     assertThat(created.getString("object")).isEqualTo("fine_tuning.job");
-    assertThat(created.getString("method.type")).isEqualTo("dora");
-    assertThat(created.getInt("method.dora.rank")).isEqualTo(4);
-    assertThat(created.getDouble("method.dora.alpha")).isEqualTo(8.0);
+    assertThat(created.getString("method.type")).isEqualTo("supervised");
+    assertThat(created.getString("adapter.type")).isEqualTo("dora");
+    assertThat(created.getInt("adapter.rank")).isEqualTo(4);
+    assertThat(created.getDouble("adapter.alpha")).isEqualTo(8.0);
     assertThat(created.getInt("hyperparameters.batch_size")).isEqualTo(8);
+    assertThat(created.getInt("method.supervised.hyperparameters.batch_size")).isEqualTo(8);
+    assertThat(created.getInt("method.supervised.hyperparameters.n_epochs")).isEqualTo(2);
+    assertThat(created.getDouble("hyperparameters.learning_rate")).isEqualTo(4e-4);
     assertThat(created.getLong("seed")).isEqualTo(7);
     assertThat(created.getString("metadata.team")).isEqualTo("search");
 
@@ -119,7 +124,7 @@ class JobLifecycleTest {
     Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       JsonPath events = with(key).get("/v1/fine_tuning/jobs/" + job + "/events").jsonPath();
       assertThat(events.getList("data.message", String.class)).containsSubsequence(
-          "Created fine-tuning job " + job + " (dora)", "Files validated; job queued",
+          "Created fine-tuning job " + job + " (supervised, dora)", "Files validated; job queued",
           "Started on worker-1: 20 training examples, 10 steps", "Step 5/10: training loss=2.5000, validation loss=2.7000",
           "Checkpoint saved at step 5", "Job succeeded: adapter adapter-" + job.substring(6) + " (1234 trainable parameters)");
     });

@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", description = "Benchmarks that print a table.", subcommands = {BenchCommand.Forward.class, BenchCommand.Train.class})
+@Command(name = "bench", description = "Benchmarks that print a table.", subcommands = {BenchCommand.Forward.class, BenchCommand.Train.class, ServeBenchmark.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

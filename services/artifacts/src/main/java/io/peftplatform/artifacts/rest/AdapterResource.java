@@ -1,5 +1,6 @@
 package io.peftplatform.artifacts.rest;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import io.peftplatform.artifacts.Adapter;
 import io.peftplatform.artifacts.rest.Responses.AdapterResponse;
 import io.peftplatform.artifacts.rest.Responses.DeletedResponse;
@@ -41,6 +42,7 @@ public class AdapterResource {
 
   @GET
   @Transactional
+  @Operation(summary = "List adapters", description = "Newest first, in cursor pages; each with its base model, method, parameters and metrics.")
   public ListResponse<AdapterResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit) {
     return ListResponse.of(adapters.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), a -> AdapterResponse.of(a, false), AdapterResponse::id);
@@ -49,6 +51,7 @@ public class AdapterResource {
   @GET
   @Path("{id}")
   @Transactional
+  @Operation(summary = "Read an adapter", description = "With its lineage: base model, datasets and their checksums, job, hyperparameters, seed, metrics.")
   public AdapterResponse get(@Context HttpHeaders headers, @PathParam("id") String id) {
     return AdapterResponse.of(adapters.get(tenants.of(headers), id), true);
   }
@@ -57,6 +60,7 @@ public class AdapterResource {
   @GET
   @Path("{id}/content")
   @Produces("application/gzip")
+  @Operation(summary = "Download an adapter", description = "The PEFT directory (adapter_config.json, adapter_model.safetensors, provenance) as a .tar.gz.")
   public Response download(@Context HttpHeaders headers, @PathParam("id") String id) {
     Adapter a = adapters.get(tenants.of(headers), id);
     List<ObjectRef> files = Json.refs(a.files);
@@ -80,6 +84,7 @@ public class AdapterResource {
   @GET
   @Path("{id}/files")
   @Transactional
+  @Operation(summary = "Presigned URLs of an adapter's files", description = "Valid for an hour.")
   public List<FileUrl> files(@Context HttpHeaders headers, @PathParam("id") String id) {
     Adapter a = adapters.get(tenants.of(headers), id);
     return Json.refs(a.files).stream()
@@ -89,6 +94,7 @@ public class AdapterResource {
 
   @DELETE
   @Path("{id}")
+  @Operation(summary = "Delete an adapter")
   public DeletedResponse delete(@Context HttpHeaders headers, @PathParam("id") String id) {
     adapters.delete(tenants.of(headers), id);
     return new DeletedResponse(id, "adapter", true);

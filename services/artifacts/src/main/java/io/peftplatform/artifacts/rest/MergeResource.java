@@ -1,5 +1,6 @@
 package io.peftplatform.artifacts.rest;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peftplatform.artifacts.rest.Responses.ListResponse;
 import io.peftplatform.artifacts.rest.Responses.MergeResponse;
@@ -32,12 +33,14 @@ public class MergeResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Merge adapters", description = "`{model, adapters: [{id, weight}], method: linear|task_arithmetic|ties|dare_linear|dare_ties, density, seed, output: {type: model|adapter, rank}, name}`; runs on a merging worker.")
   public Response create(@Context HttpHeaders headers, JsonNode body) {
     return Response.status(Response.Status.CREATED).entity(MergeResponse.of(merges.create(tenants.of(headers), body))).build();
   }
 
   @GET
   @Transactional
+  @Operation(summary = "List merges", description = "Newest first, in cursor pages.")
   public ListResponse<MergeResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit) {
     return ListResponse.of(merges.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), MergeResponse::of, MergeResponse::id);
@@ -46,6 +49,7 @@ public class MergeResource {
   @GET
   @Path("{id}")
   @Transactional
+  @Operation(summary = "Read a merge", description = "`queued`, then `succeeded` with `output_id` or `failed` with `error`.")
   public MergeResponse get(@Context HttpHeaders headers, @PathParam("id") String id) {
     return MergeResponse.of(merges.get(tenants.of(headers), id));
   }

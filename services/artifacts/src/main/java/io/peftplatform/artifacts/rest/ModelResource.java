@@ -48,6 +48,7 @@ public class ModelResource {
 
   @POST
   @Consumes(MediaType.MULTIPART_FORM_DATA)
+  @Operation(summary = "Register a model by upload", description = "Multipart `file` parts (a Hugging Face directory: config.json, *.safetensors, tokenizer files) or one tar/zip `archive`; `name`. Validated in the background: `validating`, then `ready` or `failed`.")
   public Response upload(@Context HttpHeaders headers, @RestForm @Size(max = 256) String name,
       @RestForm("file") List<FileUpload> files, @RestForm("archive") FileUpload archive) {
     String tenant = tenants.of(headers);
@@ -68,6 +69,7 @@ public class ModelResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Register a model by import", description = "`{\"source\": \"hf://org/name[@revision]\" | \"https://…archive\" | \"s3://bucket/prefix\", \"name\"}`: fetched in the background (private and loopback addresses refused).")
   public Response importModel(@Context HttpHeaders headers, @Valid ImportRequest request) {
     if (request == null) {
       throw ApiException.badRequest("a JSON body {\"source\": …} is required", "source");

@@ -7,12 +7,18 @@ import io.peftplatform.service.auth.InternalCaller;
 import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.service.problem.Problem;
 import io.peftplatform.service.problem.RequestValues;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.HttpProxy;
+import io.vertx.httpproxy.ProxyContext;
+import io.vertx.httpproxy.ProxyInterceptor;
+import io.vertx.httpproxy.ProxyResponse;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -39,6 +45,19 @@ public class Gateway {
     URI artifacts = URI.create(config.artifactsUrl());
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(64).setKeepAlive(true));
     HttpProxy proxy = HttpProxy.reverseProxy(client).origin(artifacts.getPort() < 0 ? 80 : artifacts.getPort(), artifacts.getHost());
+    proxy.addInterceptor(new ProxyInterceptor() {
+      /** The artifacts service away (restarting): a problem clients retry on, not the proxy's bare 502. */
+      @Override
+      public Future<ProxyResponse> handleProxyRequest(ProxyContext context) {
+        return context.sendRequest().recover(failure -> {
+          byte[] body = problemJson(Problem.of(503, "the artifacts service is not reachable (restarting?); retry shortly", null));
+          ProxyResponse r = context.request().response().setStatusCode(503).putHeader("Content-Type", Problem.MEDIA_TYPE)
+              .putHeader("Retry-After", "5");
+          r.setBody(Body.body(Buffer.buffer(body)));
+          return Future.succeededFuture(r);
+        });
+      }
+    });
     for (String path : ARTIFACT_PATHS) {
       router.route(path).order(-900).handler(rc -> proxy.handle(rc.request()));
       router.route(path + "/*").order(-900).handler(rc -> proxy.handle(rc.request()));
@@ -113,13 +132,16 @@ public class Gateway {
         null, "peft.limits.json-body-bytes", limit));
   }
 
-  private void refuse(RoutingContext rc, ApiException e) {
-    String body;
+  private byte[] problemJson(Problem p) {
     try {
-      body = json.writeValueAsString(e.problem());
+      return json.writeValueAsBytes(p);
     } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {
-      body = "{\"status\":" + e.problem().status() + "}";
+      return ("{\"status\":" + p.status() + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
+  }
+
+  private void refuse(RoutingContext rc, ApiException e) {
+    Buffer body = Buffer.buffer(problemJson(e.problem()));
     int status = e.problem().status();
     if (status == 411 || status == 413) {
       rc.response().putHeader("Connection", "close"); // the body is left unread

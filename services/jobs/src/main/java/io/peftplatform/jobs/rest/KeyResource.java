@@ -1,5 +1,6 @@
 package io.peftplatform.jobs.rest;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import io.peftplatform.jobs.ApiKey;
 import io.peftplatform.jobs.auth.KeyRegistry;
 import io.peftplatform.service.problem.RequestValues;
@@ -43,6 +44,7 @@ public class KeyResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Create an API key (admin)", description = "`{tenant, name}`: the secret is in the answer, once.")
   public Response create(@Context HttpHeaders headers, @Valid CreateKey request) {
     callers.requireAdmin(headers);
     if (request == null) {
@@ -54,6 +56,7 @@ public class KeyResource {
 
   /** Every key (the secrets are never shown again), optionally of one tenant. */
   @GET
+  @Operation(summary = "List API keys (admin)", description = "Never their secrets; `tenant` filters.")
   public KeyList list(@Context HttpHeaders headers, @QueryParam("tenant") String tenant) {
     callers.requireAdmin(headers);
     return new KeyList("list", keys.list(tenant).stream().map(KeyInfo::of).toList(), false);
@@ -61,6 +64,7 @@ public class KeyResource {
 
   @DELETE
   @Path("{id}")
+  @Operation(summary = "Revoke an API key (admin)", description = "The last admin key stays.")
   public Revoked revoke(@Context HttpHeaders headers, @PathParam("id") String id) {
     callers.requireAdmin(headers);
     return new Revoked(keys.revoke(id).id, "api_key", true);

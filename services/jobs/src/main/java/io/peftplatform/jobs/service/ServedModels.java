@@ -36,7 +36,12 @@ public class ServedModels {
       throw ApiException.notFound("no model of that name", "model");
     }
     if (!id.startsWith("adapter-")) {
-      projections.awaitValidated(tenant, id, "model");
+      try {
+        projections.awaitValidated(tenant, id, "model");
+      } catch (ApiException e) {
+        // In a request body an unknown id is a bad request; as the model to serve it is a resource not found, as OpenAI answers.
+        throw e.problem().status() == 400 ? ApiException.notFound(e.getMessage(), "model") : e;
+      }
       return new Target(id, readyModel(tenant, id).files(), null, null);
     }
     Adapter a = adapter(tenant, id);

@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {ModelsCommand.Upload.class, ModelsCommand.Import.class, ModelsCommand.List.class, ModelsCommand.Get.class,
         ModelsCommand.Delete.class})
 public final class ModelsCommand {
-  static final String[] COLUMNS = {"id", "status", "name", "architecture", "parameters", "created"};
+  static final String[] COLUMNS = {"id", "status", "name", "parent", "architecture", "parameters", "created"};
 
   @Command(name = "upload", description = "Upload a Hugging Face model directory (config.json, *.safetensors, tokenizer.json, …).")
   static final class Upload implements Callable<Integer> {
