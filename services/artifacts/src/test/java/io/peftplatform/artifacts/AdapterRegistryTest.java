@@ -84,6 +84,10 @@ class AdapterRegistryTest {
     assertThat(paged).isEqualTo(as("acme").get("/v1/models?limit=100").jsonPath().getList("data.id"));
 
     byte[] tarGz = as("acme").get("/v1/adapters/" + adapterId + "/content").then().statusCode(200).extract().asByteArray();
+    // A LoRA is in PEFT's format as trained: ?format=peft is the same download; an unknown format is refused by name.
+    assertThat(as("acme").get("/v1/adapters/" + adapterId + "/content?format=peft").then().statusCode(200).extract().asByteArray())
+        .hasSameSizeAs(tarGz);
+    as("acme").get("/v1/adapters/" + adapterId + "/content?format=gguf").then().statusCode(400).body("field", equalTo("format"));
     List<String> names = new ArrayList<>();
     try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(new ByteArrayInputStream(tarGz)))) {
       for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {

@@ -128,6 +128,22 @@ class TrainingWorkerTest {
     assertThat(EventLog.awaitAll(Topics.JOB_EVENTS, JobSucceeded.class, id, Duration.ofSeconds(1))).isEmpty();
   }
 
+  /** NOLA is no PEFT type: its worker stores the plain LoRA it equals beside it, for ?format=peft downloads. */
+  @Test
+  void aNolaAdapterIsStoredWithItsPeftLora() throws Exception {
+    String id = Fixtures.newJobId();
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("nola", 2, 0)));
+    JobSucceeded done = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT).get(0);
+    String config = done.adapterFiles().stream().map(io.peftplatform.events.ObjectRef::key).filter(k -> k.endsWith("/adapter_config.json"))
+        .findFirst().orElseThrow();
+    assertThat(store.readText(config)).contains("\"NOLA\"");
+    String exported = store.readText(io.peftplatform.storage.ObjectLayout.peftExportKey(config));
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(exported).path("peft_type").asText()).isEqualTo("LORA");
+    assertThat(store.size(io.peftplatform.storage.ObjectLayout.peftExportKey(config.replace("adapter_config.json", "adapter_model.safetensors"))))
+        .hasValueSatisfying(n -> assertThat(n).isPositive());
+    assertThat(done.adapterFiles()).as("the export is not one of the adapter's own files").hasSize(3);
+  }
+
   @Test
   void skipsAJobCancelledBeforeItStarts() {
     String id = Fixtures.newJobId();

@@ -255,7 +255,16 @@ public final class PeftClient implements AutoCloseable {
 
   /** Downloads an adapter as a PEFT directory (adapter_config.json, adapter_model.safetensors, …); returns its files. */
   public List<Path> downloadAdapter(String id, Path directory) {
-    Request request = authorized(new Request.Builder().url(url("v1/adapters", id, "content").build())).build();
+    return downloadAdapter(id, directory, null);
+  }
+
+  /** As {@link #downloadAdapter(String, Path)}; {@code format} "peft" asks for what PEFT, vLLM and LoRAX load (NOLA as LoRA). */
+  public List<Path> downloadAdapter(String id, Path directory, String format) {
+    HttpUrl.Builder u = url("v1/adapters", id, "content");
+    if (format != null) {
+      u.addQueryParameter("format", format);
+    }
+    Request request = authorized(new Request.Builder().url(u.build())).build();
     try (Response response = http.newCall(request).execute()) {
       if (!response.isSuccessful()) {
         throw PeftApiException.of(response.code(), bodyOf(response));

@@ -76,6 +76,15 @@ public final class ObjectLayout {
     return "tenants/" + tenant + "/adapters/" + adapterId + "/";
   }
 
+  /**
+   * Where an adapter's file has its PEFT-format counterpart, for adapters whose own format PEFT does not
+   * load (NOLA: stored as the plain LoRA it equals): beside it, under {@code peft/}.
+   */
+  public static String peftExportKey(String adapterFileKey) {
+    int slash = adapterFileKey.lastIndexOf('/');
+    return adapterFileKey.substring(0, slash + 1) + "peft/" + adapterFileKey.substring(slash + 1);
+  }
+
   /** Everything of one merge: its attempts and their outcomes. */
   public static String mergePrefix(String tenant, String mergeId) {
     return "tenants/" + tenant + "/merges/" + mergeId + "/";

@@ -104,6 +104,13 @@ class FineTuningFlowTest {
     double base = loss(RunningStack.tinyModel(), null);
     double tuned = loss(RunningStack.tinyModel(), downloaded);
     assertThat(tuned).as("%s: loss with the adapter %.4f, without %.4f", method, tuned, base).isLessThan(base - 0.1);
+
+    // As PEFT, vLLM and LoRAX load it: the same adapter (NOLA as the plain LoRA it equals), the same loss.
+    Path peft = RunningStack.scratch("adapter-" + method + "-peft");
+    client.downloadAdapter(adapterId, peft, "peft");
+    String peftType = JSON.readTree(peft.resolve("adapter_config.json").toFile()).path("peft_type").asText();
+    assertThat(peftType).isEqualTo(method.equals("kronecker") ? "LOKR" : "LORA");
+    assertThat(loss(RunningStack.tinyModel(), peft)).as("%s exported to PEFT", method).isCloseTo(tuned, org.assertj.core.data.Offset.offset(1e-4));
   }
 
   /** Mean loss on the opposites data of the model with the adapter (null: the model alone). */

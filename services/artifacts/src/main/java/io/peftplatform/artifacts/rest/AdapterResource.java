@@ -12,6 +12,7 @@ import io.peftplatform.events.ObjectRef;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.service.problem.RequestValues;
+import io.peftplatform.service.problem.ApiException;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import jakarta.ws.rs.DELETE;
@@ -60,10 +61,16 @@ public class AdapterResource {
   @GET
   @Path("{id}/content")
   @Produces("application/gzip")
-  @Operation(summary = "Download an adapter", description = "The PEFT directory (adapter_config.json, adapter_model.safetensors, provenance) as a .tar.gz.")
-  public Response download(@Context HttpHeaders headers, @PathParam("id") String id) {
+  @Operation(summary = "Download an adapter", description = "The adapter directory (adapter_config.json, adapter_model.safetensors, provenance) as a .tar.gz; `?format=peft` as PEFT, vLLM and LoRAX load it (NOLA as the plain LoRA it equals).")
+  public Response download(@Context HttpHeaders headers, @PathParam("id") String id, @QueryParam("format") String format) {
     Adapter a = adapters.get(tenants.of(headers), id);
     List<ObjectRef> files = Json.refs(a.files);
+    if (format != null && !format.equals("native") && !format.equals("peft")) {
+      throw ApiException.badRequest("must be peft (what PEFT, vLLM and LoRAX load) or native (as trained)", "format");
+    }
+    if ("peft".equals(format) && a.method.equals("nola")) {
+      files = peftExport(files);
+    }
     StreamingOutput body = out -> {
       try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(out))) {
         for (ObjectRef f : files) {
@@ -78,6 +85,26 @@ public class AdapterResource {
       }
     };
     return Response.ok(body).header("Content-Disposition", "attachment; filename=\"" + a.id + ".tar.gz\"").build();
+  }
+
+  /**
+   * A NOLA adapter as PEFT loads it: the plain LoRA it equals, which its worker stored beside it. Every
+   * other method is stored in PEFT's own format already.
+   */
+  private List<ObjectRef> peftExport(List<ObjectRef> files) {
+    List<ObjectRef> out = new java.util.ArrayList<>();
+    for (ObjectRef f : files) {
+      String name = ObjectLayout.fileName(f.key());
+      if (name.equals("adapter_config.json") || name.equals("adapter_model.safetensors")) {
+        String key = ObjectLayout.peftExportKey(f.key());
+        long size = store.size(key).orElseThrow(() -> ApiException.conflict(
+            "this NOLA adapter has no PEFT export (it was trained before exports were kept); download it as is and run peft export"));
+        out.add(new ObjectRef(key, null, size));
+      } else {
+        out.add(f);
+      }
+    }
+    return out;
   }
 
   /** Presigned download URLs of the adapter's files, valid for an hour. */

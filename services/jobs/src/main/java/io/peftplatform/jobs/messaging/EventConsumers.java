@@ -2,7 +2,8 @@ package io.peftplatform.jobs.messaging;
 
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.PlatformEvent;
-import io.peftplatform.jobs.service.JobService;
+import io.peftplatform.jobs.service.ArtifactEvents;
+import io.peftplatform.jobs.service.WorkerEvents;
 import io.peftplatform.service.retry.Retries;
 import io.peftplatform.service.retry.Transient;
 import io.smallrye.faulttolerance.api.ApplyGuard;
@@ -22,7 +23,8 @@ import org.jboss.logging.Logger;
 public class EventConsumers {
   private static final Logger LOG = Logger.getLogger(EventConsumers.class);
 
-  @Inject JobService jobs;
+  @Inject WorkerEvents workerEvents;
+  @Inject ArtifactEvents artifactEvents;
 
   @Incoming("job-events")
   @Blocking(ordered = true)
@@ -32,15 +34,15 @@ public class EventConsumers {
     try {
       event = EventCodec.decode(payload);
     } catch (IllegalArgumentException poison) {
-      EventCodec.aggregateIdOf(payload).ifPresent(a -> jobs.failForUnreadableEvent(a.id(), poison.getMessage()));
+      EventCodec.aggregateIdOf(payload).ifPresent(a -> workerEvents.failForUnreadableEvent(a.id(), poison.getMessage()));
       throw poison;
     }
     try {
-      jobs.onJobEvent(event);
+      workerEvents.onJobEvent(event);
     } catch (RuntimeException e) {
       if (!Transient.is(e)) {
         LOG.errorf(e, "%s of job %s cannot be applied; it goes to the dead-letter topic", EventCodec.typeOf(event), event.aggregateId());
-        jobs.failForUnreadableEvent(event.aggregateId(), EventCodec.typeOf(event) + " could not be applied: " + e.getMessage());
+        workerEvents.failForUnreadableEvent(event.aggregateId(), EventCodec.typeOf(event) + " could not be applied: " + e.getMessage());
       }
       throw e;
     }
@@ -50,6 +52,6 @@ public class EventConsumers {
   @Blocking(ordered = true)
   @ApplyGuard(Retries.CONSUMERS)
   public void artifactEvents(String payload) {
-    jobs.onArtifactEvent(EventCodec.decode(payload));
+    artifactEvents.onArtifactEvent(EventCodec.decode(payload));
   }
 }

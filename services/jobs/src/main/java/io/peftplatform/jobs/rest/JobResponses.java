@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.jobs.Job;
 import io.peftplatform.jobs.JobCheckpoint;
 import io.peftplatform.jobs.JobEventEntry;
-import io.peftplatform.jobs.service.JobService;
+import io.peftplatform.jobs.service.JobJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -84,7 +84,7 @@ public final class JobResponses {
       }
       return new CheckpointResponse("fine_tuning.job.checkpoint", c.id, c.jobId, "adapter-" + c.jobId.substring(6) + ":ckpt-step-" + c.step,
           c.step, c.createdAt.getEpochSecond(), metrics,
-          JobService.refs(c.files).stream().map(r -> new FileInfo(r.key().substring(r.key().lastIndexOf('/') + 1), r.bytes(), r.sha256())).toList());
+          JobJson.refs(c.files).stream().map(r -> new FileInfo(r.key().substring(r.key().lastIndexOf('/') + 1), r.bytes(), r.sha256())).toList());
     }
   }
 

@@ -34,7 +34,7 @@ public class ArtifactProjections {
   /** The artifact kinds a request can name. */
   public enum Kind {
     MODEL("models", "model"),
-    DATASET("datasets", "file");
+    DATASET("files", "file");
 
     final String path;
     final String noun;

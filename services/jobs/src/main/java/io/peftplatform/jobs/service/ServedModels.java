@@ -59,14 +59,14 @@ public class ServedModels {
     if (!model.status.equals("ready")) {
       throw ApiException.conflict("model " + id + " is " + model.status + ", not ready");
     }
-    return new Files(JobService.refs(model.files));
+    return new Files(JobJson.refs(model.files));
   }
 
   /** An adapter a job here trained, or else one the registry has (a merge made it). */
   Adapter adapter(String tenant, String id) {
     Optional<Job> job = trainedBy(tenant, id);
     if (job.isPresent()) {
-      return new Adapter(job.get().modelId, JobService.refs(job.get().adapterFiles));
+      return new Adapter(job.get().modelId, JobJson.refs(job.get().adapterFiles));
     }
     JsonNode merged = projections.adapterFiles(tenant, id, "model");
     return new Adapter(merged.path("model_id").asText(), json.convertValue(merged.path("files"), new TypeReference<List<ObjectRef>>() {}));

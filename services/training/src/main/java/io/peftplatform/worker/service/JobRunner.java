@@ -300,6 +300,14 @@ public class JobRunner {
         for (String name : List.of(AdapterFiles.CONFIG, AdapterFiles.WEIGHTS, Provenance.FILE)) {
           uploaded.add(store.put(prefix + name, output.resolve(name)));
         }
+        if (adapter.spec().method() == AdapterMethod.NOLA) {
+          // What PEFT, vLLM and LoRAX load: the plain LoRA a NOLA adapter equals, beside it (downloads with ?format=peft).
+          Path peft = output.resolve("peft");
+          AdapterFiles.exportPeft(adapter, peft, "models/" + job.modelId());
+          for (String name : List.of(AdapterFiles.CONFIG, AdapterFiles.WEIGHTS)) {
+            store.put(ObjectLayout.peftExportKey(prefix + name), peft.resolve(name));
+          }
+        }
         return uploaded;
       });
     } catch (Exception e) {
