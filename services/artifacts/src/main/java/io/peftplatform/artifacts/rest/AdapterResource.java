@@ -64,13 +64,10 @@ public class AdapterResource {
   @Operation(summary = "Download an adapter", description = "The adapter directory (adapter_config.json, adapter_model.safetensors, provenance) as a .tar.gz; `?format=peft` as PEFT, vLLM and LoRAX load it (NOLA as the plain LoRA it equals).")
   public Response download(@Context HttpHeaders headers, @PathParam("id") String id, @QueryParam("format") String format) {
     Adapter a = adapters.get(tenants.of(headers), id);
-    List<ObjectRef> files = Json.refs(a.files);
     if (format != null && !format.equals("native") && !format.equals("peft")) {
       throw ApiException.badRequest("must be peft (what PEFT, vLLM and LoRAX load) or native (as trained)", "format");
     }
-    if ("peft".equals(format) && a.method.equals("nola")) {
-      files = peftExport(files);
-    }
+    List<ObjectRef> files = "peft".equals(format) && a.method.equals("nola") ? peftExport(Json.refs(a.files)) : Json.refs(a.files);
     StreamingOutput body = out -> {
       try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(out))) {
         for (ObjectRef f : files) {
