@@ -1,6 +1,6 @@
 // Drives a running PEFT Platform with the official OpenAI Node SDK, unchanged: only baseURL and apiKey
 // are set. Files, fine-tuning jobs (create, retrieve, list with auto-pagination, events, checkpoints,
-// cancel), models, chat and completions (plain and streamed), and the SDK's error classes.
+// pause, resume, cancel), models, chat and completions (plain and streamed), and the SDK's error classes.
 //
 //   PEFT_URL=http://localhost:8080 PEFT_API_KEY=… PEFT_MODEL=model-… node flow.mjs
 //
@@ -155,6 +155,29 @@ await step('fineTuning.jobs.checkpoints.list', async () => {
   assert.equal(typeof c.step_number, 'number');
   assert.ok(c.fine_tuned_model_checkpoint.startsWith(tuned));
   assert.equal(c.metrics.step, c.step_number);
+});
+
+await step('fineTuning.jobs.pause, resume (from its checkpoint), cancel', async () => {
+  let j = await client.fineTuning.jobs.create({
+    model: PEFT_MODEL, training_file: file.id,
+    method: { type: 'supervised', supervised: { hyperparameters: { batch_size: 2, max_steps: 100000 } } },
+  });
+  await until('the job to run', async () => (await client.fineTuning.jobs.retrieve(j.id)).trained_steps > 0);
+  j = await client.fineTuning.jobs.pause(j.id);
+  assert.equal(j.object, 'fine_tuning.job');
+  const paused = await until('the job to pause', async () => {
+    const p = await client.fineTuning.jobs.retrieve(j.id);
+    return p.status === 'paused' ? p : null;
+  });
+  const checkpoints = await all(client.fineTuning.jobs.checkpoints.list(j.id));
+  assert.equal(checkpoints[0].step_number, paused.trained_steps, 'a checkpoint where it paused');
+  j = await client.fineTuning.jobs.resume(j.id);
+  assert.equal(j.status, 'queued');
+  await until('the job to go on past its pause', async () => (await client.fineTuning.jobs.retrieve(j.id)).trained_steps > paused.trained_steps);
+  const events = (await all(client.fineTuning.jobs.listEvents(j.id))).map((e) => e.message);
+  assert.ok(events.some((m) => m.startsWith(`Resumed on `) && m.includes(`from step ${paused.trained_steps}`)), events.join(' | '));
+  await client.fineTuning.jobs.cancel(j.id);
+  await until('the resumed job to be cancelled', async () => (await client.fineTuning.jobs.retrieve(j.id)).status === 'cancelled');
 });
 
 await step('fineTuning.jobs.cancel', async () => {

@@ -70,6 +70,10 @@ public class Job extends PanacheEntityBase {
   @Column(name = "cancel_requested", nullable = false)
   public boolean cancelRequested;
 
+  /** A pause was asked of its worker, which has not confirmed it yet. */
+  @Column(name = "pause_requested", nullable = false)
+  public boolean pauseRequested;
+
   public String worker;
 
   @Column(name = "total_steps")

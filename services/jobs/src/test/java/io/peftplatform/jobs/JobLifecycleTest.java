@@ -80,6 +80,50 @@ class JobLifecycleTest {
   }
 
   @Test
+  void aRunningJobPausesWhenItsWorkerSaysSoAndResumesWithANewCommand() {
+    String key = keyFor("pausing");
+    Artifacts a = artifacts("pausing", "ready");
+    String job = createJob(key, a);
+    awaitStatus(key, job, "queued");
+    EventLog.await(Topics.JOB_COMMANDS, JobSubmitted.class, job, 1, Duration.ofSeconds(30));
+    with(key).post("/v1/fine_tuning/jobs/" + job + "/resume").then().statusCode(409).body("field", equalTo("id"));
+
+    EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "pausing", "worker-1", 10, 20, 0, 1));
+    awaitStatus(key, job, "running");
+    EventLog.publish(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), job, "pausing", 3, 10, 0.3, 2.5, null, 1e-4, 800, 4));
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> with(key).get("/v1/fine_tuning/jobs/" + job).jsonPath().getInt("trained_steps") == 3);
+    with(key).post("/v1/fine_tuning/jobs/" + job + "/pause").then().statusCode(200).body("status", equalTo("running"));
+    // Every worker hears of it; the one running the job checkpoints and says it paused.
+    EventLog.await(Topics.JOB_CONTROL, io.peftplatform.events.JobPauseRequested.class, job, 1, Duration.ofSeconds(30));
+    EventLog.publish(Topics.JOB_EVENTS, new io.peftplatform.events.JobPaused(EventCodec.newId(), Instant.now(), job, "pausing", 3));
+    awaitStatus(key, job, "paused");
+    with(key).post("/v1/fine_tuning/jobs/" + job + "/pause").then().statusCode(200).body("status", equalTo("paused"));
+
+    with(key).post("/v1/fine_tuning/jobs/" + job + "/resume").then().statusCode(200).body("status", equalTo("queued"));
+    EventLog.await(Topics.JOB_CONTROL, io.peftplatform.events.JobResumeRequested.class, job, 1, Duration.ofSeconds(30));
+    assertThat(EventLog.await(Topics.JOB_COMMANDS, JobSubmitted.class, job, 2, Duration.ofSeconds(30))).as("a new command resumes it").hasSize(2);
+    EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "pausing", "worker-2", 10, 20, 3, 2));
+    awaitStatus(key, job, "running");
+    Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(with(key).get("/v1/fine_tuning/jobs/" + job + "/events").jsonPath().getList("data.message", String.class)).containsSubsequence(
+            "Pause requested; the worker saves a checkpoint after the current step and stops",
+            "Job paused after 3 steps; resume it to go on from there",
+            "Resumed; the job goes on from step 3 when a worker takes it",
+            "Resumed on worker-2 from step 3 of 10 (attempt 2)"));
+  }
+
+  @Test
+  void onlyAJobWithAWorkerCanBePaused() {
+    String key = keyFor("pausing-early");
+    Artifacts a = artifacts("pausing-early", "validating");
+    String job = createJob(key, a);
+    awaitStatus(key, job, "validating_files");
+    with(key).post("/v1/fine_tuning/jobs/" + job + "/pause").then().statusCode(409).contentType("application/problem+json")
+        .body("error.type", equalTo("conflict_error"));
+    with(key).post("/v1/fine_tuning/jobs/ftjob-nope/pause").then().statusCode(404).body("error.type", equalTo("not_found_error"));
+  }
+
+  @Test
   void aJobRunsFromQueuedToSucceededOnWorkerEvents() {
     String key = keyFor("lifecycle");
     Artifacts a = artifacts("lifecycle", "ready");

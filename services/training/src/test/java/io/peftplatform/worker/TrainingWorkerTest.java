@@ -116,6 +116,28 @@ class TrainingWorkerTest {
     assertThat(resumed.metrics().get("train_loss")).isEqualTo(uninterrupted.metrics().get("train_loss"));
   }
 
+  /** A pause checkpoints where the job stops and is not its end: a new command after the resume goes on from there. */
+  @Test
+  void aPausedJobCheckpointsWhereItStopsAndGoesOnFromThereWhenResumed() {
+    String id = Fixtures.newJobId();
+    JobSubmitted command = Fixtures.job(store, id, Fixtures.spec("lora", 100_000, 100_000));
+    EventLog.publish(Topics.JOB_COMMANDS, command);
+    EventLog.await(Topics.JOB_EVENTS, TrainingProgressed.class, id, 1, WAIT);
+    EventLog.publish(Topics.JOB_CONTROL, new io.peftplatform.events.JobPauseRequested(EventCodec.newId(), EventCodec.now(), id, Fixtures.TENANT));
+
+    int paused = EventLog.await(Topics.JOB_EVENTS, io.peftplatform.events.JobPaused.class, id, 1, Duration.ofSeconds(20)).get(0).stepsDone();
+    assertThat(paused).isBetween(1, 99_999);
+    assertThat(EventLog.await(Topics.JOB_EVENTS, CheckpointSaved.class, id, 1, WAIT)).extracting(CheckpointSaved::step).containsExactly(paused);
+
+    EventLog.publish(Topics.JOB_CONTROL, new io.peftplatform.events.JobResumeRequested(EventCodec.newId(), EventCodec.now(), id, Fixtures.TENANT));
+    EventLog.publish(Topics.JOB_COMMANDS, new JobSubmitted(EventCodec.newId(), EventCodec.now(), id, command.tenant(), command.modelId(),
+        command.modelFiles(), command.trainingFile(), command.validationFile(), command.spec()));
+    JobStarted again = EventLog.await(Topics.JOB_EVENTS, JobStarted.class, id, 2, WAIT).get(1);
+    assertThat(again.resumedFromStep()).isEqualTo(paused);
+    EventLog.publish(Topics.JOB_CONTROL, new JobCancelRequested(EventCodec.newId(), EventCodec.now(), id, Fixtures.TENANT));
+    assertThat(EventLog.await(Topics.JOB_EVENTS, JobCancelled.class, id, 1, Duration.ofSeconds(20)).get(0).stepsDone()).isGreaterThanOrEqualTo(paused);
+  }
+
   @Test
   void stopsARunningJobWithinAStepOnCancel() {
     String id = Fixtures.newJobId();

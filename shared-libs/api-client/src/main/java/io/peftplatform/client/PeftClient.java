@@ -159,6 +159,15 @@ public final class PeftClient implements AutoCloseable {
     return send(post("v1/fine_tuning/jobs/" + segment(id) + "/cancel", RequestBody.create(new byte[0], JSON_TYPE)));
   }
 
+  /** Its worker checkpoints and stops; the job is paused until resumed. */
+  public JsonNode pauseJob(String id) {
+    return send(post("v1/fine_tuning/jobs/" + segment(id) + "/pause", RequestBody.create(new byte[0], JSON_TYPE)));
+  }
+
+  public JsonNode resumeJob(String id) {
+    return send(post("v1/fine_tuning/jobs/" + segment(id) + "/resume", RequestBody.create(new byte[0], JSON_TYPE)));
+  }
+
   /** A page of a job's events, oldest first. */
   public JsonNode jobEvents(String id, String after, int limit) {
     return send(get(url("v1/fine_tuning/jobs", id, "events").addQueryParameter("limit", String.valueOf(limit)), "after", after));

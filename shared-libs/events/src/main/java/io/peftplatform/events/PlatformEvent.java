@@ -21,6 +21,9 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = JobSucceeded.class, name = "JobSucceeded"),
   @JsonSubTypes.Type(value = JobFailed.class, name = "JobFailed"),
   @JsonSubTypes.Type(value = JobCancelled.class, name = "JobCancelled"),
+  @JsonSubTypes.Type(value = JobPauseRequested.class, name = "JobPauseRequested"),
+  @JsonSubTypes.Type(value = JobResumeRequested.class, name = "JobResumeRequested"),
+  @JsonSubTypes.Type(value = JobPaused.class, name = "JobPaused"),
   @JsonSubTypes.Type(value = ModelChanged.class, name = "ModelChanged"),
   @JsonSubTypes.Type(value = DatasetChanged.class, name = "DatasetChanged"),
   @JsonSubTypes.Type(value = ArtifactDeleted.class, name = "ArtifactDeleted"),
@@ -30,7 +33,7 @@ import java.time.Instant;
 })
 public sealed interface PlatformEvent
     permits JobSubmitted, JobCancelRequested, JobStarted, TrainingProgressed, JobHeartbeat, CheckpointSaved, JobSucceeded,
-        JobFailed, JobCancelled, ModelChanged, DatasetChanged, ArtifactDeleted, MergeRequested, MergeSucceeded,
+        JobFailed, JobCancelled, JobPauseRequested, JobResumeRequested, JobPaused, ModelChanged, DatasetChanged, ArtifactDeleted, MergeRequested, MergeSucceeded,
         MergeFailed {
   String eventId();
 

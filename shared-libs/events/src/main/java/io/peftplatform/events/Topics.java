@@ -10,14 +10,14 @@ public final class Topics {
   public static final String JOB_COMMANDS = "peft.job-commands";
 
   /**
-   * {@link JobCancelRequested}: jobs → every training worker (each reads it all, from the start; the
+   * {@link JobCancelRequested}, {@link JobPauseRequested}, {@link JobResumeRequested}: jobs → every training worker (each reads it all, from the start; the
    * topic is compacted by job id, so it stays small).
    */
   public static final String JOB_CONTROL = "peft.job-control";
 
   /**
    * {@link JobStarted}, {@link TrainingProgressed}, {@link JobHeartbeat}, {@link CheckpointSaved}, {@link JobSucceeded},
-   * {@link JobFailed}, {@link JobCancelled}: training workers → jobs (status, events), artifacts (the
+   * {@link JobFailed}, {@link JobCancelled}, {@link JobPaused}: training workers → jobs (status, events), artifacts (the
    * adapter of a succeeded job).
    */
   public static final String JOB_EVENTS = "peft.job-events";

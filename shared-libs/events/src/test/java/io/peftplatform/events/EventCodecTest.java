@@ -26,6 +26,9 @@ class EventCodecTest {
         new JobSucceeded("e6", T, "job-1", "t", "model-1", "lora", List.of(file), 1234, Map.of("train_loss", 1.0), "completed"),
         new JobFailed("e7", T, "job-1", "t", "internal_error", "boom"),
         new JobCancelled("e8", T, "job-1", "t", 7),
+        new JobPauseRequested("e8a", T, "job-1", "t"),
+        new JobResumeRequested("e8b", T, "job-1", "t"),
+        new JobPaused("e8c", T, "job-1", "t", 5),
         new ModelChanged("e9", T, "model-1", "t", "tiny", "ready", "LlamaForCausalLM", List.of(file), null),
         new DatasetChanged("e10", T, "data-1", "t", "d", "ready", "text", 3, file, null),
         new ArtifactDeleted("e11", T, "data-1", "t", "dataset"));

@@ -123,10 +123,15 @@ public final class Trainer {
     double lastTrainLoss = history.isEmpty() ? Double.NaN : history.get(history.size() - 1).trainLoss();
     double lastValidation = Double.NaN;
     String stopReason = "completed";
+    int lastCheckpoint = step;
     try {
       while (step < total) {
         if (cancellation.isCancelled()) {
-          stopReason = "cancelled";
+          stopReason = cancellation.isPaused() ? "paused" : "cancelled";
+          if (cancellation.isPaused() && step > 0 && step != lastCheckpoint) {
+            checkpoint(step, optimizer, best, new TrainerState(step, epoch, batchInEpoch, bestValidation, withoutImprovement,
+                config.seed(), order, history));
+          }
           break;
         }
         List<PaddedBatch> micro = new ArrayList<>(config.gradAccum());
@@ -176,10 +181,9 @@ public final class Trainer {
         listener.onStep(new TrainingProgress(step, total, epoch + (double) batchInEpoch / batchesPerEpoch, lastTrainLoss,
             validationLoss, lr, gradNorm, tokensSeen / elapsed, perStep * (total - step)));
         if (config.checkpointEvery() > 0 && (step % config.checkpointEvery() == 0 || step == total)) {
-          Path dir = TrainingCheckpoint.directoryFor(output, step);
-          TrainingCheckpoint.save(dir, run, adapter, optimizer, best, new TrainerState(step, epoch, batchInEpoch,
-              bestValidation, withoutImprovement, config.seed(), order, history));
-          listener.onCheckpoint(step, dir);
+          checkpoint(step, optimizer, best, new TrainerState(step, epoch, batchInEpoch, bestValidation, withoutImprovement,
+              config.seed(), order, history));
+          lastCheckpoint = step;
         }
         if (stopEarly) {
           stopReason = "early_stopping";
@@ -197,6 +201,13 @@ public final class Trainer {
     this.history = List.copyOf(history);
     return new TrainingResult(output, step, lastTrainLoss, lastValidation, bestValidation, stopReason,
         (System.nanoTime() - started) / 1e9, firstStep == 0 ? tokensSeen : -1);
+  }
+
+  /** Saves a checkpoint of the run at this step and tells the listener. */
+  private void checkpoint(int step, AdamW optimizer, INDArray best, TrainerState state) {
+    Path dir = TrainingCheckpoint.directoryFor(output, step);
+    TrainingCheckpoint.save(dir, run, adapter, optimizer, best, state);
+    listener.onCheckpoint(step, dir);
   }
 
   private PaddedBatch batch(int[] order, int index) {

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 /**
  * How a run ended.
  *
- * @param stopReason "completed", "early_stopping" or "cancelled"
+ * @param stopReason "completed", "early_stopping", "cancelled" or "paused" (a checkpoint saved where it stopped)
  * @param bestValidationLoss lowest validation loss seen (NaN without validation); the written adapter is
  *     the one that reached it
  * @param trainedTokens the scored tokens trained on, or -1 when the run resumed from a checkpoint (the

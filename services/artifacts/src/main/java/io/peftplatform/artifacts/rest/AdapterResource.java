@@ -5,7 +5,7 @@ import io.peftplatform.artifacts.Adapter;
 import io.peftplatform.artifacts.rest.Responses.AdapterResponse;
 import io.peftplatform.artifacts.rest.Responses.DeletedResponse;
 import io.peftplatform.artifacts.rest.Responses.FileUrl;
-import io.peftplatform.artifacts.rest.Responses.ListResponse;
+import io.peftplatform.service.page.ListPage;
 import io.peftplatform.artifacts.service.AdapterService;
 import io.peftplatform.artifacts.service.Json;
 import io.peftplatform.events.ObjectRef;
@@ -44,9 +44,9 @@ public class AdapterResource {
   @GET
   @Transactional
   @Operation(summary = "List adapters", description = "Newest first, in cursor pages; each with its base model, method, parameters and metrics.")
-  public ListResponse<AdapterResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
+  public ListPage<AdapterResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit) {
-    return ListResponse.of(adapters.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), a -> AdapterResponse.of(a, false), AdapterResponse::id);
+    return Responses.page(adapters.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), a -> AdapterResponse.of(a, false), AdapterResponse::id);
   }
 
   @GET

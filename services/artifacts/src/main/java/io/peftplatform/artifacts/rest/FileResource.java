@@ -3,7 +3,7 @@ package io.peftplatform.artifacts.rest;
 import io.peftplatform.artifacts.Dataset;
 import io.peftplatform.artifacts.rest.Responses.DatasetResponse;
 import io.peftplatform.artifacts.rest.Responses.DeletedResponse;
-import io.peftplatform.artifacts.rest.Responses.ListResponse;
+import io.peftplatform.service.page.ListPage;
 import io.peftplatform.artifacts.service.DatasetService;
 import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.service.problem.RequestValues;
@@ -91,15 +91,15 @@ public class FileResource {
   @GET
   @Transactional
   @Operation(summary = "List files", description = "Newest first; cursor pages (`after`, `limit` up to 100, `has_more`). `purpose` filters (only `fine-tune` exists).")
-  public ListResponse<DatasetResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
+  public ListPage<DatasetResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit, @QueryParam("purpose") String purpose, @QueryParam("order") String order) {
     if (purpose != null && !purpose.equals(PURPOSE)) {
-      return ListResponse.of(new io.peftplatform.artifacts.service.Page<Dataset>(java.util.List.of(), false), d -> DatasetResponse.of(d, false), DatasetResponse::id);
+      return Responses.page(new io.peftplatform.artifacts.service.Page<Dataset>(java.util.List.of(), false), d -> DatasetResponse.of(d, false), DatasetResponse::id);
     }
     if (order != null && !order.equals("desc")) {
       throw ApiException.badRequest("only \"desc\" (newest first) is supported", "order");
     }
-    return ListResponse.of(datasets.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), d -> DatasetResponse.of(d, false), DatasetResponse::id);
+    return Responses.page(datasets.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), d -> DatasetResponse.of(d, false), DatasetResponse::id);
   }
 
   @GET

@@ -2,7 +2,7 @@ package io.peftplatform.artifacts.rest;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.peftplatform.artifacts.rest.Responses.ListResponse;
+import io.peftplatform.service.page.ListPage;
 import io.peftplatform.artifacts.rest.Responses.MergeResponse;
 import io.peftplatform.artifacts.service.MergeService;
 import io.peftplatform.service.problem.RequestValues;
@@ -41,9 +41,9 @@ public class MergeResource {
   @GET
   @Transactional
   @Operation(summary = "List merges", description = "Newest first, in cursor pages.")
-  public ListResponse<MergeResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
+  public ListPage<MergeResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit) {
-    return ListResponse.of(merges.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), MergeResponse::of, MergeResponse::id);
+    return Responses.page(merges.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), MergeResponse::of, MergeResponse::id);
   }
 
   @GET

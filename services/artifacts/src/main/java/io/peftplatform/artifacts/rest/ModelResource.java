@@ -2,7 +2,7 @@ package io.peftplatform.artifacts.rest;
 
 import io.peftplatform.artifacts.Model;
 import io.peftplatform.artifacts.rest.Responses.DeletedResponse;
-import io.peftplatform.artifacts.rest.Responses.ListResponse;
+import io.peftplatform.service.page.ListPage;
 import io.peftplatform.artifacts.rest.Responses.ModelResponse;
 import io.peftplatform.artifacts.service.AdapterService;
 import io.peftplatform.artifacts.service.ModelCatalog;
@@ -85,9 +85,9 @@ public class ModelResource {
   @GET
   @Transactional
   @Operation(summary = "List models", description = "OpenAI's list of models: base and merged models and fine-tuned models (adapters, with their `parent`), newest first, in cursor pages (`after`, `limit` up to 100, `has_more`).")
-  public ListResponse<Object> list(@Context HttpHeaders headers, @QueryParam("after") String after,
+  public ListPage<Object> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit) {
-    return ListResponse.of(catalog.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), Responses::of,
+    return Responses.page(catalog.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), Responses::of,
         o -> o instanceof ModelResponse m ? m.id() : ((Responses.FineTunedModelResponse) o).id());
   }
 
@@ -96,7 +96,7 @@ public class ModelResource {
   @Transactional
   @Operation(summary = "Read a model", description = "A base or merged model, or a fine-tuned model by its adapter id or `ft:…:<adapter id>` name.")
   public Object get(@Context HttpHeaders headers, @PathParam("id") String id) {
-    return Responses.of(catalog.find(tenants.of(headers), id).orElseThrow(() -> ApiException.notFound("no model " + id, "model")));
+    return Responses.of(catalog.find(tenants.of(headers), id).orElseThrow(() -> ApiException.notFound("no model " + id, "id")));
   }
 
   @DELETE

@@ -9,6 +9,7 @@ import io.peftplatform.artifacts.service.Json;
 import io.peftplatform.artifacts.service.ModelCatalog;
 import io.peftplatform.artifacts.service.Page;
 import io.peftplatform.events.ObjectRef;
+import io.peftplatform.service.page.ListPage;
 import io.peftplatform.storage.ObjectLayout;
 import java.util.List;
 import java.util.Map;
@@ -88,12 +89,9 @@ public final class Responses {
     }
   }
 
-  public record ListResponse<T>(String object, List<T> data, boolean hasMore, String firstId, String lastId) {
-    static <E, T> ListResponse<T> of(Page<E> page, Function<E, T> map, Function<T, String> id) {
-      List<T> data = page.items().stream().map(map).toList();
-      return new ListResponse<>("list", data, page.hasMore(), data.isEmpty() ? null : id.apply(data.get(0)),
-          data.isEmpty() ? null : id.apply(data.get(data.size() - 1)));
-    }
+  /** A page of the registry as the API lists it. */
+  static <E, T> ListPage<T> page(Page<E> page, Function<E, T> map, Function<T, String> id) {
+    return ListPage.of(page.items().stream().map(map).toList(), page.hasMore(), id);
   }
 
   public record DeletedResponse(String id, String object, boolean deleted) {}

@@ -6,7 +6,7 @@ import io.peftplatform.jobs.JobEventEntry;
 import io.peftplatform.jobs.rest.JobResponses.CheckpointResponse;
 import io.peftplatform.jobs.rest.JobResponses.EventResponse;
 import io.peftplatform.jobs.rest.JobResponses.JobResponse;
-import io.peftplatform.jobs.rest.JobResponses.ListResponse;
+import io.peftplatform.service.page.ListPage;
 import io.peftplatform.jobs.service.ArtifactProjections;
 import io.peftplatform.jobs.service.JobEventStreams;
 import io.peftplatform.jobs.service.JobRequest;
@@ -59,12 +59,10 @@ public class JobResource {
   @GET
   @Transactional
   @Operation(summary = "List fine-tuning jobs", description = "Newest first, in cursor pages (`after`, `limit` up to 100, `has_more`); `status` filters.")
-  public ListResponse<JobResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
+  public ListPage<JobResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limitParam, @QueryParam("status") String status) {
     int limit = RequestValues.limit(limitParam, 20, 100);
-    List<Job> page = jobs.list(callers.tenant(headers), after, limit, status);
-    boolean more = page.size() > limit;
-    return new ListResponse<>("list", (more ? page.subList(0, limit) : page).stream().map(JobResponse::of).toList(), more);
+    return ListPage.firstOf(jobs.list(callers.tenant(headers), after, limit, status), limit, JobResponse::of, JobResponse::id);
   }
 
   @GET
@@ -82,18 +80,30 @@ public class JobResource {
     return JobResponse.of(jobs.cancel(callers.tenant(headers), id));
   }
 
+  @POST
+  @Path("{id}/pause")
+  @Operation(summary = "Pause a fine-tuning job", description = "Its worker saves a checkpoint after the current step and stops; the job is `paused` until resumed.")
+  public JobResponse pause(@Context HttpHeaders headers, @PathParam("id") String id) {
+    return JobResponse.of(jobs.pause(callers.tenant(headers), id));
+  }
+
+  @POST
+  @Path("{id}/resume")
+  @Operation(summary = "Resume a paused fine-tuning job", description = "Queued again; a worker goes on from the checkpoint it paused at.")
+  public JobResponse resume(@Context HttpHeaders headers, @PathParam("id") String id) {
+    return JobResponse.of(jobs.resume(callers.tenant(headers), id));
+  }
+
   @GET
   @Path("{id}/events")
   @Transactional
   @Operation(summary = "List a job's events", description = "Oldest first, in cursor pages; `type` message or metrics (`data`: step, train_loss, valid_loss, full_valid_loss, tokens_per_second, …).")
-  public ListResponse<EventResponse> events(@Context HttpHeaders headers, @PathParam("id") String id,
+  public ListPage<EventResponse> events(@Context HttpHeaders headers, @PathParam("id") String id,
       @QueryParam("after") String after, @QueryParam("limit") String limitParam) {
     String tenant = callers.tenant(headers);
     jobs.get(tenant, id);
     int limit = RequestValues.limit(limitParam, 100, 1000);
-    List<JobEventEntry> page = jobs.events(tenant, id, after, limit);
-    boolean more = page.size() > limit;
-    return new ListResponse<>("list", (more ? page.subList(0, limit) : page).stream().map(EventResponse::of).toList(), more);
+    return ListPage.firstOf(jobs.events(tenant, id, after, limit), limit, EventResponse::of, EventResponse::id);
   }
 
   /**
@@ -116,7 +126,7 @@ public class JobResource {
   @Path("{id}/checkpoints")
   @Transactional
   @Operation(summary = "List a job's checkpoints", description = "Newest step first, in cursor pages (`after`, `limit` up to 100).")
-  public ListResponse<CheckpointResponse> checkpoints(@Context HttpHeaders headers, @PathParam("id") String id,
+  public ListPage<CheckpointResponse> checkpoints(@Context HttpHeaders headers, @PathParam("id") String id,
       @QueryParam("after") String after, @QueryParam("limit") String limitParam) {
     int limit = RequestValues.limit(limitParam, 10, 100);
     List<CheckpointResponse> all = jobs.checkpoints(callers.tenant(headers), id).stream().map(CheckpointResponse::of).toList();
@@ -125,7 +135,6 @@ public class JobResource {
       from = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.get(i).id().equals(after)).findFirst()
           .orElseThrow(() -> io.peftplatform.service.problem.ApiException.badRequest("no checkpoint " + after + " of this job to page after", "after")) + 1;
     }
-    List<CheckpointResponse> page = all.subList(from, Math.min(all.size(), from + limit));
-    return new ListResponse<>("list", page, from + limit < all.size());
+    return ListPage.of(all.subList(from, Math.min(all.size(), from + limit)), from + limit < all.size(), CheckpointResponse::id);
   }
 }

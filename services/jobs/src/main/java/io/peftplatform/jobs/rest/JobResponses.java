@@ -90,5 +90,4 @@ public final class JobResponses {
 
   public record FileInfo(String name, long bytes, String sha256) {}
 
-  public record ListResponse<T>(String object, List<T> data, boolean hasMore) {}
 }

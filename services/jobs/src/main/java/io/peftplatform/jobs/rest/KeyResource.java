@@ -1,5 +1,6 @@
 package io.peftplatform.jobs.rest;
 
+import io.peftplatform.service.page.ListPage;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import io.peftplatform.jobs.ApiKey;
 import io.peftplatform.jobs.auth.KeyRegistry;
@@ -38,7 +39,6 @@ public class KeyResource {
     }
   }
 
-  public record KeyList(String object, List<KeyInfo> data, boolean hasMore) {}
 
   public record Revoked(String id, String object, boolean deleted) {}
 
@@ -57,9 +57,9 @@ public class KeyResource {
   /** Every key (the secrets are never shown again), optionally of one tenant. */
   @GET
   @Operation(summary = "List API keys (admin)", description = "Never their secrets; `tenant` filters.")
-  public KeyList list(@Context HttpHeaders headers, @QueryParam("tenant") String tenant) {
+  public ListPage<KeyInfo> list(@Context HttpHeaders headers, @QueryParam("tenant") String tenant) {
     callers.requireAdmin(headers);
-    return new KeyList("list", keys.list(tenant).stream().map(KeyInfo::of).toList(), false);
+    return ListPage.of(keys.list(tenant).stream().map(KeyInfo::of).toList(), false, KeyInfo::id);
   }
 
   @DELETE

@@ -2,6 +2,8 @@ package io.peftplatform.jobs.service;
 
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobCancelRequested;
+import io.peftplatform.events.JobPauseRequested;
+import io.peftplatform.events.JobResumeRequested;
 import io.peftplatform.events.Topics;
 import io.peftplatform.jobs.DatasetRef;
 import io.peftplatform.jobs.Job;
@@ -97,7 +99,7 @@ public class JobService {
       try {
         JobStatus.parse(status);
       } catch (IllegalArgumentException e) {
-        throw ApiException.badRequest("status must be one of validating_files, queued, running, succeeded, failed, cancelled", "status");
+        throw ApiException.badRequest("status must be one of validating_files, queued, running, paused, succeeded, failed, cancelled", "status");
       }
       q.append(" AND status = :status");
     }
@@ -157,4 +159,42 @@ public class JobService {
     get(tenant, jobId);
     return JobCheckpoint.list("jobId = ?1 order by step desc", jobId);
   }
+
+  /**
+   * Pauses a job its worker has: the worker saves a checkpoint after the current step and stops, and the
+   * job is {@code paused} once it says so (OpenAI's pause). It holds no slot of the tenant's while paused.
+   */
+  @Transactional
+  public Job pause(String tenant, String id) {
+    Job job = get(tenant, id);
+    if (job.state() == JobStatus.PAUSED || job.pauseRequested) {
+      return job;
+    }
+    boolean withWorker = job.state() == JobStatus.RUNNING || (job.state() == JobStatus.QUEUED && job.dispatchedAt != null);
+    if (!withWorker || job.cancelRequested) {
+      throw new ApiException(409, "fine-tuning job " + id + " is " + job.status + (job.cancelRequested ? " (cancelling)" : "")
+          + "; only a running job can be paused", "id");
+    }
+    job.pauseRequested = true;
+    eventLog.log(job, "info", "Pause requested; the worker saves a checkpoint after the current step and stops", null);
+    outbox.add(Topics.JOB_CONTROL, new JobPauseRequested(EventCodec.newId(), Instant.now(), job.id, tenant));
+    return job;
+  }
+
+  /** Resumes a paused job: queued again, and sent to a worker (when the tenant has a slot) to go on from its checkpoint. */
+  @Transactional
+  public Job resume(String tenant, String id) {
+    Job job = get(tenant, id);
+    if (job.state() != JobStatus.PAUSED) {
+      throw new ApiException(409, "fine-tuning job " + id + " is " + job.status + ", not paused", "id");
+    }
+    job.moveTo(JobStatus.QUEUED);
+    job.dispatchedAt = null;
+    eventLog.log(job, "info", "Resumed; the job goes on from step " + job.trainedSteps + " when a worker takes it", null);
+    // The control record first: the worker that takes the new command reads the control topic up to it before starting.
+    outbox.add(Topics.JOB_CONTROL, new JobResumeRequested(EventCodec.newId(), Instant.now(), job.id, tenant));
+    dispatch.dispatchWaiting(tenant);
+    return job;
+  }
+
 }

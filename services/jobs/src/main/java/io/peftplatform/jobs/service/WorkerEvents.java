@@ -3,6 +3,7 @@ package io.peftplatform.jobs.service;
 import io.peftplatform.events.CheckpointSaved;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobCancelled;
+import io.peftplatform.events.JobPaused;
 import io.peftplatform.events.JobFailed;
 import io.peftplatform.events.JobHeartbeat;
 import io.peftplatform.events.JobStarted;
@@ -139,6 +140,16 @@ public class WorkerEvents {
       job.errorCode = f.code();
       job.errorMessage = f.message();
       eventLog.logAt(job, e.time(), "error", "Job failed: " + f.message(), null);
+    } else if (e instanceof JobPaused p) {
+      if (!transition(job, JobStatus.PAUSED, e)) {
+        return;
+      }
+      job.pauseRequested = false;
+      job.trainedSteps = Math.max(job.trainedSteps, p.stepsDone()); // progress reports may lag the step it paused at
+      job.stalledAt = null;
+      job.dispatchedAt = null; // holds no slot while paused
+      eventLog.logAt(job, e.time(), "info", "Job paused after " + p.stepsDone() + " steps; resume it to go on from there", null);
+      dispatch.dispatchWaiting(job.tenant);
     } else if (e instanceof JobCancelled c) {
       if (!transition(job, JobStatus.CANCELLED, e)) {
         return;

@@ -7,12 +7,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Jobs asked to stop (from peft.job-control), the tokens of the jobs running here, and jobs preempted
+ * Jobs asked to stop or to pause (from peft.job-control), the tokens of the jobs running here, and jobs preempted
  * because their command's partition moved to another worker (which resumes them from their checkpoint).
  */
 @ApplicationScoped
 public class Cancellations {
   private final Set<String> requested = ConcurrentHashMap.newKeySet();
+  private final Set<String> pauses = ConcurrentHashMap.newKeySet();
   private final Map<String, CancellationToken> running = new ConcurrentHashMap<>();
   private final Map<String, Integer> partitions = new ConcurrentHashMap<>();
   private final Set<String> preempted = ConcurrentHashMap.newKeySet();
@@ -23,6 +24,24 @@ public class Cancellations {
     if (token != null) {
       token.cancel();
     }
+  }
+
+  /** The job is to stop at its next step with a checkpoint there, until it is resumed. */
+  public void requestPause(String jobId) {
+    pauses.add(jobId);
+    CancellationToken token = running.get(jobId);
+    if (token != null) {
+      token.pause();
+    }
+  }
+
+  /** The job's pause no longer holds (a later pause or cancel may follow; the control topic keeps the last). */
+  public void resume(String jobId) {
+    pauses.remove(jobId);
+  }
+
+  public boolean isPauseRequested(String jobId) {
+    return pauses.contains(jobId);
   }
 
   public boolean isRequested(String jobId) {
@@ -41,6 +60,8 @@ public class Cancellations {
     running.put(jobId, token);
     if (requested.contains(jobId)) {
       token.cancel();
+    } else if (pauses.contains(jobId)) {
+      token.pause();
     }
     return token;
   }

@@ -2,6 +2,9 @@ package io.peftplatform.worker.service;
 
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobCancelRequested;
+import io.peftplatform.events.JobPauseRequested;
+import io.peftplatform.events.JobResumeRequested;
+import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.events.Topics;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -151,8 +154,13 @@ public class ControlTopicReader {
       return;
     }
     try {
-      if (EventCodec.decode(payload) instanceof JobCancelRequested c) {
+      PlatformEvent e = EventCodec.decode(payload);
+      if (e instanceof JobCancelRequested c) {
         cancellations.request(c.aggregateId());
+      } else if (e instanceof JobPauseRequested p) {
+        cancellations.requestPause(p.aggregateId());
+      } else if (e instanceof JobResumeRequested r) {
+        cancellations.resume(r.aggregateId());
       }
     } catch (IllegalArgumentException poison) {
       LOG.warnf("ignored a control message that is not an event: %s", poison.getMessage());

@@ -8,6 +8,7 @@ import io.peftplatform.adapters.AdapterSpec;
 import io.peftplatform.events.CheckpointSaved;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobCancelled;
+import io.peftplatform.events.JobPaused;
 import io.peftplatform.events.JobFailed;
 import io.peftplatform.events.JobSpec;
 import io.peftplatform.events.JobStarted;
@@ -184,7 +185,10 @@ public class JobRunner {
       }
     }
     String encoded = EventCodec.encode(outcome);
-    Attempts.storeOutcome(store, a, encoded);
+    if (!(outcome instanceof JobPaused)) {
+      // A pause is not the job's end: the command that resumes it must run, not be answered with it.
+      Attempts.storeOutcome(store, a, encoded);
+    }
     return Optional.of(encoded);
   }
 
@@ -278,6 +282,9 @@ public class JobRunner {
     }
     if (result.stopReason().equals("cancelled")) {
       return Optional.of(new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), result.steps()));
+    }
+    if (result.stopReason().equals("paused")) {
+      return Optional.of(new JobPaused(EventCodec.newId(), Instant.now(), id, job.tenant(), result.steps()));
     }
     running.phase(id, "finishing");
     List<Path> datasets = new ArrayList<>(List.of(trainingFile));

@@ -49,10 +49,13 @@ public final class AdaptersCommand {
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Where to write the files.")
     Path output;
 
+    @Option(names = "--format", paramLabel = "F", description = "peft: what PEFT, vLLM and LoRAX load (NOLA as the LoRA it equals); default: as trained.")
+    String format;
+
     @Override
     public Integer call() {
       try (PeftClient c = api.client()) {
-        for (Path f : c.downloadAdapter(id, output)) {
+        for (Path f : c.downloadAdapter(id, output, format)) {
           Output.out().println(f);
         }
         return 0;

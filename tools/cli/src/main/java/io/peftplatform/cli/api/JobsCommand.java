@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "jobs", description = "Fine-tuning jobs: create, list, show, cancel, follow their events.",
-    subcommands = {JobsCommand.Create.class, JobsCommand.List.class, JobsCommand.Get.class, JobsCommand.Cancel.class,
+    subcommands = {JobsCommand.Create.class, JobsCommand.List.class, JobsCommand.Get.class, JobsCommand.Cancel.class, JobsCommand.Pause.class, JobsCommand.Resume.class,
         JobsCommand.Events.class, JobsCommand.Checkpoints.class})
 public final class JobsCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -234,6 +234,48 @@ public final class JobsCommand {
           Output.json(job);
         } else {
           Output.out().println(id + "  " + job.path("status").asText() + (job.path("cancel_requested").asBoolean() ? "  (cancel requested)" : ""));
+        }
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "pause", description = "Pause a running job: its worker saves a checkpoint after the current step and stops.")
+  static final class Pause implements Callable<Integer> {
+    @Mixin ApiOptions api;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Override
+    public Integer call() {
+      try (PeftClient c = api.client()) {
+        JsonNode job = c.pauseJob(id);
+        if (api.json) {
+          Output.json(job);
+        } else {
+          Output.out().println(id + "  " + job.path("status").asText() + (job.path("status").asText().equals("paused") ? "" : "  (pause requested)"));
+        }
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "resume", description = "Resume a paused job from the checkpoint it paused at.")
+  static final class Resume implements Callable<Integer> {
+    @Mixin ApiOptions api;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Override
+    public Integer call() {
+      try (PeftClient c = api.client()) {
+        JsonNode job = c.resumeJob(id);
+        if (api.json) {
+          Output.json(job);
+        } else {
+          Output.out().println(id + "  " + job.path("status").asText());
         }
         return 0;
       }
