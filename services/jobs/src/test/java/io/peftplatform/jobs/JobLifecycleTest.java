@@ -270,6 +270,7 @@ class JobLifecycleTest {
     JsonPath rest = with(key).get("/v1/fine_tuning/jobs?limit=2&after=" + page.getString("data[1].id")).jsonPath();
     assertThat(rest.getList("data.id")).containsExactly(first);
     assertThat(with(key).get("/v1/fine_tuning/jobs?status=cancelled").jsonPath().getList("data.id")).containsExactly(first);
-    with(key).get("/v1/fine_tuning/jobs?status=paused").then().statusCode(400).body("field", equalTo("status"));
+    with(key).get("/v1/fine_tuning/jobs?status=stopped").then().statusCode(400).body("field", equalTo("status"));
+    assertThat(with(key).get("/v1/fine_tuning/jobs?status=paused").jsonPath().getList("data")).isEmpty();
   }
 }
