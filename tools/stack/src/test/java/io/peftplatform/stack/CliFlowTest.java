@@ -106,7 +106,7 @@ class CliFlowTest {
   void aRefusedRequestIsOneLineAndExitCodeOne() {
     Run r = peft("jobs", "create", "--model", "model-x", "--training-file", "file-y", "--adapter", "qlora");
     assertThat(r.exitCode()).isEqualTo(1);
-    assertThat(r.err().strip()).isEqualTo("peft: error: HTTP 400: must be one of lora, dora, nola, kronecker; got 'qlora' (field: adapter.type)");
+    assertThat(r.err().strip()).isEqualTo("peft: error: HTTP 400: adapter.type: must be one of lora, dora, nola, kronecker (field: adapter.type)");
     Run missing = peft("jobs", "get", "ftjob-000000000000000000000000");
     assertThat(missing.exitCode()).isEqualTo(1);
     assertThat(missing.err().strip()).startsWith("peft: error: HTTP 404: ").doesNotContain("Exception");

@@ -14,6 +14,7 @@ import io.peftplatform.jobs.service.JobService;
 import io.smallrye.mutiny.Multi;
 import io.peftplatform.service.problem.RequestValues;
 import jakarta.inject.Inject;
+import jakarta.validation.Valid;
 import jakarta.transaction.Transactional;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -45,9 +46,9 @@ public class JobResource {
   @Operation(summary = "Create a fine-tuning job", description = "OpenAI's request: `model`, `training_file`, `validation_file`, "
       + "`method` {type: supervised, supervised: {hyperparameters: {n_epochs, batch_size, learning_rate_multiplier, …}}}, `seed`, "
       + "`suffix`, `metadata`; `adapter` {type: lora|dora|nola|kronecker, rank, alpha, …} chooses the adapter (LoRA without it).")
-  public JobResponse create(@Context HttpHeaders headers, JsonNode body) {
+  public JobResponse create(@Context HttpHeaders headers, @Valid CreateJobRequest body) {
     String tenant = callers.tenant(headers);
-    JobRequest request = JobRequest.parse(body);
+    JobRequest request = JobRequest.resolve(body);
     projections.awaitModelSettled(tenant, request.model(), "model");
     projections.awaitKnown(tenant, ArtifactProjections.Kind.DATASET, request.trainingFile(), "training_file");
     if (request.validationFile() != null) {

@@ -10,8 +10,8 @@ import jakarta.inject.Singleton;
 
 /**
  * Request bodies mean what they say: a number where a string belongs (a name of 5), a string where a
- * number belongs ("8" for a rank) or a boolean ("yes") is refused, naming the field, rather than
- * quietly converted. Unknown fields are refused too (quarkus.jackson.fail-on-unknown-properties).
+ * number belongs ("8" for a rank), a fraction where an integer belongs (a rank of 8.5) or a boolean
+ * ("yes") is refused, naming the field, rather than quietly converted. Unknown fields are refused too (quarkus.jackson.fail-on-unknown-properties).
  */
 @Singleton
 public class StrictJson implements ObjectMapperCustomizer {
@@ -22,5 +22,6 @@ public class StrictJson implements ObjectMapperCustomizer {
         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
   }
 }

@@ -70,6 +70,10 @@ public class ProblemMappers {
           .collect(Collectors.joining(".")).replace(".[", "[");
     }
     String detail = "invalid JSON" + (field == null ? "" : " at '" + field + "'") + ": " + e.getOriginalMessage();
+    if (e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException u) {
+      // Jackson's own message names the Java class; the client needs the fields it may send.
+      detail = "unknown field; known: " + u.getKnownPropertyIds().stream().map(String::valueOf).sorted().collect(Collectors.joining(", "));
+    }
     return Problem.of(400, detail.lines().findFirst().orElse(detail), field).toResponse();
   }
 
