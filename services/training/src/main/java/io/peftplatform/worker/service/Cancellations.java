@@ -40,6 +40,10 @@ public class Cancellations {
     pauses.remove(jobId);
   }
 
+  /**
+   * Whether the job is to pause; asked once the control topic has been read to its end (a resume
+   * published just before the job's new command must have been seen).
+   */
   public boolean isPauseRequested(String jobId) {
     return pauses.contains(jobId);
   }
@@ -60,8 +64,6 @@ public class Cancellations {
     running.put(jobId, token);
     if (requested.contains(jobId)) {
       token.cancel();
-    } else if (pauses.contains(jobId)) {
-      token.pause();
     }
     return token;
   }

@@ -174,6 +174,9 @@ public class JobRunner {
       if (!control.awaitCaughtUp(Duration.ofSeconds(30))) {
         LOG.warnf("job %s: could not read %s to its end; starting without knowing of earlier cancellations", id, Topics.JOB_CONTROL);
       }
+      if (cancellations.isPauseRequested(id)) {
+        token.pause(); // a pause that still holds: the run stops at its first step, where it resumed
+      }
       if (cancellations.isRequested(id)) {
         outcome = new JobCancelled(EventCodec.newId(), Instant.now(), id, job.tenant(), 0);
       } else {
