@@ -24,6 +24,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import io.peftplatform.storage.ObjectStore;
@@ -94,7 +95,7 @@ public class FileResource {
   public ListPage<DatasetResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit, @QueryParam("purpose") String purpose, @QueryParam("order") String order) {
     if (purpose != null && !purpose.equals(PURPOSE)) {
-      return Responses.page(new io.peftplatform.artifacts.service.Page<Dataset>(java.util.List.of(), false), d -> DatasetResponse.of(d, false), DatasetResponse::id);
+      return ListPage.of(List.of(), false, DatasetResponse::id); // fine-tune is the only purpose kept
     }
     if (order != null && !order.equals("desc")) {
       throw ApiException.badRequest("only \"desc\" (newest first) is supported", "order");

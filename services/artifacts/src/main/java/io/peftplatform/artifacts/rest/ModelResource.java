@@ -85,17 +85,17 @@ public class ModelResource {
   @GET
   @Transactional
   @Operation(summary = "List models", description = "OpenAI's list of models: base and merged models and fine-tuned models (adapters, with their `parent`), newest first, in cursor pages (`after`, `limit` up to 100, `has_more`).")
-  public ListPage<Object> list(@Context HttpHeaders headers, @QueryParam("after") String after,
+  public ListPage<Responses.ModelObject> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit) {
     return Responses.page(catalog.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), Responses::of,
-        o -> o instanceof ModelResponse m ? m.id() : ((Responses.FineTunedModelResponse) o).id());
+        Responses.ModelObject::id);
   }
 
   @GET
   @Path("{id}")
   @Transactional
   @Operation(summary = "Read a model", description = "A base or merged model, or a fine-tuned model by its adapter id or `ft:…:<adapter id>` name.")
-  public Object get(@Context HttpHeaders headers, @PathParam("id") String id) {
+  public Responses.ModelObject get(@Context HttpHeaders headers, @PathParam("id") String id) {
     return Responses.of(catalog.find(tenants.of(headers), id).orElseThrow(() -> ApiException.notFound("no model " + id, "id")));
   }
 
@@ -104,8 +104,8 @@ public class ModelResource {
   @Operation(summary = "Delete a model", description = "A fine-tuned model's adapter too, as OpenAI deletes fine-tuned models.")
   public DeletedResponse delete(@Context HttpHeaders headers, @PathParam("id") String id) {
     String tenant = tenants.of(headers);
-    if (ModelCatalog.isAdapter(id)) {
-      adapters.delete(tenant, ModelCatalog.adapterId(id));
+    if (RequestValues.isFineTuned(id)) {
+      adapters.delete(tenant, RequestValues.modelId(id));
     } else {
       models.delete(tenant, id);
     }

@@ -27,12 +27,17 @@ public final class Responses {
 
   public record ErrorInfo(String code, String message) {}
 
+  /** What {@code /v1/models} lists: OpenAI's model object, of either kind. */
+  public sealed interface ModelObject permits ModelResponse, FineTunedModelResponse {
+    String id();
+  }
+
   /**
    * OpenAI's model object ({@code id, object, created, owned_by}) with the registry's extensions: its
    * name, status (a model answers requests once {@code ready}), source, architecture, size and files.
    */
   public record ModelResponse(String id, String object, long created, String ownedBy, String name, String status, String source,
-      String architecture, Long parameters, List<FileInfo> files, ErrorInfo error) {
+      String architecture, Long parameters, List<FileInfo> files, ErrorInfo error) implements ModelObject {
     static ModelResponse of(Model m) {
       return new ModelResponse(m.id, "model", m.createdAt.getEpochSecond(), m.tenant, m.name, m.status, m.source, m.architecture,
           m.parameters, FileInfo.of(Json.refs(m.files)), m.errorCode == null ? null : new ErrorInfo(m.errorCode, m.errorMessage));
@@ -44,14 +49,14 @@ public final class Responses {
    * {@code root}, as vLLM and LoRAX name them), with the job or merge that made it.
    */
   public record FineTunedModelResponse(String id, String object, long created, String ownedBy, String parent, String root,
-      String status, String method, String jobId, String mergeId) {
+      String status, String method, String jobId, String mergeId) implements ModelObject {
     static FineTunedModelResponse of(Adapter a) {
       return new FineTunedModelResponse(a.id, "model", a.createdAt.getEpochSecond(), a.tenant, a.modelId, a.modelId, "ready",
           a.method, a.jobId, a.mergeId);
     }
   }
 
-  static Object of(ModelCatalog.Entry e) {
+  static ModelObject of(ModelCatalog.Entry e) {
     return e.model() != null ? ModelResponse.of(e.model()) : FineTunedModelResponse.of(e.adapter());
   }
 

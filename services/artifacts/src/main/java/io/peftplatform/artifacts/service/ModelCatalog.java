@@ -3,6 +3,7 @@ package io.peftplatform.artifacts.service;
 import io.peftplatform.artifacts.Adapter;
 import io.peftplatform.artifacts.Model;
 import io.peftplatform.service.problem.ApiException;
+import io.peftplatform.service.problem.RequestValues;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,21 +45,10 @@ public class ModelCatalog {
     return Page.page(rows.subList(0, Math.min(rows.size(), limit + 1)), limit);
   }
 
-  /** A fine-tuned model may be named by its id or an OpenAI-style {@code ft:…:<adapter id>} name. */
-  public static String adapterId(String name) {
-    if (name != null && name.startsWith("ft:")) {
-      return name.substring(name.lastIndexOf(':') + 1);
-    }
-    return name;
-  }
-
-  public static boolean isAdapter(String name) {
-    return adapterId(name) != null && adapterId(name).startsWith("adapter-");
-  }
-
+  /** A model by its name: a fine-tuned one by its adapter id or an OpenAI-style {@code ft:…:<adapter id>} name. */
   public Optional<Entry> find(String tenant, String name) {
-    if (isAdapter(name)) {
-      return Adapter.<Adapter>find("id = ?1 and tenant = ?2", adapterId(name), tenant).firstResultOptional().map(a -> new Entry(null, a));
+    if (RequestValues.isFineTuned(name)) {
+      return Adapter.<Adapter>find("id = ?1 and tenant = ?2", RequestValues.modelId(name), tenant).firstResultOptional().map(a -> new Entry(null, a));
     }
     return Model.<Model>find("id = ?1 and tenant = ?2", name, tenant).firstResultOptional().map(m -> new Entry(m, null));
   }

@@ -31,11 +31,11 @@ public class ServedModels {
     if (name == null || name.isBlank()) {
       throw ApiException.badRequest("is required: a model id or a fine-tuned model's id", "model");
     }
-    String id = name.startsWith("ft:") ? name.substring(name.lastIndexOf(':') + 1) : name;
+    String id = RequestValues.modelId(name);
     if (!RequestValues.isId(id)) {
       throw ApiException.notFound("no model of that name", "model");
     }
-    if (!id.startsWith("adapter-")) {
+    if (!RequestValues.isFineTuned(id)) {
       try {
         projections.awaitValidated(tenant, id, "model");
       } catch (ApiException e) {

@@ -17,6 +17,20 @@ public final class RequestValues {
     return value != null && ID.matcher(value).matches();
   }
 
+  /**
+   * The id a request's model name refers to: the name itself, or — for OpenAI's fine-tuned model names,
+   * {@code ft:<base>:<org>:<suffix>:<id>} — its last part.
+   */
+  public static String modelId(String name) {
+    return name != null && name.startsWith("ft:") ? name.substring(name.lastIndexOf(':') + 1) : name;
+  }
+
+  /** Whether a model name refers to a fine-tuned model (an adapter). */
+  public static boolean isFineTuned(String name) {
+    String id = modelId(name);
+    return id != null && id.startsWith("adapter-");
+  }
+
   /** 400 naming {@code field} unless the value is a plausible id. */
   public static String id(String value, String field) {
     if (!isId(value)) {
