@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftplatform.events.ObjectRef;
 import io.peftplatform.jobs.config.JobsConfig;
 import io.peftplatform.jobs.service.ServedModels;
 import io.peftplatform.service.auth.InternalCaller;
@@ -65,9 +66,19 @@ public class InferenceResource {
   @Inject ServedModels models;
   @Inject ObjectMapper json;
 
-  /** What both endpoints share, OpenAI's names; sampling defaults are OpenAI's (temperature 1, top_p 1). */
-  record Sampling(Integer maxTokens, Double temperature, Double topP, JsonNode stop, Long seed, Integer n, boolean stream,
-      boolean includeUsage) {}
+  /** What both endpoints share, OpenAI's names; sampling defaults are OpenAI's (temperature 1, top_p 1), the worker's. */
+  record Sampling(Integer maxTokens, Double temperature, Double topP, List<String> stop, Long seed, int n, boolean stream,
+      boolean includeUsage) {
+    Sampling(Integer maxTokens, Double temperature, Double topP, JsonNode stop, Long seed, Integer n, Boolean stream, StreamOptions options) {
+      this(maxTokens, temperature, topP, stops(stop), seed, n == null ? 1 : n, Boolean.TRUE.equals(stream),
+          options != null && Boolean.TRUE.equals(options.includeUsage()));
+    }
+  }
+
+  /** What a worker is sent (its /internal/inference request): the files come from the registry alone. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record WorkerRequest(List<ObjectRef> modelFiles, List<ObjectRef> adapterFiles, List<Map<String, String>> messages, String prompt,
+      Integer maxTokens, Double temperature, Double topP, List<String> stop, Long seed, int n, boolean stream) {}
 
   public record ChatRequest(
       @NotBlank(message = "is required: a model id or a fine-tuned model's id") @Size(max = 256) String model,
@@ -129,8 +140,7 @@ public class InferenceResource {
     if (r == null) {
       throw ApiException.badRequest("a JSON body {\"model\": …, \"messages\": […]} is required", "model");
     }
-    unsupported(r.frequencyPenalty(), "frequency_penalty");
-    unsupported(r.presencePenalty(), "presence_penalty");
+    refusePenalties(r.frequencyPenalty(), r.presencePenalty());
     if (Boolean.TRUE.equals(r.logprobs())) {
       throw ApiException.badRequest("log probabilities are not available", "logprobs");
     }
@@ -143,8 +153,8 @@ public class InferenceResource {
       messages.add(Map.of("role", role, "content", content(r.messages().get(i).content(), "messages[" + i + "].content")));
     }
     Sampling s = new Sampling(r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens(), r.temperature(), r.topP(),
-        r.stop(), r.seed(), r.n(), Boolean.TRUE.equals(r.stream()), r.streamOptions() != null && Boolean.TRUE.equals(r.streamOptions().includeUsage()));
-    return run(tenant, r.model(), true, Map.of("messages", messages), s);
+        r.stop(), r.seed(), r.n(), r.stream(), r.streamOptions());
+    return run(tenant, r.model(), messages, null, s);
   }
 
   @POST
@@ -158,8 +168,7 @@ public class InferenceResource {
     if (r == null) {
       throw ApiException.badRequest("a JSON body {\"model\": …, \"prompt\": …} is required", "model");
     }
-    unsupported(r.frequencyPenalty(), "frequency_penalty");
-    unsupported(r.presencePenalty(), "presence_penalty");
+    refusePenalties(r.frequencyPenalty(), r.presencePenalty());
     if (r.logprobs() != null && r.logprobs() > 0) {
       throw ApiException.badRequest("log probabilities are not available", "logprobs");
     }
@@ -184,13 +193,16 @@ public class InferenceResource {
       throw ApiException.badRequest("must not be empty", "prompt");
     }
     Sampling s = new Sampling(r.maxTokens() == null ? 16 : r.maxTokens(), r.temperature(), r.topP(), r.stop(), r.seed(), r.n(),
-        Boolean.TRUE.equals(r.stream()), r.streamOptions() != null && Boolean.TRUE.equals(r.streamOptions().includeUsage()));
-    return run(tenant, r.model(), false, Map.of("prompt", prompt), s);
+        r.stream(), r.streamOptions());
+    return run(tenant, r.model(), null, prompt, s);
   }
 
-  private static void unsupported(Double penalty, String field) {
-    if (penalty != null && penalty != 0) {
-      throw ApiException.badRequest("penalties are not supported (only 0)", field);
+  private static void refusePenalties(Double frequency, Double presence) {
+    if (frequency != null && frequency != 0) {
+      throw ApiException.badRequest("penalties are not supported (only 0)", "frequency_penalty");
+    }
+    if (presence != null && presence != 0) {
+      throw ApiException.badRequest("penalties are not supported (only 0)", "presence_penalty");
     }
   }
 
@@ -235,29 +247,12 @@ public class InferenceResource {
     throw ApiException.badRequest("must be a string or a list of up to 4 strings", "stop");
   }
 
-  private Response run(String tenant, String model, boolean chat, Map<String, Object> input, Sampling s) {
+  /** Exactly one of {@code messages} (chat) and {@code prompt} (completions). */
+  private Response run(String tenant, String model, List<Map<String, String>> messages, String prompt, Sampling s) {
+    boolean chat = messages != null;
     ServedModels.Target target = models.resolve(tenant, model);
-    ObjectNode request = json.createObjectNode();
-    request.set("model_files", json.valueToTree(target.modelFiles()));
-    if (target.adapterFiles() != null) {
-      request.set("adapter_files", json.valueToTree(target.adapterFiles()));
-    }
-    input.forEach((k, v) -> request.set(k, json.valueToTree(v)));
-    if (s.maxTokens() != null) {
-      request.put("max_tokens", s.maxTokens());
-    }
-    if (s.temperature() != null) {
-      request.put("temperature", s.temperature());
-    }
-    if (s.topP() != null) {
-      request.put("top_p", s.topP());
-    }
-    request.set("stop", json.valueToTree(stops(s.stop())));
-    if (s.seed() != null) {
-      request.put("seed", s.seed());
-    }
-    request.put("n", s.n() == null ? 1 : s.n());
-    request.put("stream", s.stream());
+    WorkerRequest request = new WorkerRequest(target.modelFiles(), target.adapterFiles(), messages, prompt, s.maxTokens(), s.temperature(),
+        s.topP(), s.stop(), s.seed(), s.n(), s.stream());
     HttpRequest forward;
     try {
       forward = HttpRequest.newBuilder(URI.create(config.trainingUrl() + "/internal/inference"))
