@@ -45,6 +45,7 @@ import java.util.Map;
  */
 @Path("/internal/inference")
 public class InferenceResource {
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   @Inject ModelServer server;
   @Inject LocalCache cache;
   @Inject WorkerConfig config;
@@ -105,24 +106,63 @@ public class InferenceResource {
     if (maxTokens > config.serving().maxTokens()) {
       throw ApiException.badRequest("must be at most " + config.serving().maxTokens() + " (peft.serving.max-tokens)", "max_tokens");
     }
-    SamplingParams params = params(r, maxTokens, 0);
+    SamplingParams params = params(r, maxTokens);
     if (server.waiting() >= config.serving().maxWaiting()) {
       throw ApiException.tooMany("this worker has " + server.waiting() + " generation requests waiting; try again shortly", null,
           "peft.serving.max-waiting", config.serving().maxWaiting());
     }
     java.nio.file.Path modelDir = cache.directory("model", r.modelFiles());
     java.nio.file.Path adapterDir = r.adapterFiles() == null || r.adapterFiles().isEmpty() ? null : cache.directory("adapter", r.adapterFiles());
-    int n = r.n() == null ? 1 : r.n();
-    List<String> stop = r.stop() == null ? List.of() : r.stop();
+    Choices choices = new Choices(tenant, modelDir, adapterDir, prompt, params, r.n() == null ? 1 : r.n(), r.stop() == null ? List.of() : r.stop());
     if (!Boolean.TRUE.equals(r.stream())) {
-      List<Choice> choices = new ArrayList<>();
+      return Response.ok(choices.generate((index, piece) -> {}, (index, finish) -> {}), MediaType.APPLICATION_JSON).build();
+    }
+    StreamingOutput body = out -> {
+      try {
+        Result result = choices.generate((index, piece) -> line(out, Map.of("index", index, "text", piece)),
+            (index, finish) -> line(out, Map.of("index", index, "finish_reason", finish)));
+        line(out, Map.of("usage", result.usage()));
+      } catch (ApiException e) {
+        line(out, Map.of("error", e.problem()));
+      }
+    };
+    return Response.ok(body, "application/x-ndjson").build();
+  }
+
+  /** The n choices of one request, generated one after another, each with its own seed (so sampled ones differ). */
+  private final class Choices {
+    final String tenant;
+    final java.nio.file.Path modelDir;
+    final java.nio.file.Path adapterDir;
+    final Prompt prompt;
+    final SamplingParams params;
+    final int n;
+    final List<String> stop;
+
+    Choices(String tenant, java.nio.file.Path modelDir, java.nio.file.Path adapterDir, Prompt prompt, SamplingParams params, int n,
+        List<String> stop) {
+      this.tenant = tenant;
+      this.modelDir = modelDir;
+      this.adapterDir = adapterDir;
+      this.prompt = prompt;
+      this.params = params;
+      this.n = n;
+      this.stop = stop;
+    }
+
+    /** Generates every choice, handing on each piece of text and each choice's finish as they come. */
+    Result generate(java.util.function.BiConsumer<Integer, String> onPiece, java.util.function.BiConsumer<Integer, String> onFinish) {
+      List<Choice> out = new ArrayList<>();
       int promptTokens = 0;
       int completionTokens = 0;
       String loaded = "none";
       double first = 0;
       for (int i = 0; i < n; i++) {
-        Completion c = generate(tenant, modelDir, adapterDir, prompt, params(r, maxTokens, i), stop, piece -> {});
-        choices.add(new Choice(i, c.text(), c.finishReason()));
+        int index = i;
+        SamplingParams choice = new SamplingParams(params.temperature(), params.topP(), params.seed() + i, params.maxNewTokens());
+        Completion c = InferenceResource.this.generate(tenant, modelDir, adapterDir, prompt, choice, stop, piece -> onPiece.accept(index, piece));
+        onFinish.accept(i, c.finishReason());
+        out.add(new Choice(i, c.text(), c.finishReason()));
         promptTokens = c.promptTokens();
         completionTokens += c.completionTokens();
         if (i == 0) {
@@ -130,27 +170,8 @@ public class InferenceResource {
           first = c.firstTokenNanos() / 1e9;
         }
       }
-      return Response.ok(new Result(choices, new Usage(promptTokens, completionTokens, promptTokens + completionTokens), loaded, first),
-          MediaType.APPLICATION_JSON).build();
+      return new Result(out, new Usage(promptTokens, completionTokens, promptTokens + completionTokens), loaded, first);
     }
-    StreamingOutput body = out -> {
-      int promptTokens = 0;
-      int completionTokens = 0;
-      try {
-        for (int i = 0; i < n; i++) {
-          int index = i;
-          Completion c = generate(tenant, modelDir, adapterDir, prompt, params(r, maxTokens, i), stop,
-              piece -> line(out, Map.of("index", index, "text", piece)));
-          line(out, Map.of("index", i, "finish_reason", c.finishReason()));
-          promptTokens = c.promptTokens();
-          completionTokens += c.completionTokens();
-        }
-        line(out, Map.of("usage", new Usage(promptTokens, completionTokens, promptTokens + completionTokens)));
-      } catch (ApiException e) {
-        line(out, Map.of("error", e.problem()));
-      }
-    };
-    return Response.ok(body, "application/x-ndjson").build();
   }
 
   private Completion generate(String tenant, java.nio.file.Path modelDir, java.nio.file.Path adapterDir, Prompt prompt, SamplingParams params,
@@ -165,11 +186,11 @@ public class InferenceResource {
     }
   }
 
-  /** The sampling of choice {@code index}: its own seed, so n choices differ when sampled. */
-  private static SamplingParams params(Request r, int maxTokens, int index) {
+  /** The request's sampling (OpenAI's defaults: temperature 1, top_p 1; a random seed unless given). */
+  private static SamplingParams params(Request r, int maxTokens) {
     double temperature = r.temperature() == null ? 1.0 : r.temperature();
     double topP = r.topP() == null ? 1.0 : r.topP();
-    long seed = r.seed() == null ? new java.security.SecureRandom().nextLong() : r.seed() + index;
+    long seed = r.seed() == null ? RANDOM.nextInt(Integer.MAX_VALUE) : r.seed();
     if (temperature > 2) {
       throw ApiException.badRequest("must be from 0 to 2", "temperature");
     }

@@ -303,6 +303,11 @@ public class JobRunner {
     // The adapter goes under this attempt's prefix: a run presumed dead cannot overwrite it.
     String adapterId = "adapter-" + id.substring(id.indexOf('-') + 1);
     String prefix = ObjectLayout.adapterPrefix(job.tenant(), adapterId) + attempt.id() + "/";
+    // What PEFT, vLLM and LoRAX load: the plain LoRA a NOLA adapter equals, stored beside it (downloads with ?format=peft).
+    Path peft = output.resolve("peft");
+    if (adapter.spec().method() == AdapterMethod.NOLA) {
+      AdapterFiles.exportPeft(adapter, peft, "models/" + job.modelId());
+    }
     List<ObjectRef> files;
     try {
       files = call(() -> {
@@ -311,9 +316,6 @@ public class JobRunner {
           uploaded.add(store.put(prefix + name, output.resolve(name)));
         }
         if (adapter.spec().method() == AdapterMethod.NOLA) {
-          // What PEFT, vLLM and LoRAX load: the plain LoRA a NOLA adapter equals, beside it (downloads with ?format=peft).
-          Path peft = output.resolve("peft");
-          AdapterFiles.exportPeft(adapter, peft, "models/" + job.modelId());
           for (String name : List.of(AdapterFiles.CONFIG, AdapterFiles.WEIGHTS)) {
             store.put(ObjectLayout.peftExportKey(prefix + name), peft.resolve(name));
           }
