@@ -68,8 +68,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
     int rank = or(a.rank(), 8);
     double alpha = or(a.alpha(), 2.0 * rank);
     double dropout = or(a.dropout(), 0.0);
-    List<String> targets = targets(a.targetModules() == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : a.targetModules(),
-        "adapter.target_modules");
+    List<String> targets = targets(a.targetModules(), "adapter.target_modules");
     boolean rslora = or(a.useRslora(), false);
     int nolaBases = or(a.numBases(), 64);
     int factor = or(a.factor(), -1);
@@ -153,7 +152,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
   }
 
   private static List<String> targets(JsonNode n, String field) {
-    if (n.isMissingNode() || n.isNull()) {
+    if (n == null || n.isMissingNode() || n.isNull()) {
       return List.of("all-linear");
     }
     List<String> names = new ArrayList<>();

@@ -219,6 +219,20 @@ public final class JobsCommand {
     }
   }
 
+  /** Asks something of a job (cancel, pause, resume) and prints its id and status, and a note. */
+  static int act(ApiOptions api, String id, java.util.function.Function<PeftClient, JsonNode> request,
+      java.util.function.Function<JsonNode, String> note) {
+    try (PeftClient c = api.client()) {
+      JsonNode job = request.apply(c);
+      if (api.json) {
+        Output.json(job);
+      } else {
+        Output.out().println(id + "  " + job.path("status").asText() + note.apply(job));
+      }
+      return 0;
+    }
+  }
+
   @Command(name = "cancel", description = "Cancel a job; a running one stops after its current step.")
   static final class Cancel implements Callable<Integer> {
     @Mixin ApiOptions api;
@@ -228,17 +242,10 @@ public final class JobsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        JsonNode job = c.cancelJob(id);
-        if (api.json) {
-          Output.json(job);
-        } else {
-          Output.out().println(id + "  " + job.path("status").asText() + (job.path("cancel_requested").asBoolean() ? "  (cancel requested)" : ""));
-        }
-        return 0;
-      }
+      return act(api, id, c -> c.cancelJob(id), job -> (job.path("cancel_requested").asBoolean() ? "  (cancel requested)" : ""));
     }
   }
+
 
   @Command(name = "pause", description = "Pause a running job: its worker saves a checkpoint after the current step and stops.")
   static final class Pause implements Callable<Integer> {
@@ -249,17 +256,10 @@ public final class JobsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        JsonNode job = c.pauseJob(id);
-        if (api.json) {
-          Output.json(job);
-        } else {
-          Output.out().println(id + "  " + job.path("status").asText() + (job.path("status").asText().equals("paused") ? "" : "  (pause requested)"));
-        }
-        return 0;
-      }
+      return act(api, id, c -> c.pauseJob(id), job -> (job.path("status").asText().equals("paused") ? "" : "  (pause requested)"));
     }
   }
+
 
   @Command(name = "resume", description = "Resume a paused job from the checkpoint it paused at.")
   static final class Resume implements Callable<Integer> {
@@ -270,17 +270,10 @@ public final class JobsCommand {
 
     @Override
     public Integer call() {
-      try (PeftClient c = api.client()) {
-        JsonNode job = c.resumeJob(id);
-        if (api.json) {
-          Output.json(job);
-        } else {
-          Output.out().println(id + "  " + job.path("status").asText());
-        }
-        return 0;
-      }
+      return act(api, id, c -> c.resumeJob(id), job -> "");
     }
   }
+
 
   @Command(name = "events", description = "Print a job's events; --follow keeps printing until the job ends.")
   static final class Events implements Callable<Integer> {
