@@ -15,7 +15,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,7 +22,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -84,17 +83,15 @@ class AdapterRegistryTest {
     assertThat(paged).isEqualTo(as("acme").get("/v1/models?limit=100").jsonPath().getList("data.id"));
 
     byte[] tarGz = as("acme").get("/v1/adapters/" + adapterId + "/content").then().statusCode(200).extract().asByteArray();
-    // A LoRA is in PEFT's format as trained: ?format=peft is the same download; an unknown format is refused by name.
-    assertThat(as("acme").get("/v1/adapters/" + adapterId + "/content?format=peft").then().statusCode(200).extract().asByteArray())
-        .hasSameSizeAs(tarGz);
+    Map<String, String> entries = entries(tarGz);
+    assertThat(entries.keySet()).containsExactly(adapterId + "/adapter_config.json", adapterId + "/adapter_model.safetensors",
+        adapterId + "/training_provenance.json");
+    assertThat(entries.get(adapterId + "/adapter_model.safetensors")).isEqualTo("weights");
+    // A LoRA is in PEFT's format as trained: ?format=peft is the same files (the archive's times may differ); an unknown
+    // format is refused by name.
+    assertThat(entries(as("acme").get("/v1/adapters/" + adapterId + "/content?format=peft").then().statusCode(200).extract().asByteArray()))
+        .containsExactlyEntriesOf(entries);
     as("acme").get("/v1/adapters/" + adapterId + "/content?format=gguf").then().statusCode(400).body("field", equalTo("format"));
-    List<String> names = new ArrayList<>();
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(new ByteArrayInputStream(tarGz)))) {
-      for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
-        names.add(e.getName());
-      }
-    }
-    assertThat(names).containsExactly(adapterId + "/adapter_config.json", adapterId + "/adapter_model.safetensors", adapterId + "/training_provenance.json");
 
     String url = as("acme").get("/v1/adapters/" + adapterId + "/files").jsonPath().getString("[1].url");
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
@@ -105,5 +102,16 @@ class AdapterRegistryTest {
 
     as("acme").delete("/v1/adapters/" + adapterId).then().statusCode(200).body("deleted", equalTo(true));
     assertThat(store.list(prefix)).isEmpty();
+  }
+
+  /** The archive's entries in order, name to content. */
+  private static Map<String, String> entries(byte[] tarGz) throws Exception {
+    Map<String, String> entries = new LinkedHashMap<>();
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(new ByteArrayInputStream(tarGz)))) {
+      for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        entries.put(e.getName(), new String(tar.readAllBytes(), StandardCharsets.UTF_8));
+      }
+    }
+    return entries;
   }
 }
