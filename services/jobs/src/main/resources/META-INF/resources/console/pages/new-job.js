@@ -1,0 +1,176 @@
+// New job: ready models and datasets, the adapter method with its own settings, hyperparameters with
+// their defaults; checked here before it is sent, and the API's refusals shown at the field they name.
+import { useMemo, useState } from 'preact/hooks';
+import { all, send } from '../api.js';
+import { commands } from '../commands.js';
+import { Field, FormError, html, Select, usePoll } from '../ui.js';
+
+const METHODS = {
+  lora: { label: 'LoRA', fields: ['rank', 'alpha', 'dropout', 'target_modules', 'use_rslora'] },
+  dora: { label: 'DoRA (weight-decomposed LoRA)', fields: ['rank', 'alpha', 'dropout', 'target_modules', 'use_rslora'] },
+  nola: { label: 'NOLA (random bases)', fields: ['rank', 'alpha', 'dropout', 'target_modules', 'num_bases'] },
+  kronecker: { label: 'Kronecker (LoKr)', fields: ['rank', 'alpha', 'dropout', 'target_modules', 'factor'] },
+};
+
+// The API's defaults (JobRequest.resolve), shown filled in.
+const DEFAULTS = {
+  rank: '8', alpha: '', dropout: '0', target_modules: 'all-linear', use_rslora: false, num_bases: '64', factor: '-1',
+  n_epochs: '3', batch_size: '8', learning_rate: '0.0002', max_steps: '', gradient_accumulation_steps: '1', warmup_steps: '0',
+  lr_scheduler: 'linear', max_seq_len: '1024', weight_decay: '0', checkpoint_every: '', eval_every: '', suffix: '', seed: '',
+};
+
+const INTEGER = /^-?\d+$/;
+const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i;
+
+/** The form's own checks: {field: message}. The API checks again, and its answer names the field too. */
+export function validate(v) {
+  const errors = {};
+  const int = (name, min, max) => {
+    if (v[name] === '') return;
+    if (!INTEGER.test(v[name])) errors[name] = 'must be a whole number';
+    else if (+v[name] < min || (max != null && +v[name] > max)) errors[name] = max != null ? `must be from ${min} to ${max}` : `must be at least ${min}`;
+  };
+  const num = (name, min, maxExclusive) => {
+    if (v[name] === '') return;
+    if (!NUMBER.test(v[name])) errors[name] = 'must be a number';
+    else if (+v[name] < min || (maxExclusive != null && +v[name] >= maxExclusive)) errors[name] = `must be at least ${min}${maxExclusive != null ? ` and below ${maxExclusive}` : ''}`;
+  };
+  if (!v.model) errors.model = 'pick a ready model';
+  if (!v.training_file) errors.training_file = 'pick a training dataset';
+  int('rank', 1, 1024);
+  num('alpha', 0);
+  num('dropout', 0, 1);
+  if (v.type === 'nola') int('num_bases', 1, 4096);
+  if (v.type === 'kronecker' && v.factor !== '-1') int('factor', 1);
+  int('n_epochs', 1, 1000);
+  int('batch_size', 1, 4096);
+  num('learning_rate', 0, 1);
+  if (v.learning_rate !== '' && +v.learning_rate === 0) errors.learning_rate = 'must be above 0';
+  int('max_steps', 1);
+  int('gradient_accumulation_steps', 1, 1024);
+  int('warmup_steps', 0);
+  int('max_seq_len', 8, 131072);
+  num('weight_decay', 0, 1);
+  int('checkpoint_every', 1);
+  int('eval_every', 1);
+  int('seed', 0, 2147483647);
+  if (v.suffix.length > 64) errors.suffix = 'up to 64 characters';
+  return errors;
+}
+
+/** The API's request from the form: what is left empty takes the API's default. */
+export function requestFrom(v) {
+  const n = (name) => (v[name] === '' ? undefined : Number(v[name]));
+  const adapter = { type: v.type };
+  for (const f of METHODS[v.type].fields) {
+    if (f === 'use_rslora') {
+      if (v.use_rslora) adapter.use_rslora = true;
+    } else if (f === 'target_modules') {
+      const t = v.target_modules.split(',').map((s) => s.trim()).filter(Boolean);
+      if (t.length) adapter.target_modules = t.length === 1 && t[0] === 'all-linear' ? 'all-linear' : t;
+    } else if (n(f) !== undefined) adapter[f] = n(f);
+  }
+  const hyperparameters = {};
+  for (const f of ['n_epochs', 'batch_size', 'learning_rate', 'max_steps', 'gradient_accumulation_steps', 'warmup_steps', 'max_seq_len',
+    'weight_decay', 'checkpoint_every', 'eval_every']) if (n(f) !== undefined) hyperparameters[f] = n(f);
+  if (v.lr_scheduler) hyperparameters.lr_scheduler = v.lr_scheduler;
+  const request = { model: v.model, training_file: v.training_file };
+  if (v.validation_file) request.validation_file = v.validation_file;
+  request.adapter = adapter;
+  request.method = { type: 'supervised', supervised: { hyperparameters } };
+  if (v.seed !== '') request.seed = Number(v.seed);
+  if (v.suffix) request.suffix = v.suffix;
+  return request;
+}
+
+const LABELS = {
+  rank: 'Rank (r)', alpha: 'Alpha', dropout: 'Dropout', target_modules: 'Target modules', num_bases: 'Random bases per factor',
+  factor: 'Kronecker factor', n_epochs: 'Epochs', batch_size: 'Batch size', learning_rate: 'Learning rate', max_steps: 'Max steps',
+  gradient_accumulation_steps: 'Gradient accumulation steps', warmup_steps: 'Warm-up steps', max_seq_len: 'Max sequence length',
+  weight_decay: 'Weight decay', checkpoint_every: 'Checkpoint every (steps)', eval_every: 'Validate every (steps)', seed: 'Seed',
+  suffix: 'Suffix',
+};
+const HINTS = {
+  alpha: 'default 2 × rank', target_modules: 'all-linear, or e.g. q_proj,v_proj', factor: '-1: near the square root',
+  max_steps: 'empty: the epochs decide', checkpoint_every: 'empty: at the end', eval_every: 'empty: each epoch', seed: 'empty: random',
+  use_rslora: 'scale by alpha/√rank',
+};
+
+export function NewJobPage({ query }) {
+  const [models] = usePoll(() => all('/v1/models'), 0);
+  const [files] = usePoll(() => all('/v1/files'), 0);
+  const [v, setV] = useState({ type: 'lora', model: query?.get('model') || '', training_file: '', validation_file: '', ...DEFAULTS });
+  const [errors, setErrors] = useState({});
+  const [apiError, setApiError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const ready = (models || []).filter((m) => !m.parent && m.status === 'ready');
+  const datasets = (files || []).filter((f) => f.status === 'processed');
+  const set = (name) => (e) => setV({ ...v, [name]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
+  const value = { ...v, model: v.model || ready[0]?.id || '', training_file: v.training_file || datasets[0]?.id || '' };
+  const preview = useMemo(() => commands(requestFrom(value)), [JSON.stringify(value)]);
+  const submit = async (e) => {
+    e.preventDefault();
+    const found = validate(value);
+    setErrors(found);
+    setApiError(null);
+    if (Object.keys(found).length) {
+      document.querySelector(`[data-field="${Object.keys(found)[0]}"]`)?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      const job = await send('POST', '/v1/fine_tuning/jobs', requestFrom(value));
+      location.hash = `#/jobs/${job.id}`;
+    } catch (err) {
+      setApiError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const error = (name) => errors[name] || apiError;
+  const input = (name, extra = {}) => html`<${Field} label=${LABELS[name]} name=${name} error=${error(name)} hint=${HINTS[name]}
+    value=${v[name]} onInput=${set(name)} inputmode=${extra.inputmode || 'decimal'} ...${extra} />`;
+  const methodFields = METHODS[v.type].fields;
+  const fieldNames = ['model', 'training_file', 'validation_file', 'type', ...methodFields, ...Object.keys(LABELS)];
+  return html`<section aria-labelledby="new-job-title">
+    <h1 id="new-job-title">New fine-tuning job</h1>
+    <form class="job-form" onSubmit=${submit} novalidate>
+      <fieldset><legend>Data</legend>
+        <${Select} label="Model" name="model" value=${value.model} onInput=${set('model')} error=${error('model')}
+          hint=${models && ready.length === 0 ? 'no ready model yet: upload or import one on Models' : null}
+          options=${ready.length ? ready.map((m) => ({ value: m.id, label: `${m.name || m.id} (${m.id})` })) : [{ value: '', label: '—' }]} />
+        <${Select} label="Training dataset" name="training_file" value=${value.training_file} onInput=${set('training_file')}
+          error=${error('training_file')} hint=${files && datasets.length === 0 ? 'no dataset yet: upload one on Datasets' : null}
+          options=${datasets.length ? datasets.map((f) => ({ value: f.id, label: `${f.filename} (${f.id}, ${f.rows} rows)` })) : [{ value: '', label: '—' }]} />
+        <${Select} label="Validation dataset" name="validation_file" value=${v.validation_file} onInput=${set('validation_file')}
+          error=${error('validation_file')} hint="optional: a held-out split of the training file is not made for you"
+          options=${[{ value: '', label: 'none' }, ...datasets.map((f) => ({ value: f.id, label: `${f.filename} (${f.id})` }))]} />
+      </fieldset>
+      <fieldset><legend>Adapter</legend>
+        <${Select} label="Method" name="type" value=${v.type} onInput=${set('type')} error=${error('type')}
+          options=${Object.entries(METHODS).map(([value, m]) => ({ value, label: m.label }))} />
+        <div class="grid">
+          ${methodFields.map((f) => (f === 'use_rslora'
+            ? html`<div class="field checkbox"><input type="checkbox" id="use_rslora" name="use_rslora" data-field="use_rslora"
+                checked=${v.use_rslora} onInput=${set('use_rslora')} /><label for="use_rslora">rsLoRA <small>(${HINTS.use_rslora})</small></label></div>`
+            : input(f, f === 'target_modules' ? { inputmode: 'text' } : {})))}
+        </div>
+      </fieldset>
+      <fieldset><legend>Hyperparameters</legend>
+        <div class="grid">
+          ${['n_epochs', 'batch_size', 'learning_rate', 'max_steps', 'gradient_accumulation_steps', 'warmup_steps'].map((f) => input(f))}
+          <${Select} label="Learning-rate schedule" name="lr_scheduler" value=${v.lr_scheduler} onInput=${set('lr_scheduler')}
+            error=${error('lr_scheduler')} options=${['linear', 'cosine', 'constant'].map((s) => ({ value: s, label: s }))} />
+          ${['max_seq_len', 'weight_decay', 'checkpoint_every', 'eval_every', 'seed'].map((f) => input(f))}
+          ${input('suffix', { inputmode: 'text', maxlength: 64 })}
+        </div>
+      </fieldset>
+      <${FormError} error=${apiError} fields=${fieldNames} />
+      <button type="submit" disabled=${busy}>Start training</button>
+    </form>
+    <details class="commands"><summary>The same job from the command line</summary>
+      <pre class="cli-command"><code>${preview.cli}</code></pre>
+      <pre class="curl-command"><code>${preview.curl}</code></pre>
+    </details>
+  </section>`;
+}

@@ -1,0 +1,376 @@
+package io.peftplatform.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftplatform.client.PeftClient;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+
+/**
+ * The web console in a real Chromium against the running stack, as a new user meets it: log in by key,
+ * upload a model and a dataset, start a job through the form (after the form's and the API's errors
+ * shown at their fields), watch its page until it succeeds with a point on the loss chart for every
+ * metrics event, download the adapter, try it beside the base model, merge two adapters, manage keys as
+ * an admin, log out. Every page is photographed at 1280 and 800 px (target/console-screenshots); a
+ * failing test keeps a screenshot of where it stopped.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConsoleBrowserTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String TENANT = "e2e-console";
+  static Browser browser;
+  static PeftClient client;
+  static String key;
+  static String modelId;
+  static String jobId;
+  static String adapterId;
+
+  @RegisterExtension
+  final TestWatcher keepsItsScreenshot = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      if (browser != null) {
+        browser.screenshot("failed-" + context.getRequiredTestMethod().getName());
+      }
+    }
+  };
+
+  @BeforeAll
+  static void start() {
+    Browser.requireInstalled();
+    key = RunningStack.tenantKey(TENANT);
+    client = new PeftClient(RunningStack.get().url(), key);
+    browser = Browser.start(RunningStack.scratch("console"));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.close();
+    }
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  static String url(String fragment) {
+    return RunningStack.get().url() + "/" + fragment;
+  }
+
+  /** Both widths of the page now shown, then back to 1280. */
+  static void photograph(String page) {
+    browser.screenshot(page + "-1280");
+    browser.width(800);
+    RunningStack.sleep(300);
+    browser.screenshot(page + "-800");
+    browser.width(1280);
+  }
+
+  /** Every input, select and textarea on the page has an accessible name (a label or aria-label). */
+  static void everyControlIsLabelled(String page) {
+    @SuppressWarnings("unchecked")
+    List<String> unlabelled = (List<String>) browser.js("return [...document.querySelectorAll('input,select,textarea')]"
+        + ".filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))"
+        + ".map(e => e.outerHTML)");
+    assertThat(unlabelled).as("controls without a label on " + page).isEmpty();
+  }
+
+  @Test
+  @Order(1)
+  void aKeyLogsInByKeyboardAndAnUnknownOneIsRefusedAtItsField() {
+    browser.open(url(""));
+    WebElement keyField = browser.field("API key");
+    photograph("login");
+    everyControlIsLabelled("login");
+    keyField.sendKeys("peft-not-a-key", Keys.ENTER);
+    assertThat(browser.errorAt("api_key")).contains("not known");
+    keyField.clear();
+    keyField.sendKeys(key, Keys.ENTER); // the keyboard alone: type, Enter
+    browser.find("nav[aria-label='Pages']");
+    assertThat(browser.js("return sessionStorage.getItem('peft.apiKey')")).isEqualTo(key);
+    assertThat(browser.all("nav a").stream().map(WebElement::getText)).doesNotContain("Keys"); // not an admin
+    // Tab reaches the navigation; the focused element is outlined.
+    browser.driver.switchTo().activeElement().sendKeys(Keys.TAB);
+    assertThat(browser.js("return getComputedStyle(document.activeElement).outlineStyle")).isNotEqualTo("none");
+  }
+
+  @Test
+  @Order(2)
+  void aModelUploadedThroughTheModelsPageBecomesReady() throws Exception {
+    browser.open(url("#/models"));
+    browser.select("What", "its files");
+    List<String> files;
+    try (Stream<Path> s = Files.list(RunningStack.tinyModel())) {
+      files = s.map(p -> p.toAbsolutePath().toString()).sorted().toList();
+    }
+    browser.field("Files").sendKeys(String.join("\n", files));
+    browser.fill("Name", "console tiny");
+    browser.click("Upload model");
+    WebElement row = browser.waitFor(d -> browser.all("tr[data-model]").stream().filter(r -> r.getText().contains("console tiny")
+        && r.getText().contains("ready")).findFirst().orElse(null), Duration.ofMinutes(2), "the uploaded model ready");
+    modelId = row.getAttribute("data-model");
+    assertThat(row.getText()).contains("LlamaForCausalLM");
+    everyControlIsLabelled("models");
+    photograph("models");
+  }
+
+  @Test
+  @Order(3)
+  void aDatasetUploadShowsItsRowsAndPreviewAndABadFileItsLines() throws Exception {
+    browser.open(url("#/datasets"));
+    Path bad = RunningStack.scratch("console").resolve("bad.jsonl");
+    Files.writeString(bad, "{\"text\": \"fine\"}\nnot json\n{\"text\": \"fine\"}\n{\"nothing\": 1}\n");
+    browser.field("JSONL file").sendKeys(bad.toAbsolutePath().toString());
+    browser.click("Upload");
+    String errors = browser.find(".line-errors").getText();
+    assertThat(errors).contains("line 2").contains("line 4");
+    photograph("datasets-bad-file");
+
+    browser.field("JSONL file").sendKeys(FineTuningFlowTest.opposites().toAbsolutePath().toString());
+    browser.click("Upload");
+    String ok = browser.find(".ok").getText();
+    long rows = Files.readAllLines(FineTuningFlowTest.opposites()).stream().filter(l -> !l.isBlank()).count();
+    assertThat(ok).contains("opposites.jsonl").contains(rows + " rows");
+    assertThat(browser.find(".preview").getText()).contains("First rows of opposites.jsonl");
+    everyControlIsLabelled("datasets");
+    photograph("datasets");
+  }
+
+  @Test
+  @Order(4)
+  void theNewJobFormShowsItsOwnAndTheApisErrorsAtTheFieldThenStartsTheJob() {
+    browser.open(url("#/new-job"));
+    browser.select("Model", "console tiny");
+    browser.select("Training dataset", "opposites.jsonl");
+    browser.select("Method", "LoRA");
+    browser.fill("Rank (r)", "four");
+    browser.click("Start training");
+    assertThat(browser.errorAt("rank")).isEqualTo("must be a whole number");
+    assertThat(browser.driver.switchTo().activeElement().getAttribute("name")).isEqualTo("rank"); // focus moved to it
+
+    browser.fill("Rank (r)", "4");
+    browser.fill("Target modules", "q_proj,no_such_proj");
+    browser.click("Start training");
+    assertThat(browser.errorAt("target_modules")).contains("no_such_proj"); // the API's refusal, at its field
+    photograph("new-job-error");
+
+    // The method's fields change with the method.
+    browser.select("Method", "NOLA");
+    assertThat(browser.field("Random bases per factor").getAttribute("value")).isEqualTo("64");
+    browser.select("Method", "Kronecker");
+    assertThat(browser.all("[data-field='num_bases']")).isEmpty();
+    browser.select("Method", "LoRA");
+
+    browser.fill("Target modules", "all-linear");
+    browser.fill("Epochs", "4");
+    browser.fill("Learning rate", "0.01");
+    browser.fill("Batch size", "10");
+    browser.fill("Seed", "31");
+    assertThat(browser.find(".cli-command").getAttribute("textContent")).contains("--model " + modelId).contains("--rank 4");
+    everyControlIsLabelled("new-job");
+    photograph("new-job");
+    browser.click("Start training");
+    WebElement page = browser.find("section[data-job]");
+    jobId = page.getAttribute("data-job");
+    assertThat(jobId).startsWith("ftjob-");
+  }
+
+  @Test
+  @Order(5)
+  void theJobPageDrawsEveryMetricsEventOnTheLossChartUntilTheJobSucceeds() {
+    browser.open(url("#/jobs/" + jobId));
+    browser.waitFor(d -> "succeeded".equals(browser.find("section[data-job]").getAttribute("data-status")) ? true : null,
+        RunningStack.JOB_TIMEOUT, "the job succeeded");
+    int metrics = 0;
+    for (JsonNode e : allEvents(jobId)) {
+      metrics += e.path("type").asText().equals("metrics") ? 1 : 0;
+    }
+    assertThat(metrics).isPositive();
+    int finalMetrics = metrics;
+    browser.waitFor(d -> Integer.parseInt(browser.find(".chart-box").getAttribute("data-points")) >= finalMetrics ? true : null,
+        Duration.ofSeconds(20), "the chart holds a point per metrics event");
+    assertThat(browser.all(".u-wrap canvas")).isNotEmpty(); // uPlot drew it
+    assertThat(browser.find(".event-log").getText()).contains("succeeded");
+    JsonNode job = client.getJob(jobId);
+    adapterId = job.path("fine_tuned_model").asText();
+    assertThat(browser.find(".result").getText()).contains(adapterId);
+    assertThat(browser.find(".hyperparameters").getText()).contains("learning_rate").contains("0.01");
+    assertThat(browser.find(".adapter-settings").getText()).contains("rank").contains("4");
+    browser.js("document.querySelector('.commands').open = true");
+    assertThat(browser.find(".curl-command").getText()).contains("/v1/fine_tuning/jobs").contains(modelId);
+    photograph("job");
+  }
+
+  @Test
+  @Order(6)
+  void theAdapterDownloadsInPeftsFormat() throws Exception {
+    browser.click("Download adapter");
+    Path tarGz = browser.downloads.resolve(adapterId + ".tar.gz");
+    browser.waitFor(d -> Files.exists(tarGz) && sizeOf(tarGz) > 0 ? true : null, Duration.ofSeconds(30), "the download");
+    List<String> names = new ArrayList<>();
+    try (InputStream in = Files.newInputStream(tarGz);
+        TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(in))) {
+      for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        names.add(e.getName().substring(e.getName().indexOf('/') + 1));
+      }
+    }
+    assertThat(names).contains("adapter_config.json", "adapter_model.safetensors");
+  }
+
+  @Test
+  @Order(7)
+  void tryItStreamsTheAdaptersAnswerBesideTheBaseModels() {
+    browser.click("Try it");
+    browser.find("section[data-adapter='" + adapterId + "']");
+    browser.select("Mode", "plain completion");
+    browser.fill("Max tokens", "6");
+    browser.fill("Prompt", "hot is the opposite of");
+    browser.click("Generate");
+    for (String which : List.of("adapter", "base")) {
+      browser.waitFor(d -> "false".equals(browser.find("[data-answer='" + which + "']").getAttribute("aria-busy")) ? true : null,
+          Duration.ofMinutes(2), "the " + which + " answer");
+    }
+    ObjectNode request = JSON.createObjectNode().put("prompt", "hot is the opposite of").put("max_tokens", 6).put("temperature", 0.0);
+    String adapterText = client.completion(request.deepCopy().put("model", adapterId)).at("/choices/0/text").asText();
+    String baseText = client.completion(request.deepCopy().put("model", modelId)).at("/choices/0/text").asText();
+    // What was streamed is what the API answers in one piece (greedy decoding).
+    assertThat(browser.find("[data-answer='adapter'] output").getAttribute("textContent")).isEqualTo(adapterText);
+    assertThat(browser.find("[data-answer='base'] output").getAttribute("textContent")).isEqualTo(baseText);
+    assertThat(browser.find(".lineage").getText()).contains(modelId).contains(jobId);
+    everyControlIsLabelled("adapter");
+    photograph("adapter");
+    browser.open(url("#/adapters"));
+    browser.find("tr[data-adapter='" + adapterId + "']");
+    photograph("adapters");
+  }
+
+  @Test
+  @Order(8)
+  void twoAdaptersMergeIntoAModelThroughTheMergesPage() {
+    ObjectNode second = JSON.createObjectNode().put("model", modelId).put("training_file", client.listDatasets(null, 100).path("data")
+        .findValues("id").stream().map(JsonNode::asText).filter(id -> id.startsWith("file-")).findFirst().orElseThrow()).put("seed", 5);
+    second.putObject("adapter").put("type", "dora").put("rank", 4);
+    second.putObject("hyperparameters").put("n_epochs", 2).put("learning_rate", 1e-2).put("batch_size", 10);
+    JsonNode job = client.awaitJob(client.createJob(second).path("id").asText(), RunningStack.JOB_TIMEOUT);
+    assertThat(job.path("status").asText()).as(job.toString()).isEqualTo("succeeded");
+    String other = job.path("fine_tuned_model").asText();
+
+    browser.open(url("#/merges"));
+    browser.select("Model", "console tiny");
+    browser.click("Merge");
+    assertThat(browser.errorAt("adapters")).contains("at least one adapter");
+    for (String a : List.of(adapterId, other)) {
+      browser.find("#pick-" + a).click();
+    }
+    browser.fill("Weight of " + other, "0.5");
+    browser.select("Method", "TIES");
+    browser.fill("Density", "0.7");
+    browser.fill("Name", "console merge");
+    everyControlIsLabelled("merges");
+    browser.click("Merge");
+    WebElement row = browser.waitFor(d -> browser.all("tr[data-merge]").stream().filter(r -> r.getText().contains("console merge")
+        && r.getText().contains("succeeded")).findFirst().orElse(null), RunningStack.JOB_TIMEOUT, "the merge succeeded");
+    String mergeId = row.getAttribute("data-merge");
+    JsonNode merge = client.getMerge(mergeId);
+    assertThat(merge.path("method").asText()).isEqualTo("ties");
+    assertThat(merge.path("density").asDouble()).isEqualTo(0.7);
+    assertThat(merge.path("adapters").findValues("weight").stream().map(JsonNode::asDouble).toList()).containsExactly(1.0, 0.5);
+    assertThat(row.getText()).contains(merge.path("output_id").asText());
+    photograph("merges");
+  }
+
+  @Test
+  @Order(9)
+  void theJobsPageListsTheJobsWithTheirProgressAndFiltersByStatus() {
+    browser.open(url("#/jobs"));
+    WebElement row = browser.find("tr[data-job='" + jobId + "']");
+    assertThat(row.getText()).contains("succeeded").contains(modelId).contains("lora r=4");
+    browser.select("Status", "failed");
+    browser.waitFor(d -> browser.all("tr[data-job]").isEmpty() ? true : null, Duration.ofSeconds(10), "no failed jobs");
+    browser.select("Status", "all");
+    browser.find("tr[data-job='" + jobId + "']");
+    everyControlIsLabelled("jobs");
+    photograph("jobs");
+  }
+
+  @Test
+  @Order(10)
+  void theConsoleLoadsUnder300KilobytesOfScript() {
+    browser.open(url("#/jobs"));
+    browser.find("tr[data-job]");
+    Number scriptBytes = (Number) browser.js("return performance.getEntriesByType('resource')"
+        + ".filter(r => r.name.endsWith('.js')).reduce((n, r) => n + r.decodedBodySize, 0)");
+    assertThat(scriptBytes.longValue()).isPositive().isLessThan(300 * 1024);
+  }
+
+  @Test
+  @Order(11)
+  void anAdminCreatesAndRevokesKeysThenLogsOut() {
+    browser.click("Log out");
+    browser.field("API key").sendKeys(RunningStack.get().adminKey(), Keys.ENTER);
+    browser.click("Keys");
+    browser.click("Create key");
+    assertThat(browser.errorAt("tenant")).isNotBlank(); // required, named by the API
+    browser.fill("Tenant", "console-made");
+    browser.fill("Key name", "from the console");
+    browser.click("Create key");
+    String secret = browser.find(".created-key .secret").getText();
+    try (PeftClient made = new PeftClient(RunningStack.get().url(), secret)) {
+      assertThat(made.listJobs(null, null, 1).path("data").isArray()).isTrue(); // the shown key works
+    }
+    everyControlIsLabelled("keys");
+    photograph("keys");
+    WebElement row = browser.waitFor(d -> browser.all("tr[data-key]").stream().filter(r -> r.getText().contains("from the console"))
+        .findFirst().orElse(null), Duration.ofSeconds(10), "the new key listed");
+    String id = row.getAttribute("data-key");
+    row.findElement(org.openqa.selenium.By.tagName("button")).click();
+    browser.click("Revoke key");
+    browser.waitFor(d -> browser.all("tr[data-key='" + id + "']").isEmpty() ? true : null, Duration.ofSeconds(10), "the key gone");
+
+    browser.click("Log out");
+    browser.field("API key");
+    assertThat(browser.js("return sessionStorage.getItem('peft.apiKey')")).isNull();
+  }
+
+  static long sizeOf(Path p) {
+    try {
+      return Files.size(p);
+    } catch (java.io.IOException e) {
+      return 0;
+    }
+  }
+
+  static List<JsonNode> allEvents(String job) {
+    List<JsonNode> events = new ArrayList<>();
+    String after = null;
+    while (true) {
+      JsonNode page = client.jobEvents(job, after, 100);
+      page.path("data").forEach(events::add);
+      if (!page.path("has_more").asBoolean() || events.isEmpty()) {
+        return events;
+      }
+      after = events.get(events.size() - 1).path("id").asText();
+    }
+  }
+}
