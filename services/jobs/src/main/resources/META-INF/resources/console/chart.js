@@ -15,7 +15,7 @@ export function LineChart({ title, series, data, height = 260, scales }) {
     const el = box.current;
     const axes = [{ label: 'step' }];
     const used = [...new Set(series.map((s) => s.scale || 'y'))];
-    used.forEach((scale, i) => axes.push({ scale, label: scales?.[scale] || '', side: i === 0 ? 3 : 1, grid: { show: i === 0 } }));
+    used.forEach((scale, i) => axes.push({ scale, label: scales?.[scale] || '', side: i === 0 ? 3 : 1, grid: { show: i === 0 }, size: 64 }));
     const opts = {
       title,
       width: Math.max(200, el.clientWidth),

@@ -28,7 +28,8 @@ function Lineage({ adapter }) {
   const datasets = [l.training_file, l.validation_file, ...(Array.isArray(l.datasets) ? l.datasets : [])].filter(Boolean);
   return html`<div class="settings lineage">
     <dl>${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>
-    ${datasets.length > 0 && html`<h3>Data</h3><ul>${datasets.map((d) => html`<li><code>${typeof d === 'string' ? d : JSON.stringify(d)}</code></li>`)}</ul>`}
+    ${datasets.length > 0 && html`<h3>Data</h3><ul class="datasets-used">${datasets.map((d) => html`<li>${typeof d === 'string' ? html`<code>${d}</code>`
+      : html`${d.role ? `${d.role}: ` : ''}<code>${d.name || d.id || '?'}</code>${d.sha256 ? html` <small title=${d.sha256}>sha256 ${d.sha256.slice(0, 12)}…</small>` : ''}`}</li>`)}</ul>`}
     ${adapter.metrics && html`<h3>Metrics</h3><dl class="metrics">${Object.entries(adapter.metrics).map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}</dl>`}
     <details><summary>Full lineage</summary><pre>${JSON.stringify(l, null, 2)}</pre></details>
   </div>`;

@@ -110,7 +110,7 @@ export function JobPage({ id }) {
       </div>
     </div>
     ${actionError && html`<p class="form-error" role="alert">${actionError}</p>`}
-    <${Confirm} open=${confirming} title="Cancel this job?" confirmLabel="Cancel job" onClose=${() => setConfirming(false)}
+    <${Confirm} open=${confirming} title="Cancel this job?" confirmLabel="Yes, cancel it" onClose=${() => setConfirming(false)}
       onConfirm=${() => { setConfirming(false); act('cancel'); }}>
       <p>${job.id} stops after its current step; its checkpoints stay.</p>
     <//>
