@@ -60,6 +60,7 @@ final class Browser implements AutoCloseable {
       options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
           "--user-data-dir=" + profile, "--window-size=1280,900");
+      options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
       options.setExperimentalOption("prefs", Map.of("download.default_directory", downloads.toString(),
           "download.prompt_for_download", false, "safebrowsing.enabled", false));
       ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).usingAnyFreePort().build();
@@ -129,6 +130,17 @@ final class Browser implements AutoCloseable {
 
   Object js(String script, Object... args) {
     return ((JavascriptExecutor) driver).executeScript(script, args);
+  }
+
+  /**
+   * What the page's scripts reported since the last call that is an error of the console's own: an
+   * uncaught exception or a refusal by the page's security policy (the API's 4xx answers to a test's
+   * deliberate mistakes are not counted).
+   */
+  List<String> scriptErrors() {
+    return driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
+        .map(org.openqa.selenium.logging.LogEntry::getMessage)
+        .filter(m -> m.contains("Uncaught") || m.contains("Refused to") || m.contains("Content Security Policy")).toList();
   }
 
   void screenshot(String name) {

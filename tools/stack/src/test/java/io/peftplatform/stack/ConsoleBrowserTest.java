@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -62,6 +63,11 @@ class ConsoleBrowserTest {
     key = RunningStack.tenantKey(TENANT);
     client = new PeftClient(RunningStack.get().url(), key);
     browser = Browser.start(RunningStack.scratch("console"));
+  }
+
+  @AfterEach
+  void noScriptFailed() {
+    assertThat(browser.scriptErrors()).as("errors in the browser's console").isEmpty();
   }
 
   @AfterAll
@@ -139,6 +145,10 @@ class ConsoleBrowserTest {
         && r.getText().contains("ready")).findFirst().orElse(null), Duration.ofMinutes(2), "the uploaded model ready");
     modelId = row.getAttribute("data-model");
     assertThat(row.getText()).contains("LlamaForCausalLM");
+    // An import the API refuses (a loopback address: no requests into the cluster) says why at its field.
+    browser.fill("Source", "https://127.0.0.1/model.tar.gz");
+    browser.click("Import model");
+    assertThat(browser.errorAt("source")).contains("loopback");
     everyControlIsLabelled("models");
     photograph("models");
   }
@@ -329,7 +339,11 @@ class ConsoleBrowserTest {
     request.putObject("adapter").put("type", "lora").put("rank", 2);
     request.putObject("hyperparameters").put("max_steps", 100000).put("batch_size", 2);
     String id = client.createJob(request).path("id").asText();
-    browser.open(url("#/jobs/" + id));
+    // The jobs page follows it from queued to running without a reload.
+    browser.open(url("#/jobs"));
+    browser.waitFor(d -> browser.find("tr[data-job='" + id + "']").getText().contains("running") ? true : null,
+        RunningStack.JOB_TIMEOUT, "the jobs page showing the job running");
+    browser.click(id);
     browser.waitFor(d -> "running".equals(browser.find("section[data-job]").getAttribute("data-status")) ? true : null,
         RunningStack.JOB_TIMEOUT, "the job running");
     browser.click("Cancel job");
