@@ -55,6 +55,7 @@ public final class StackCommand implements Callable<Integer> {
     String data = home.relativize(stack.dataDir()).toString().isEmpty() ? stack.dataDir().toString()
         : stack.dataDir().startsWith(home) ? home.relativize(stack.dataDir()).toString() : stack.dataDir().toString();
     StringBuilder b = new StringBuilder("\nPEFT Platform is up at " + url + "\n\n");
+    b.append("  web console        ").append(url).append("/   (log in with an API key)\n");
     b.append("  API documentation  ").append(url).append("/q/swagger-ui\n");
     if (stack.firstStart()) {
       b.append("  admin API key      ").append(stack.adminKey()).append("   (shown once: keep it; export PEFT_API_KEY=…)\n");
