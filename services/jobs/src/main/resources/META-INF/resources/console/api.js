@@ -76,8 +76,9 @@ export function upload(path, form, onProgress) {
       try {
         body = JSON.parse(xhr.responseText);
       } catch (_) { /* empty */ }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
-      else reject(new ApiError(xhr.status, body));
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(body);
+      if (xhr.status === 401) window.dispatchEvent(new Event('peft:unauthorized'));
+      return reject(new ApiError(xhr.status, body));
     };
     xhr.onerror = () => reject(new ApiError(0, { detail: 'the upload was interrupted (network error)' }));
     xhr.send(form);

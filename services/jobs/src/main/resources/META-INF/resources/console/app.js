@@ -94,7 +94,10 @@ function App() {
   const [admin, setAdmin] = useState(false);
   const r = useRoute();
   useEffect(() => {
-    const out = () => setLoggedIn(false);
+    const out = () => {
+      session.logout(); // a revoked key is not tried again on reload
+      setLoggedIn(false);
+    };
     addEventListener('peft:unauthorized', out);
     return () => removeEventListener('peft:unauthorized', out);
   }, []);
@@ -113,11 +116,11 @@ function App() {
     location.hash = '#/jobs';
   };
   const pages = {
-    jobs: () => (r.id ? html`<${JobPage} id=${r.id} />` : html`<${JobsPage} />`),
+    jobs: () => (r.id ? html`<${JobPage} key=${r.id} id=${r.id} />` : html`<${JobsPage} />`),
     'new-job': () => html`<${NewJobPage} query=${r.query} />`,
     datasets: () => html`<${DatasetsPage} />`,
     models: () => html`<${ModelsPage} />`,
-    adapters: () => (r.id ? html`<${AdapterPage} id=${r.id} />` : html`<${AdaptersPage} />`),
+    adapters: () => (r.id ? html`<${AdapterPage} key=${r.id} id=${r.id} />` : html`<${AdaptersPage} />`),
     merges: () => html`<${MergesPage} query=${r.query} />`,
     keys: () => html`<${KeysPage} />`,
   };

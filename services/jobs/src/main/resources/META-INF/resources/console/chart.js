@@ -37,7 +37,11 @@ export function LineChart({ title, series, data, height = 260, scales }) {
   useEffect(() => {
     plot.current?.setData(data);
   }, [data]);
-  return html`<figure class="chart" aria-label=${title}>
-    <div ref=${box} class="chart-box" data-points=${data[0].length}></div>
+  // The canvas says nothing to a screen reader: the caption gives the latest value of each line.
+  const last = (ys) => [...ys].reverse().find((y) => y != null);
+  const latest = series.map((s, i) => (last(data[i + 1]) == null ? null : `${s.label} ${Number(last(data[i + 1]).toPrecision(4))}`)).filter(Boolean);
+  return html`<figure class="chart">
+    <div ref=${box} class="chart-box" data-points=${data[0].length} aria-hidden="true"></div>
+    <figcaption class="sr-only">${title}: ${data[0].length ? `${data[0].length} points up to step ${data[0][data[0].length - 1]}; latest ${latest.join(', ')}` : 'no points yet'}</figcaption>
   </figure>`;
 }

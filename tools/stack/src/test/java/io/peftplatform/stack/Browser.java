@@ -93,7 +93,9 @@ final class Browser implements AutoCloseable {
   }
 
   <T> T waitFor(Function<WebDriver, T> condition, Duration timeout, String what) {
-    return new WebDriverWait(driver, timeout, Duration.ofMillis(200)).withMessage(what).until(condition);
+    // The pages re-render as they poll: an element found a moment ago may be gone, which is a reason to look again.
+    return new WebDriverWait(driver, timeout, Duration.ofMillis(200)).withMessage(what)
+        .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(condition);
   }
 
   /** Types into the labelled control (its label's text, as a user finds it). */
@@ -103,9 +105,10 @@ final class Browser implements AutoCloseable {
     return driver.findElement(By.id(l.getAttribute("for")));
   }
 
+  /** Replaces the field's text as a user does (select all, delete, type), so the page sees every keystroke. */
   void fill(String label, String value) {
     WebElement input = field(label);
-    input.clear();
+    input.sendKeys(org.openqa.selenium.Keys.chord(org.openqa.selenium.Keys.CONTROL, "a"), org.openqa.selenium.Keys.DELETE);
     input.sendKeys(value);
   }
 

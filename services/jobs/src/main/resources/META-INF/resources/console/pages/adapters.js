@@ -1,6 +1,6 @@
 // Adapters: each with its lineage (base model, dataset, job, method, hyperparameters, metrics), download
 // in PEFT's format, delete, and "try it": the same prompt streamed through base + adapter and the base alone.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { all, download, get, send, stream } from '../api.js';
 import { Confirm, Empty, Field, html, number, Select, time, usePoll } from '../ui.js';
 
@@ -13,7 +13,7 @@ export function AdaptersPage() {
     ${adapters && adapters.length > 0 && html`<div class="table-wrap"><table class="adapters">
       <thead><tr><th scope="col">Adapter</th><th scope="col">Base model</th><th scope="col">Method</th><th scope="col">Parameters</th>
         <th scope="col">From</th><th scope="col">Created</th></tr></thead>
-      <tbody>${adapters.map((a) => html`<tr data-adapter=${a.id}>
+      <tbody>${adapters.map((a) => html`<tr key=${a.id} data-adapter=${a.id}>
         <td><a href=${`#/adapters/${a.id}`}>${a.id}</a></td><td>${a.model_id}</td><td>${a.method}</td><td>${number(a.parameters)}</td>
         <td>${a.job_id ? html`<a href=${`#/jobs/${a.job_id}`}>${a.job_id}</a>` : a.merge_id || '—'}</td><td>${time(a.created_at)}</td>
       </tr>`)}</tbody></table></div>`}
@@ -36,8 +36,8 @@ function Lineage({ adapter }) {
 }
 
 /** One streamed answer: chat through the model's template, or plain completion. */
-function Answer({ title, text, error, busy, testid }) {
-  return html`<div class="answer" data-answer=${testid} aria-busy=${busy ? 'true' : 'false'}>
+function Answer({ title, text, error, busy, done, testid }) {
+  return html`<div class="answer" data-answer=${testid} aria-busy=${busy ? 'true' : 'false'} data-done=${done || error ? 'true' : 'false'}>
     <h3>${title}</h3>
     <output aria-live="polite">${text}</output>
     ${error && html`<p class="field-error" role="alert">${error}</p>`}
@@ -52,6 +52,7 @@ function TryIt({ adapter }) {
   const [answers, setAnswers] = useState({});
   const [error, setError] = useState(null);
   const running = useRef(null);
+  useEffect(() => () => running.current?.abort(), []); // leaving the page stops both generations
   const run = async (e) => {
     e.preventDefault();
     if (!prompt.trim()) {
@@ -95,8 +96,8 @@ function TryIt({ adapter }) {
       <div class="field">
         <label for="prompt">Prompt</label>
         <textarea id="prompt" name="prompt" rows="3" value=${prompt} onInput=${(e) => setPrompt(e.target.value)}
-          aria-invalid=${error ? 'true' : undefined}></textarea>
-        ${error && html`<small class="field-error" data-error-for="prompt" role="alert">${error}</small>`}
+          aria-invalid=${error ? 'true' : undefined} aria-describedby=${error ? 'prompt-error' : undefined}></textarea>
+        ${error && html`<small class="field-error" id="prompt-error" data-error-for="prompt" role="alert">${error}</small>`}
       </div>
       <button type="submit">Generate</button>
     </form>

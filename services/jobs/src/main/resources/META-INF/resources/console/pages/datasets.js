@@ -2,7 +2,7 @@
 // of the first records, and a bad file's errors by line number.
 import { useState } from 'preact/hooks';
 import { all, get, send, upload } from '../api.js';
-import { bytes, Empty, Field, FormError, html, number, Progress, time, usePoll } from '../ui.js';
+import { bytes, Confirm, Empty, Field, FormError, html, number, Progress, time, usePoll } from '../ui.js';
 
 function Preview({ id }) {
   const [file, error] = usePoll(() => get(`/v1/files/${encodeURIComponent(id)}`), 0, [id]);
@@ -22,6 +22,8 @@ export function DatasetsPage() {
   const [uploadError, setUploadError] = useState(null);
   const [uploaded, setUploaded] = useState(null);
   const [shown, setShown] = useState(null);
+  const [removing, setRemoving] = useState(null);
+  const [removeError, setRemoveError] = useState(null);
   const submit = async (e) => {
     e.preventDefault();
     setUploadError(null);
@@ -45,10 +47,17 @@ export function DatasetsPage() {
       setProgress(null);
     }
   };
-  const remove = async (id) => {
-    await send('DELETE', `/v1/files/${encodeURIComponent(id)}`);
-    if (shown === id) setShown(null);
-    reload();
+  const remove = async () => {
+    const f = removing;
+    setRemoving(null);
+    setRemoveError(null);
+    try {
+      await send('DELETE', `/v1/files/${encodeURIComponent(f.id)}`);
+      if (shown === f.id) setShown(null);
+      reload();
+    } catch (e) {
+      setRemoveError(e.message);
+    }
   };
   return html`<section aria-labelledby="datasets-title">
     <h1 id="datasets-title">Datasets</h1>
@@ -66,16 +75,20 @@ export function DatasetsPage() {
         about ${number(uploaded.token_estimate)} tokens (${uploaded.id}).</p>`}
     </form>
     ${error && html`<p class="form-error" role="alert">${error.message}</p>`}
+    ${removeError && html`<p class="form-error" role="alert">${removeError}</p>`}
+    <${Confirm} open=${!!removing} title="Delete this dataset?" confirmLabel="Delete dataset" onClose=${() => setRemoving(null)} onConfirm=${remove}>
+      <p>${removing?.filename} (${removing?.id}) is removed; adapters trained on it keep its checksum in their lineage.</p>
+    <//>
     ${files && files.length === 0 && html`<${Empty}>No datasets yet.<//>`}
     ${files && files.length > 0 && html`<div class="table-wrap"><table class="datasets">
       <thead><tr><th scope="col">File</th><th scope="col">Format</th><th scope="col">Rows</th><th scope="col">Tokens (est.)</th>
         <th scope="col">Size</th><th scope="col">Uploaded</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-      <tbody>${files.map((f) => html`<tr data-file=${f.id}>
+      <tbody>${files.map((f) => html`<tr key=${f.id} data-file=${f.id}>
         <td><button type="button" class="link" aria-expanded=${shown === f.id} onClick=${() => setShown(shown === f.id ? null : f.id)}>
           ${f.filename}</button> <small>${f.id}</small></td>
         <td>${f.format}</td><td>${number(f.rows)}</td><td>${number(f.token_estimate)}</td><td>${bytes(f.bytes)}</td>
         <td>${time(f.created_at)}</td>
-        <td><button type="button" class="danger small" aria-label=${`delete ${f.filename}`} onClick=${() => remove(f.id)}>Delete</button></td>
+        <td><button type="button" class="danger small" aria-label=${`delete ${f.filename}`} onClick=${() => setRemoving(f)}>Delete</button></td>
       </tr>`)}</tbody></table></div>`}
     ${shown && html`<${Preview} id=${shown} />`}
   </section>`;

@@ -122,7 +122,8 @@ export function JobPage({ id }) {
       ${job.error && html`<p class="form-error" role="alert">${job.error.code}: ${job.error.message}${job.error.param ? ` (${job.error.param})` : ''}</p>`}
       ${job.status === 'succeeded' && adapterId && html`<p class="result">
         Adapter <a href=${`#/adapters/${adapterId}`}>${adapterId}</a> ·
-        <button type="button" onClick=${() => download(`/v1/adapters/${adapterId}/content?format=peft`, `${adapterId}.tar.gz`)}>Download adapter</button>
+        <button type="button" onClick=${() => download(`/v1/adapters/${adapterId}/content?format=peft`, `${adapterId}.tar.gz`)
+          .catch((e) => setActionError(e.message))}>Download adapter</button>
         · <a href=${`#/adapters/${adapterId}`} class="try-link">Try it</a></p>`}
     </div>
     <${Charts} events=${events} />
@@ -138,7 +139,7 @@ export function JobPage({ id }) {
     </div>
     <${Commands} job=${job} />
     <h2>Events</h2>
-    <ol class="event-log" aria-live="polite">${events.map((e) => html`<li class=${`level-${e.level}`}>
+    <ol class="event-log" role="log" aria-live="off" aria-label="job events">${events.map((e) => html`<li class=${`level-${e.level}`}>
       <time>${new Date(e.created_at * 1000).toLocaleTimeString()}</time> ${e.message}</li>`)}<li ref=${logEnd} hidden></li></ol>
   </section>`;
 }

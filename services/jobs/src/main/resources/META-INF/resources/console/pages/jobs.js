@@ -35,7 +35,7 @@ export function JobsPage() {
     ${page && page.data.length > 0 && html`<div class="table-wrap"><table class="jobs">
       <thead><tr><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Model</th><th scope="col">Method</th>
         <th scope="col">Progress</th><th scope="col">Created</th><th scope="col">Duration</th></tr></thead>
-      <tbody>${page.data.map((j) => html`<tr data-job=${j.id}>
+      <tbody>${page.data.map((j) => html`<tr key=${j.id} data-job=${j.id} data-status=${j.status}>
         <td><a href=${`#/jobs/${j.id}`}>${j.id}</a>${j.user_provided_suffix && html` <small>${j.user_provided_suffix}</small>`}</td>
         <td><${Status} status=${j.status} /></td>
         <td>${j.model}</td>

@@ -39,7 +39,7 @@ export function KeysPage() {
     <form class="key-form" onSubmit=${create} aria-label="Create a key" novalidate>
       <div class="grid">
         <${Field} label="Tenant" name="tenant" value=${tenant} onInput=${(e) => setTenant(e.target.value)} error=${apiError} required
-          hint="letters, digits, - and _; each tenant sees only its own jobs, files, models and adapters" />
+          hint="lower-case letters, digits and -; a tenant sees only its own jobs, files, models and adapters" />
         <${Field} label="Key name" name="name" value=${name} onInput=${(e) => setName(e.target.value)} error=${apiError} hint="optional: who or what uses it" />
         <div class="field checkbox"><input type="checkbox" id="key-admin" name="admin" checked=${admin} onInput=${(e) => setAdmin(e.target.checked)} />
           <label for="key-admin">Admin (manages keys)</label></div>
@@ -54,7 +54,7 @@ export function KeysPage() {
     ${keys && html`<div class="table-wrap"><table class="keys">
       <thead><tr><th scope="col">Key</th><th scope="col">Tenant</th><th scope="col">Name</th><th scope="col">Admin</th><th scope="col">Created</th>
         <th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-      <tbody>${keys.map((k) => html`<tr data-key=${k.id}><td><code>${k.id}</code></td><td>${k.tenant}</td><td>${k.name || '—'}</td>
+      <tbody>${keys.map((k) => html`<tr key=${k.id} data-key=${k.id}><td><code>${k.id}</code></td><td>${k.tenant}</td><td>${k.name || '—'}</td>
         <td>${k.admin ? 'yes' : ''}</td><td>${time(k.created_at)}</td>
         <td><button type="button" class="danger small" aria-label=${`revoke ${k.id}`} onClick=${() => setRevoking(k.id)}>Revoke</button></td></tr>`)}
       </tbody></table></div>`}

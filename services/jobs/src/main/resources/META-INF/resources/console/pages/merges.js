@@ -62,7 +62,7 @@ function MergeForm({ initialModel, onDone }) {
     <fieldset class="adapters-pick" data-field="adapters" aria-describedby=${errors.adapters || apiError?.forField('adapters') ? 'adapters-error' : undefined}>
       <legend>Adapters of this model, with their weights</legend>
       ${own.length === 0 && html`<p class="empty">No adapters of this model yet.</p>`}
-      ${own.map((a) => html`<div class="adapter-pick">
+      ${own.map((a) => html`<div class="adapter-pick" key=${a.id}>
         <input type="checkbox" id=${`pick-${a.id}`} name="adapter" value=${a.id} checked=${a.id in chosen}
           onInput=${(e) => { const c = { ...chosen }; if (e.target.checked) c[a.id] = '1.0'; else delete c[a.id]; setChosen(c); }} />
         <label for=${`pick-${a.id}`}>${a.id} <small>${a.method}</small></label>
@@ -84,7 +84,7 @@ function MergeForm({ initialModel, onDone }) {
         error=${error('rank')} inputmode="numeric" />`}
       <${Field} label="Name" name="name" value=${name} onInput=${(e) => setName(e.target.value)} error=${error('name')} hint="optional" />
     </div>
-    <${FormError} error=${apiError} fields=${['model', 'adapters', 'method', 'density', 'seed', 'type', 'rank', 'name', 'weight']} />
+    <${FormError} error=${apiError} fields=${['model', 'adapters', 'method', 'density', 'seed', 'type', 'rank', 'name']} />
     <button type="submit">Merge</button>
   </form>`;
 }
@@ -106,7 +106,7 @@ export function MergesPage({ query }) {
     ${merges && merges.length > 0 && html`<div class="table-wrap"><table class="merges">
       <thead><tr><th scope="col">Merge</th><th scope="col">Status</th><th scope="col">Model</th><th scope="col">Method</th>
         <th scope="col">Adapters</th><th scope="col">Result</th><th scope="col">Created</th></tr></thead>
-      <tbody>${merges.map((m) => html`<tr data-merge=${m.id}>
+      <tbody>${merges.map((m) => html`<tr key=${m.id} data-merge=${m.id}>
         <td>${m.name || m.id} <small>${m.id}</small></td><td><${Status} status=${m.status} /></td><td>${m.model}</td>
         <td>${m.method}${m.density != null ? ` (density ${m.density})` : ''}</td>
         <td>${(m.adapters || []).map((a) => html`<div><a href=${`#/adapters/${a.id}`}>${a.id}</a> × ${a.weight}</div>`)}</td>

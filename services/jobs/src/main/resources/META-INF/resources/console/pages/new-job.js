@@ -22,39 +22,20 @@ const DEFAULTS = {
 const INTEGER = /^-?\d+$/;
 const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i;
 
-/** The form's own checks: {field: message}. The API checks again, and its answer names the field too. */
+/**
+ * The form's own checks, before anything is sent: what is required, and that numbers are numbers. The
+ * ranges are the API's to decide (CreateJobRequest, once); its refusals name the field and show there.
+ */
 export function validate(v) {
   const errors = {};
-  const int = (name, min, max) => {
-    if (v[name] === '') return;
-    if (!INTEGER.test(v[name])) errors[name] = 'must be a whole number';
-    else if (+v[name] < min || (max != null && +v[name] > max)) errors[name] = max != null ? `must be from ${min} to ${max}` : `must be at least ${min}`;
-  };
-  const num = (name, min, maxExclusive) => {
-    if (v[name] === '') return;
-    if (!NUMBER.test(v[name])) errors[name] = 'must be a number';
-    else if (+v[name] < min || (maxExclusive != null && +v[name] >= maxExclusive)) errors[name] = `must be at least ${min}${maxExclusive != null ? ` and below ${maxExclusive}` : ''}`;
-  };
   if (!v.model) errors.model = 'pick a ready model';
   if (!v.training_file) errors.training_file = 'pick a training dataset';
-  int('rank', 1, 1024);
-  num('alpha', 0);
-  num('dropout', 0, 1);
-  if (v.type === 'nola') int('num_bases', 1, 4096);
-  if (v.type === 'kronecker' && v.factor !== '-1') int('factor', 1);
-  int('n_epochs', 1, 1000);
-  int('batch_size', 1, 4096);
-  num('learning_rate', 0, 1);
-  if (v.learning_rate !== '' && +v.learning_rate === 0) errors.learning_rate = 'must be above 0';
-  int('max_steps', 1);
-  int('gradient_accumulation_steps', 1, 1024);
-  int('warmup_steps', 0);
-  int('max_seq_len', 8, 131072);
-  num('weight_decay', 0, 1);
-  int('checkpoint_every', 1);
-  int('eval_every', 1);
-  int('seed', 0, 2147483647);
-  if (v.suffix.length > 64) errors.suffix = 'up to 64 characters';
+  const whole = ['rank', 'num_bases', 'factor', 'n_epochs', 'batch_size', 'max_steps', 'gradient_accumulation_steps', 'warmup_steps',
+    'max_seq_len', 'checkpoint_every', 'eval_every', 'seed'];
+  const numbers = ['alpha', 'dropout', 'learning_rate', 'weight_decay'];
+  const applies = (name) => !['num_bases', 'factor'].includes(name) || METHODS[v.type].fields.includes(name);
+  for (const name of whole) if (applies(name) && v[name] !== '' && !INTEGER.test(v[name])) errors[name] = 'must be a whole number';
+  for (const name of numbers) if (applies(name) && v[name] !== '' && !NUMBER.test(v[name])) errors[name] = 'must be a number';
   return errors;
 }
 
@@ -105,8 +86,11 @@ export function NewJobPage({ query }) {
   const [busy, setBusy] = useState(false);
   const ready = (models || []).filter((m) => !m.parent && m.status === 'ready');
   const datasets = (files || []).filter((f) => f.status === 'processed');
-  const set = (name) => (e) => setV({ ...v, [name]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
-  const value = { ...v, model: v.model || ready[0]?.id || '', training_file: v.training_file || datasets[0]?.id || '' };
+  const set = (name) => (e) => setV({ ...value, [name]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
+  // A model named by the link (?model=, e.g. a merge's result) is taken once it is ready.
+  const model = ready.some((m) => m.id === v.model) ? v.model : ready[0]?.id || '';
+  const value = { ...v, model, training_file: v.training_file || datasets[0]?.id || '' };
+  const waitingFor = v.model && models && !ready.some((m) => m.id === v.model) ? v.model : null;
   const preview = useMemo(() => commands(requestFrom(value)), [JSON.stringify(value)]);
   const submit = async (e) => {
     e.preventDefault();
@@ -137,7 +121,7 @@ export function NewJobPage({ query }) {
     <form class="job-form" onSubmit=${submit} novalidate>
       <fieldset><legend>Data</legend>
         <${Select} label="Model" name="model" value=${value.model} onInput=${set('model')} error=${error('model')}
-          hint=${models && ready.length === 0 ? 'no ready model yet: upload or import one on Models' : null}
+          hint=${waitingFor ? `${waitingFor} is not ready yet` : models && ready.length === 0 ? 'no ready model yet: upload or import one on Models' : null}
           options=${ready.length ? ready.map((m) => ({ value: m.id, label: `${m.name || m.id} (${m.id})` })) : [{ value: '', label: '—' }]} />
         <${Select} label="Training dataset" name="training_file" value=${value.training_file} onInput=${set('training_file')}
           error=${error('training_file')} hint=${files && datasets.length === 0 ? 'no dataset yet: upload one on Datasets' : null}
