@@ -24,12 +24,12 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * A real Chromium (Debian's chromium and chromium-driver) driven through Selenium, headless and offline,
  * with its downloads in a folder of the test's and its screenshots under target/console-screenshots.
- * Without the browser the tests are skipped, unless {@code -Dpeft.browser.required=true} (as CI runs
+ * Without the browser the tests are skipped, unless {@code -Dbrowser.required=true} (as CI runs
  * them), which makes a missing browser a failure.
  */
 final class Browser implements AutoCloseable {
-  static final Path CHROMIUM = Path.of(System.getProperty("peft.browser.chromium", "/usr/bin/chromium"));
-  static final Path DRIVER = Path.of(System.getProperty("peft.browser.driver", "/usr/bin/chromedriver"));
+  static final Path CHROMIUM = Path.of(System.getProperty("browser.chromium", "/usr/bin/chromium"));
+  static final Path DRIVER = Path.of(System.getProperty("browser.driver", "/usr/bin/chromedriver"));
   static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
 
   final ChromeDriver driver;
@@ -44,8 +44,8 @@ final class Browser implements AutoCloseable {
   static void requireInstalled() {
     boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER);
     String missing = "no Chromium at " + CHROMIUM + " with its driver at " + DRIVER + " (apt-get install chromium chromium-driver)";
-    if (!installed && Boolean.getBoolean("peft.browser.required")) {
-      throw new IllegalStateException(missing + "; -Dpeft.browser.required=true makes this a failure");
+    if (!installed && Boolean.getBoolean("browser.required")) {
+      throw new IllegalStateException(missing + "; -Dbrowser.required=true makes this a failure");
     }
     Assumptions.assumeTrue(installed, missing);
   }
