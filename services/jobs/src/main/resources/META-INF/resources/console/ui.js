@@ -108,6 +108,26 @@ export function Empty({ children }) {
   return html`<p class="empty">${children}</p>`;
 }
 
+/**
+ * An action on one item, done only once confirmed (a delete): ask(item) opens the dialog, confirm() runs
+ * act(item); a failure is kept as error to show.
+ */
+export function useConfirmed(act) {
+  const [item, setItem] = useState(null);
+  const [error, setError] = useState(null);
+  const confirm = async () => {
+    const it = item;
+    setItem(null);
+    setError(null);
+    try {
+      await act(it);
+    } catch (e) {
+      setError(e.message);
+    }
+  };
+  return { item, error, confirm, ask: setItem, close: () => setItem(null) };
+}
+
 /** A modal confirmation (the native dialog: focus kept inside, Escape closes). */
 export function Confirm({ open, title, children, confirmLabel, onConfirm, onClose }) {
   const ref = useRef();

@@ -98,6 +98,12 @@ class ConsoleBrowserTest {
     browser.width(1280);
   }
 
+  /** The page's load figures (ms from navigation start): a figure to print, never a test. */
+  static Object loadTiming() {
+    return browser.js("const n = performance.getEntriesByType('navigation')[0];"
+        + "return {domContentLoaded: Math.round(n.domContentLoadedEventEnd), load: Math.round(n.loadEventEnd)}");
+  }
+
   /** Every input, select and textarea on the page has an accessible name (a label or aria-label). */
   static void everyControlIsLabelled(String page) {
     @SuppressWarnings("unchecked")
@@ -112,8 +118,7 @@ class ConsoleBrowserTest {
   void aKeyLogsInByKeyboardAndAnUnknownOneIsRefusedAtItsField() {
     browser.open(url(""));
     WebElement keyField = browser.field("API key");
-    Object timing = browser.js("const n = performance.getEntriesByType('navigation')[0];"
-        + "return {domContentLoaded: Math.round(n.domContentLoadedEventEnd), load: Math.round(n.loadEventEnd)}");
+    Object timing = loadTiming();
     System.out.println("[console] first visit (nothing cached): " + timing + " ms");
     photograph("login");
     everyControlIsLabelled("login");
@@ -382,8 +387,7 @@ class ConsoleBrowserTest {
         + ".filter(r => r.name.endsWith('.js')).reduce((n, r) => n + r.decodedBodySize, 0)");
     assertThat(scriptBytes.longValue()).isPositive().isLessThan(300 * 1024);
     // How fast the first page comes is a figure for docs/benchmarks.md, not a test: printed here.
-    Object timing = browser.js("const n = performance.getEntriesByType('navigation')[0];"
-        + "return {domContentLoaded: Math.round(n.domContentLoadedEventEnd), load: Math.round(n.loadEventEnd)}");
+    Object timing = loadTiming();
     Object slowest = browser.js("return performance.getEntriesByType('resource').sort((a, b) => b.responseEnd - a.responseEnd)"
         + ".slice(0, 4).map(r => r.name.replace(location.origin, '') + ' ' + Math.round(r.startTime) + '-' + Math.round(r.responseEnd))");
     System.out.println("[console] script " + scriptBytes.longValue() / 1024 + " KiB; first page " + timing + " ms; last resources " + slowest);

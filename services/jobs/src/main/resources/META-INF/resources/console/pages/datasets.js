@@ -2,7 +2,7 @@
 // of the first records, and a bad file's errors by line number.
 import { useState } from 'preact/hooks';
 import { all, get, send, upload } from '../api.js';
-import { bytes, Confirm, Empty, Field, FormError, html, number, Progress, time, usePoll } from '../ui.js';
+import { bytes, Confirm, Empty, Field, FormError, html, number, Progress, time, useConfirmed, usePoll } from '../ui.js';
 
 function Preview({ id }) {
   const [file, error] = usePoll(() => get(`/v1/files/${encodeURIComponent(id)}`), 0, [id]);
@@ -22,8 +22,6 @@ export function DatasetsPage() {
   const [uploadError, setUploadError] = useState(null);
   const [uploaded, setUploaded] = useState(null);
   const [shown, setShown] = useState(null);
-  const [removing, setRemoving] = useState(null);
-  const [removeError, setRemoveError] = useState(null);
   const submit = async (e) => {
     e.preventDefault();
     setUploadError(null);
@@ -47,18 +45,12 @@ export function DatasetsPage() {
       setProgress(null);
     }
   };
-  const remove = async () => {
-    const f = removing;
-    setRemoving(null);
-    setRemoveError(null);
-    try {
-      await send('DELETE', `/v1/files/${encodeURIComponent(f.id)}`);
-      if (shown === f.id) setShown(null);
-      reload();
-    } catch (e) {
-      setRemoveError(e.message);
-    }
-  };
+  const removal = useConfirmed(async (f) => {
+    await send('DELETE', `/v1/files/${encodeURIComponent(f.id)}`);
+    if (shown === f.id) setShown(null);
+    reload();
+  });
+  const removing = removal.item;
   return html`<section aria-labelledby="datasets-title">
     <h1 id="datasets-title">Datasets</h1>
     <form class="upload" onSubmit=${submit}>
@@ -75,8 +67,8 @@ export function DatasetsPage() {
         about ${number(uploaded.token_estimate)} tokens (${uploaded.id}).</p>`}
     </form>
     ${error && html`<p class="form-error" role="alert">${error.message}</p>`}
-    ${removeError && html`<p class="form-error" role="alert">${removeError}</p>`}
-    <${Confirm} open=${!!removing} title="Delete this dataset?" confirmLabel="Delete dataset" onClose=${() => setRemoving(null)} onConfirm=${remove}>
+    ${removal.error && html`<p class="form-error" role="alert">${removal.error}</p>`}
+    <${Confirm} open=${!!removing} title="Delete this dataset?" confirmLabel="Delete dataset" onClose=${removal.close} onConfirm=${removal.confirm}>
       <p>${removing?.filename} (${removing?.id}) is removed; adapters trained on it keep its checksum in their lineage.</p>
     <//>
     ${files && files.length === 0 && html`<${Empty}>No datasets yet.<//>`}
@@ -88,7 +80,7 @@ export function DatasetsPage() {
           ${f.filename}</button> <small>${f.id}</small></td>
         <td>${f.format}</td><td>${number(f.rows)}</td><td>${number(f.token_estimate)}</td><td>${bytes(f.bytes)}</td>
         <td>${time(f.created_at)}</td>
-        <td><button type="button" class="danger small" aria-label=${`delete ${f.filename}`} onClick=${() => setRemoving(f)}>Delete</button></td>
+        <td><button type="button" class="danger small" aria-label=${`delete ${f.filename}`} onClick=${() => removal.ask(f)}>Delete</button></td>
       </tr>`)}</tbody></table></div>`}
     ${shown && html`<${Preview} id=${shown} />`}
   </section>`;

@@ -1,6 +1,6 @@
 // Job: its settings, a loss chart drawn as the job's server-sent events arrive, its events, checkpoints,
 // cancel/pause/resume, and when it succeeded the adapter (download, try it) and the request as commands.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { download, get, send, stream } from '../api.js';
 import { LineChart } from '../chart.js';
 import { commands, requestOf } from '../commands.js';
@@ -87,7 +87,6 @@ export function JobPage({ id }) {
   useEffect(() => reloadCheckpoints(), [checkpointCount, job?.status]);
   const [confirming, setConfirming] = useState(false);
   const [actionError, setActionError] = useState(null);
-  const logEnd = useRef();
   const act = async (action) => {
     setActionError(null);
     try {
@@ -140,6 +139,6 @@ export function JobPage({ id }) {
     <${Commands} job=${job} />
     <h2>Events</h2>
     <ol class="event-log" role="log" aria-live="off" aria-label="job events">${events.map((e) => html`<li class=${`level-${e.level}`}>
-      <time>${new Date(e.created_at * 1000).toLocaleTimeString()}</time> ${e.message}</li>`)}<li ref=${logEnd} hidden></li></ol>
+      <time>${new Date(e.created_at * 1000).toLocaleTimeString()}</time> ${e.message}</li>`)}</ol>
   </section>`;
 }

@@ -2,13 +2,13 @@
 // or s3://; each model's status, the reason it failed validation, its architecture and size.
 import { useState } from 'preact/hooks';
 import { all, send, upload } from '../api.js';
-import { bytes, Confirm, Empty, Field, FormError, html, number, Progress, Select, Status, time, usePoll } from '../ui.js';
+import { bytes, Confirm, Empty, Field, FormError, html, number, Progress, Select, Status, time, useConfirmed, usePoll } from '../ui.js';
 
 // The files of a Hugging Face directory the platform keeps (as the artifacts service's ModelFiles): a
 // directory's other files (README.md, LICENSE, .cache/…, original/…) are left out rather than refused.
 const MODEL_FILES = ['config.json', 'generation_config.json', 'model.safetensors.index.json', 'tokenizer.json', 'tokenizer_config.json',
   'special_tokens_map.json'];
-export const modelFile = (f) => {
+const modelFile = (f) => {
   const path = f.webkitRelativePath || f.name;
   const depth = path.split('/').length - (f.webkitRelativePath ? 1 : 0); // a directory pick names its folder first
   return depth === 1 && (MODEL_FILES.includes(f.name) || f.name.endsWith('.safetensors'));
@@ -96,26 +96,18 @@ function Import({ onDone }) {
 
 export function ModelsPage() {
   const [models, error, reload] = usePoll(() => all('/v1/models'), 3000);
-  const [removing, setRemoving] = useState(null);
-  const [removeError, setRemoveError] = useState(null);
+  const removal = useConfirmed(async (m) => {
+    await send('DELETE', `/v1/models/${encodeURIComponent(m.id)}`);
+    reload();
+  });
+  const removing = removal.item;
   const bases = (models || []).filter((m) => !m.parent);
-  const remove = async () => {
-    const m = removing;
-    setRemoving(null);
-    setRemoveError(null);
-    try {
-      await send('DELETE', `/v1/models/${encodeURIComponent(m.id)}`);
-      reload();
-    } catch (e) {
-      setRemoveError(e.message);
-    }
-  };
   return html`<section aria-labelledby="models-title">
     <h1 id="models-title">Models</h1>
     <div class="columns"><${Upload} onDone=${reload} /><${Import} onDone=${reload} /></div>
     ${error && html`<p class="form-error" role="alert">${error.message}</p>`}
-    ${removeError && html`<p class="form-error" role="alert">${removeError}</p>`}
-    <${Confirm} open=${!!removing} title="Delete this model?" confirmLabel="Delete model" onClose=${() => setRemoving(null)} onConfirm=${remove}>
+    ${removal.error && html`<p class="form-error" role="alert">${removal.error}</p>`}
+    <${Confirm} open=${!!removing} title="Delete this model?" confirmLabel="Delete model" onClose=${removal.close} onConfirm=${removal.confirm}>
       <p>${removing?.name || removing?.id} and its files are removed.</p>
     <//>
     ${models && bases.length === 0 && html`<${Empty}>No models yet.<//>`}
@@ -127,7 +119,7 @@ export function ModelsPage() {
         <td><${Status} status=${m.status} />${m.error && html`<div class="field-error" role="alert">${m.error.message}</div>`}</td>
         <td>${m.architecture || '—'}</td><td>${number(m.parameters)}</td><td><small>${m.source || 'upload'}</small></td>
         <td>${time(m.created)}</td>
-        <td><button type="button" class="danger small" aria-label=${`delete ${m.name || m.id}`} onClick=${() => setRemoving(m)}>Delete</button></td>
+        <td><button type="button" class="danger small" aria-label=${`delete ${m.name || m.id}`} onClick=${() => removal.ask(m)}>Delete</button></td>
       </tr>`)}</tbody></table></div>`}
   </section>`;
 }

@@ -26,7 +26,7 @@ const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i;
  * The form's own checks, before anything is sent: what is required, and that numbers are numbers. The
  * ranges are the API's to decide (CreateJobRequest, once); its refusals name the field and show there.
  */
-export function validate(v) {
+function validate(v) {
   const errors = {};
   if (!v.model) errors.model = 'pick a ready model';
   if (!v.training_file) errors.training_file = 'pick a training dataset';
@@ -40,7 +40,7 @@ export function validate(v) {
 }
 
 /** The API's request from the form: what is left empty takes the API's default. */
-export function requestFrom(v) {
+function requestFrom(v) {
   const n = (name) => (v[name] === '' ? undefined : Number(v[name]));
   const adapter = { type: v.type };
   for (const f of METHODS[v.type].fields) {
