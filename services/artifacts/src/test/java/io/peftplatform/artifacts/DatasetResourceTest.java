@@ -65,6 +65,18 @@ class DatasetResourceTest {
   }
 
   @Test
+  void preferencePairsUploadInBothForms() {
+    as("acme").contentType("application/jsonl").body("{\"input\": {\"messages\": [{\"role\": \"user\", \"content\": \"2 + 2 =\"}]},"
+        + " \"preferred_output\": [{\"role\": \"assistant\", \"content\": \"4\"}],"
+        + " \"non_preferred_output\": [{\"role\": \"assistant\", \"content\": \"5\"}]}\n")
+        .post("/v1/files?name=pairs").then().statusCode(201).body("format", equalTo("preference")).body("rows", equalTo(1));
+    as("acme").contentType("application/jsonl").body("{\"prompt\": \"2 + 2 =\", \"chosen\": \" 4\", \"rejected\": \" 5\"}\n")
+        .post("/v1/files?name=plain-pairs").then().statusCode(201).body("format", equalTo("prompt_chosen_rejected"));
+    as("acme").contentType("application/jsonl").body("{\"prompt\": \"2 + 2 =\", \"chosen\": \" 4\"}\n")
+        .post("/v1/files?name=half-pair").then().statusCode(400).body("errors[0].field", equalTo("rejected"));
+  }
+
+  @Test
   void badLinesAreReportedWithTheirNumbersAndNothingIsStored() {
     String body = "{\"text\": \"fine\"}\n{\"text\": 3}\nnot json\n{\"text\": \"fine\"}\n{\"prompt\": \"p\", \"completion\": \"c\"}\n";
     as("acme").contentType("application/jsonl").body(body).post("/v1/files?name=bad")

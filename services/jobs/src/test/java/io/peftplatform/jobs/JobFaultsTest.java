@@ -43,7 +43,7 @@ class JobFaultsTest {
   }
 
   private static TrainingProgressed progress(String job, String tenant, int step) {
-    return new TrainingProgressed(EventCodec.newId(), Instant.now(), job, tenant, step, 100, 0.1, 2.0, null, 1e-4, 100, 10);
+    return new TrainingProgressed(EventCodec.newId(), Instant.now(), job, tenant, step, 100, 0.1, 2.0, null, 1e-4, 100, 10, Map.of());
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.peftplatform.jobs;
 import static io.peftplatform.jobs.TestResources.keyFor;
 import static io.peftplatform.jobs.TestResources.with;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 
@@ -90,7 +91,7 @@ class JobLifecycleTest {
 
     EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), job, "pausing", "worker-1", 10, 20, 0, 1));
     awaitStatus(key, job, "running");
-    EventLog.publish(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), job, "pausing", 3, 10, 0.3, 2.5, null, 1e-4, 800, 4));
+    EventLog.publish(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), job, "pausing", 3, 10, 0.3, 2.5, null, 1e-4, 800, 4, Map.of()));
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> with(key).get("/v1/fine_tuning/jobs/" + job).jsonPath().getInt("trained_steps") == 3);
     with(key).post("/v1/fine_tuning/jobs/" + job + "/pause").then().statusCode(200).body("status", equalTo("running"));
     // Every worker hears of it; the one running the job checkpoints and says it paused.
@@ -110,6 +111,45 @@ class JobLifecycleTest {
             "Job paused after 3 steps; resume it to go on from there",
             "Resumed; the job goes on from step 3 when a worker takes it",
             "Resumed on worker-2 from step 3 of 10 (attempt 2)"));
+  }
+
+  @Test
+  void aDpoJobNeedsPreferencePairsAndCarriesItsObjectiveToTheWorker() {
+    String key = keyFor("preferring");
+    Artifacts supervised = artifacts("preferring", "ready");
+    String pairs = unique("file");
+    EventLog.publish(Topics.ARTIFACT_EVENTS, new DatasetChanged(EventCodec.newId(), Instant.now(), pairs, "preferring", "pairs.jsonl",
+        "ready", "preference", 10, FILE, null));
+    String dpo = "\"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"beta\": 0.3, \"max_steps\": 10}}}";
+    Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        with(key).contentType("application/json").body("{\"model\": \"" + supervised.model() + "\", \"training_file\": \""
+            + supervised.file() + "\", " + dpo + "}").post("/v1/fine_tuning/jobs").then().statusCode(400)
+            .body("field", equalTo("training_file")).body("detail", containsString("method dpo needs preference pairs")));
+    java.util.concurrent.atomic.AtomicReference<String> id = new java.util.concurrent.atomic.AtomicReference<>();
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+      var r = with(key).contentType("application/json").body("{\"model\": \"" + supervised.model() + "\", \"training_file\": \""
+          + pairs + "\", " + dpo + "}").post("/v1/fine_tuning/jobs");
+      id.set(r.statusCode() == 200 ? r.jsonPath().getString("id") : null);
+      return id.get() != null;
+    });
+    JsonPath created = awaitStatus(key, id.get(), "queued");
+    assertThat(created.getString("method.type")).isEqualTo("dpo");
+    assertThat(created.getDouble("method.dpo.hyperparameters.beta")).isEqualTo(0.3);
+    assertThat(created.getString("method.dpo.hyperparameters.eval_every")).isEqualTo("auto");
+    JobSubmitted submitted = EventLog.await(Topics.JOB_COMMANDS, JobSubmitted.class, id.get(), 1, Duration.ofSeconds(30)).get(0);
+    assertThat(submitted.spec().objective()).isEqualTo(io.peftplatform.training.spec.Objective.dpo(0.3));
+    assertThat(submitted.spec().training().maxSteps()).isEqualTo(10);
+    assertThat(submitted.spec().training().evalEvery()).isEqualTo(io.peftplatform.training.spec.TrainingConfig.AUTO);
+
+    EventLog.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), id.get(), "preferring", "worker-1", 10, 10, 0, 1));
+    EventLog.publish(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), id.get(), "preferring", 1, 10, 0.1, 0.69,
+        null, 1e-4, 800, 4, Map.of("reward_accuracy", 0.75, "reward_margin", 0.125)));
+    Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      JsonPath events = with(key).get("/v1/fine_tuning/jobs/" + id.get() + "/events").jsonPath();
+      assertThat(events.getList("data.message", String.class))
+          .contains("Step 1/10: training loss=0.6900, reward accuracy=0.75, reward margin=0.1250");
+      assertThat(events.getList("data.data.reward_accuracy", Double.class)).contains(0.75);
+    });
   }
 
   @Test
@@ -144,14 +184,14 @@ class JobLifecycleTest {
     JobSubmitted submitted = EventLog.await(Topics.JOB_COMMANDS, JobSubmitted.class, job, 1, Duration.ofSeconds(30)).get(0);
     assertThat(submitted.tenant()).isEqualTo("lifecycle");
     assertThat(submitted.modelFiles()).containsExactly(FILE);
-    assertThat(submitted.spec().method()).isEqualTo("dora");
-    assertThat(submitted.spec().epochs()).isEqualTo(2);
+    assertThat(submitted.spec().adapter().method().cliName()).isEqualTo("dora");
+    assertThat(submitted.spec().training().epochs()).isEqualTo(2);
 
     JobStarted started = new JobStarted(EventCodec.newId(), Instant.now(), job, "lifecycle", "worker-1", 10, 20, 0, 1);
     EventLog.publish(Topics.JOB_EVENTS, started);
     EventLog.publish(Topics.JOB_EVENTS, started); // a duplicate changes nothing
     awaitStatus(key, job, "running");
-    EventLog.publish(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), job, "lifecycle", 5, 10, 0.5, 2.5, 2.7, 1e-4, 800, 4));
+    EventLog.publish(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), job, "lifecycle", 5, 10, 0.5, 2.5, 2.7, 1e-4, 800, 4, Map.of()));
     EventLog.publish(Topics.JOB_EVENTS, new CheckpointSaved(EventCodec.newId(), Instant.now(), job, "lifecycle", 5, "tenants/lifecycle/jobs/x/", List.of(FILE), 2.7));
     EventLog.publish(Topics.JOB_EVENTS, new JobSucceeded(EventCodec.newId(), Instant.now(), job, "lifecycle", a.model(), "dora",
         List.of(FILE), 1234, Map.of("train_loss", 1.9, "steps", 10.0), "completed"));

@@ -5,9 +5,9 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
 import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** Every bad job request is a 400 problem naming the field, never a 500. */
 @QuarkusTest
@@ -21,7 +21,15 @@ class JobRequestValidationTest {
     "{\"model\": \"gpt-4\", \"training_file\": \"file-x\"}                               | model",
     "{\"model\": \"model-x\"}                                                            | training_file",
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"ia3\"}}                                     | method.type",
-    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"dpo\"}}                                     | method.type",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"reinforcement\"}}                           | method.type",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"dpo\", \"supervised\": {}}}                    | method.supervised",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"dpo\": {}}}                                          | method.dpo",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"beta\": 0}}}}       | method.dpo.hyperparameters.beta",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"packing\": true}}}} | method.dpo.hyperparameters.packing",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"train_on_inputs\": true}}}} | method.dpo.hyperparameters.train_on_inputs",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"supervised\": {\"hyperparameters\": {\"beta\": 0.1}}}}     | method.supervised.hyperparameters.beta",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"eval_every\": -1}}                               | hyperparameters.eval_every",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"checkpoint_every\": \"often\"}}                  | hyperparameters.checkpoint_every",
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"supervised\": {\"hyperparameters\": {\"n_epochs\": 0}}}} | method.supervised.hyperparameters.n_epochs",
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"method\": {\"supervised\": {\"hyperparams\": {}}}}              | method.supervised.hyperparams",
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"adapter\": {\"type\": \"ia3\"}}                                    | adapter.type",

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
-import io.peftplatform.adapters.AdapterMethod;
-import io.peftplatform.adapters.AdapterSpec;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.MergeFailed;
 import io.peftplatform.events.MergeRequested;
@@ -24,6 +22,8 @@ import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.testsupport.EventLog;
 import io.peftplatform.testsupport.KafkaTestResource;
 import io.peftplatform.testsupport.S3TestResource;
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;

@@ -1,7 +1,6 @@
 package io.peftplatform.worker;
 
 import io.peftplatform.events.EventCodec;
-import io.peftplatform.events.JobSpec;
 import io.peftplatform.events.JobSubmitted;
 import io.peftplatform.events.ObjectRef;
 import io.peftplatform.llama.checkpoint.CheckpointWriter;
@@ -9,6 +8,12 @@ import io.peftplatform.llama.checkpoint.Presets;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
+import io.peftplatform.training.spec.DataOptions;
+import io.peftplatform.training.spec.Objective;
+import io.peftplatform.training.spec.RunSpec;
+import io.peftplatform.training.spec.TrainingConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -74,16 +79,22 @@ final class Fixtures {
     return "ftjob-" + HexFormat.of().formatHex(UUID.randomUUID().toString().getBytes(), 0, 12);
   }
 
-  static JobSpec spec(String method, int maxSteps, int checkpointEvery) {
-    return new JobSpec(method, 4, 8, 0.0, List.of("q_proj", "v_proj"), false, 64, 4, 1, maxSteps, 5e-3, 0, "constant",
-        4, 1, 32, 0.0, 1.0, false, checkpointEvery, 0, 0, 42);
+  /** The default checkpoint interval: ten in a run. */
+  static final int AUTO = TrainingConfig.AUTO;
+
+  static RunSpec spec(String method, int maxSteps, int checkpointEvery) {
+    return new RunSpec(
+        new AdapterSpec(AdapterMethod.parse(method), 4, 8, 0.0, List.of("q_proj", "v_proj"), false, 64, 64, 4, false, 42),
+        new TrainingConfig(1, maxSteps, 5e-3, 0, TrainingConfig.Schedule.CONSTANT, 4, 1, 0.0, 1.0, 42, checkpointEvery, 0, 0,
+            0.9, 0.999, 1e-8),
+        new DataOptions(32, false, false), Objective.supervised());
   }
 
-  static JobSubmitted job(ObjectStore store, String jobId, JobSpec spec) {
+  static JobSubmitted job(ObjectStore store, String jobId, RunSpec spec) {
     return job(store, jobId, dataset(store), spec);
   }
 
-  static JobSubmitted job(ObjectStore store, String jobId, ObjectRef trainingFile, JobSpec spec) {
+  static JobSubmitted job(ObjectStore store, String jobId, ObjectRef trainingFile, RunSpec spec) {
     return new JobSubmitted(EventCodec.newId(), EventCodec.now(), jobId, TENANT, "model-tiny", model(store), trainingFile, null, spec);
   }
 }

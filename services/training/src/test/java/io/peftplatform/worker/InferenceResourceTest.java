@@ -7,9 +7,9 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
+import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.events.ObjectRef;
 import io.peftplatform.events.Topics;
-import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.testsupport.EventLog;
 import io.peftplatform.testsupport.KafkaTestResource;
@@ -62,7 +62,7 @@ class InferenceResourceTest {
         .body("usage.completion_tokens", lessThanOrEqualTo(5));
 
     String id = Fixtures.newJobId();
-    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 2, 0)));
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 2, Fixtures.AUTO)));
     JobSucceeded done = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, Duration.ofSeconds(90)).get(0);
     String whole = internal(Fixtures.TENANT).body(request(done.adapterFiles())).post("/internal/inference").then().statusCode(200)
         .body("usage.completion_tokens", greaterThan(0)).extract().path("choices[0].text");

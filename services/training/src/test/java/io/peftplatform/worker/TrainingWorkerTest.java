@@ -1,7 +1,10 @@
 package io.peftplatform.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.adapters.AdapterFiles;
 import io.peftplatform.events.CheckpointSaved;
 import io.peftplatform.events.EventCodec;
@@ -15,14 +18,14 @@ import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.events.ObjectRef;
 import io.peftplatform.events.Topics;
 import io.peftplatform.events.TrainingProgressed;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.storage.ObjectLayout;
-import io.peftplatform.training.Provenance;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.testsupport.EventLog;
 import io.peftplatform.testsupport.KafkaTestResource;
 import io.peftplatform.testsupport.S3TestResource;
+import io.peftplatform.training.Provenance;
+import io.peftplatform.training.spec.Objective;
+import io.peftplatform.training.spec.RunSpec;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -154,7 +157,7 @@ class TrainingWorkerTest {
   @Test
   void aNolaAdapterIsStoredWithItsPeftLora() throws Exception {
     String id = Fixtures.newJobId();
-    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("nola", 2, 0)));
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("nola", 2, Fixtures.AUTO)));
     JobSucceeded done = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT).get(0);
     String config = done.adapterFiles().stream().map(io.peftplatform.events.ObjectRef::key).filter(k -> k.endsWith("/adapter_config.json"))
         .findFirst().orElseThrow();
@@ -170,7 +173,7 @@ class TrainingWorkerTest {
   void skipsAJobCancelledBeforeItStarts() {
     String id = Fixtures.newJobId();
     EventLog.publish(Topics.JOB_CONTROL, new JobCancelRequested(EventCodec.newId(), EventCodec.now(), id, Fixtures.TENANT));
-    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("nola", 4, 0)));
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("nola", 4, Fixtures.AUTO)));
 
     JobCancelled cancelled = EventLog.await(Topics.JOB_EVENTS, JobCancelled.class, id, 1, WAIT).get(0);
     assertThat(cancelled.stepsDone()).isZero();
@@ -181,7 +184,7 @@ class TrainingWorkerTest {
   void failsAJobWhoseTrainingFileIsBadWithTheLineAtFault() {
     String id = Fixtures.newJobId();
     var bad = Fixtures.upload(store, "ds-bad", Fixtures.arithmetic(3) + "{\"prompt\": \"no completion\"}\n");
-    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, bad, Fixtures.spec("lora", 4, 0)));
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, bad, Fixtures.spec("lora", 4, Fixtures.AUTO)));
 
     JobFailed failed = EventLog.await(Topics.JOB_EVENTS, JobFailed.class, id, 1, WAIT).get(0);
     assertThat(failed.code()).isEqualTo("invalid_training_file");
@@ -189,10 +192,39 @@ class TrainingWorkerTest {
   }
 
   @Test
+  void trainsADpoJobOnPreferencePairsWithItsMetrics() {
+    StringBuilder pairs = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      pairs.append("{\"input\": {\"messages\": [{\"role\": \"user\", \"content\": \"").append(i).append(" + 1 =\"}]},")
+          .append(" \"preferred_output\": [{\"role\": \"assistant\", \"content\": \"").append(i + 1).append("\"}],")
+          .append(" \"non_preferred_output\": [{\"role\": \"assistant\", \"content\": \"").append(i + 3).append("\"}]}\n");
+    }
+    var data = Fixtures.upload(store, "ds-pairs", pairs.toString());
+    RunSpec base = Fixtures.spec("lora", 3, Fixtures.AUTO);
+    RunSpec dpo = new RunSpec(base.adapter(), base.training(), base.data(), Objective.dpo(0.2));
+    String id = Fixtures.newJobId();
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, data, dpo));
+
+    JobSucceeded done = EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT).get(0);
+    assertThat(done.metrics()).containsKeys("train_loss", "reward_margin", "reward_accuracy", "chosen_logp", "rejected_logp")
+        .containsEntry("training_examples", 8.0);
+    List<TrainingProgressed> progress = EventLog.await(Topics.JOB_EVENTS, TrainingProgressed.class, id, 1, WAIT);
+    assertThat(progress.get(0).metrics()).containsKeys("reward_accuracy", "reward_margin");
+    assertThat(progress.get(0).trainLoss()).as("the adapter starts as the reference: ln 2").isCloseTo(Math.log(2), within(1e-4));
+
+    // Supervised records given to a DPO job fail it, naming the file.
+    String wrong = Fixtures.newJobId();
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, wrong, Fixtures.dataset(store), dpo));
+    JobFailed failed = EventLog.await(Topics.JOB_EVENTS, JobFailed.class, wrong, 1, WAIT).get(0);
+    assertThat(failed.code()).isEqualTo("invalid_training_file");
+    assertThat(failed.message()).contains("training_file holds prompt/completion records, not preference pairs");
+  }
+
+  @Test
   void aPoisonCommandGoesToTheDeadLetterTopicAndTheNextJobStillRuns() {
     EventLog.publishRaw(Topics.JOB_COMMANDS, "poison", "{not json");
     String id = Fixtures.newJobId();
-    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 1, 0)));
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 1, Fixtures.AUTO)));
 
     EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT);
     assertThat(EventLog.awaitRaw(Topics.JOB_COMMANDS + Topics.DEAD_LETTER_SUFFIX, "{not json"::equals, 1, WAIT)).hasSize(1);
@@ -207,7 +239,7 @@ class TrainingWorkerTest {
       store.put(ObjectLayout.jobPrefix(Fixtures.TENANT, id) + "attempts/00" + i + "-ghost/started.json",
           new java.io.ByteArrayInputStream(marker), marker.length);
     }
-    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 4, 0)));
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 4, Fixtures.AUTO)));
     JobFailed failed = EventLog.await(Topics.JOB_EVENTS, JobFailed.class, id, 1, WAIT).get(0);
     assertThat(failed.code()).isEqualTo("worker_crashed");
     assertThat(failed.message()).contains("3 times").contains("ghost");
@@ -219,7 +251,7 @@ class TrainingWorkerTest {
   void aRedeliveredCommandOfAFailedJobIsAnsweredFromItsStoredOutcome() {
     String id = Fixtures.newJobId();
     var bad = Fixtures.upload(store, "ds-bad-twice", "{\"prompt\": \"no completion\"}\n");
-    JobSubmitted job = Fixtures.job(store, id, bad, Fixtures.spec("lora", 4, 0));
+    JobSubmitted job = Fixtures.job(store, id, bad, Fixtures.spec("lora", 4, Fixtures.AUTO));
     EventLog.publish(Topics.JOB_COMMANDS, job);
     JobFailed first = EventLog.await(Topics.JOB_EVENTS, JobFailed.class, id, 1, WAIT).get(0);
     EventLog.publish(Topics.JOB_COMMANDS, job);
@@ -230,7 +262,7 @@ class TrainingWorkerTest {
   @Test
   void aRunningJobSendsHeartbeats() {
     String id = Fixtures.newJobId();
-    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 30, 0)));
+    EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("lora", 30, Fixtures.AUTO)));
     List<JobHeartbeat> beats = EventLog.await(Topics.JOB_EVENTS, JobHeartbeat.class, id, 1, WAIT);
     assertThat(beats.get(0).worker()).isNotBlank();
     EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT);

@@ -1,12 +1,15 @@
 package io.peftplatform.adapters;
 
-import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.config.WeightNames;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.LinearLayer;
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
+import io.peftplatform.training.spec.TargetModules;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -204,6 +207,14 @@ public final class Adapter {
 
   public void inference() {
     mode.inference();
+  }
+
+  /**
+   * Switches the adapter on or off: off, the attached model computes its base alone (forward only; no
+   * adapter gradient), as DPO's reference policy. On by default.
+   */
+  public void enabled(boolean on) {
+    mode.enabled(on);
   }
 
   /** Trainable parameters. */

@@ -10,6 +10,9 @@ import io.peftplatform.safetensors.SafetensorsException;
 import io.peftplatform.safetensors.SafetensorsFile;
 import io.peftplatform.safetensors.SafetensorsWriter;
 import io.peftplatform.safetensors.TensorInfo;
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
+import io.peftplatform.training.spec.TargetModules;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -76,7 +79,8 @@ public final class AdapterFiles {
     writeDir(dir, config(adapter, baseModel, true), tensors);
   }
 
-  static String peftKey(String storeName) {
+  /** The tensor's key in PEFT's adapter_model.safetensors ({@code base_model.model.…}) for a parameter store name. */
+  public static String peftKey(String storeName) {
     String tensor = storeName.substring(storeName.lastIndexOf('.') + 1);
     boolean linearModule = tensor.equals("lora_A") || tensor.equals("lora_B");
     return PREFIX + storeName + (linearModule ? ".weight" : "");

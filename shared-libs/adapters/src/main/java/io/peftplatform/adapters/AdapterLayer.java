@@ -28,6 +28,19 @@ public abstract class AdapterLayer implements LinearLayer {
     this.dropout = dropout;
   }
 
+  /** y = the adapted projection of x; the base projection alone while the adapter is switched off. */
+  @Override
+  public final void forward(INDArray y, INDArray x) {
+    if (dropout.mode().isEnabled()) {
+      forwardAdapted(y, x);
+    } else {
+      base.forward(y, x);
+    }
+  }
+
+  /** y (N, out) = the adapted projection of x (N, in); overwrites y. */
+  protected abstract void forwardAdapted(INDArray y, INDArray x);
+
   public String module() {
     return plan.module();
   }

@@ -62,7 +62,7 @@ public final class DoraLinear extends AdapterLayer {
   }
 
   @Override
-  public void forward(INDArray y, INDArray x) {
+  protected void forwardAdapted(INDArray y, INDArray x) {
     INDArray w = adaptedWeight();
     INDArray g = scale(w);
     if (!dropout.active()) {

@@ -11,10 +11,22 @@ import org.nd4j.linalg.factory.Nd4j;
  * resumed run draws the same masks as an uninterrupted one.
  */
 public final class Dropout {
-  /** Shared by all adapter layers of a model: whether we are training, and this micro-batch's seed. */
+  /**
+   * Shared by all adapter layers of a model: whether we are training, this micro-batch's seed, and
+   * whether the adapter is switched on (off, the model is its base: DPO's reference).
+   */
   public static final class Mode {
     private boolean training;
     private long stepSeed;
+    private boolean enabled = true;
+
+    public void enabled(boolean on) {
+      this.enabled = on;
+    }
+
+    public boolean isEnabled() {
+      return enabled;
+    }
 
     public void training(long stepSeed) {
       this.training = true;
@@ -38,6 +50,10 @@ public final class Dropout {
     this.p = p;
     this.mode = mode;
     this.moduleSalt = module.hashCode() * 0x9E3779B97F4A7C15L;
+  }
+
+  public Mode mode() {
+    return mode;
   }
 
   public boolean active() {

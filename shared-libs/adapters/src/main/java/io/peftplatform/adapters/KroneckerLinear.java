@@ -50,7 +50,7 @@ public final class KroneckerLinear extends AdapterLayer {
   }
 
   @Override
-  public void forward(INDArray y, INDArray x) {
+  protected void forwardAdapted(INDArray y, INDArray x) {
     base.forward(y, x);
     long n = x.size(0);
     INDArray[] w = factors();

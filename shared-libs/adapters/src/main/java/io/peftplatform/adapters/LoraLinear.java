@@ -17,7 +17,7 @@ public final class LoraLinear extends AdapterLayer {
   }
 
   @Override
-  public void forward(INDArray y, INDArray x) {
+  protected void forwardAdapted(INDArray y, INDArray x) {
     base.forward(y, x);
     INDArray ax = arena.get(cache("ax"), x.size(0), plan.rank());
     LowRank.forward(y, ax, dropout.apply(x, arena), a, b, plan.scaling());

@@ -1,5 +1,7 @@
 package io.peftplatform.adapters;
 
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -73,7 +73,7 @@ public final class NolaLinear extends AdapterLayer {
   }
 
   @Override
-  public void forward(INDArray y, INDArray x) {
+  protected void forwardAdapted(INDArray y, INDArray x) {
     base.forward(y, x);
     INDArray[] ab = factors();
     INDArray ax = arena.get(cache("ax"), x.size(0), plan.rank());

@@ -5,14 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.checkpoint.Presets;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.SafetensorsFile;
 import io.peftplatform.safetensors.SafetensorsWriter;
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

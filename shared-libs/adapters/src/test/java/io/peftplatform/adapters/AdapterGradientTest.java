@@ -1,12 +1,14 @@
 package io.peftplatform.adapters;
 
 import io.peftplatform.llama.GradientCheck;
-import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.text.dataset.PaddedBatch;
 import io.peftplatform.text.dataset.TokenizedExample;
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

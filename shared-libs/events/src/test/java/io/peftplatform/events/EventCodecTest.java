@@ -3,6 +3,12 @@ package io.peftplatform.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
+import io.peftplatform.training.spec.DataOptions;
+import io.peftplatform.training.spec.Objective;
+import io.peftplatform.training.spec.RunSpec;
+import io.peftplatform.training.spec.TrainingConfig;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -13,14 +19,14 @@ class EventCodecTest {
 
   @Test
   void everyEventRoundTripsWithItsTypeName() {
-    JobSpec spec = new JobSpec("lora", 8, 16, 0, List.of("all-linear"), false, 64, -1, 3, 0, 2e-4, 0, "linear",
-        8, 1, 1024, 0, 1, false, 0, 0, 0, 42);
+    RunSpec spec = new RunSpec(AdapterSpec.defaults(AdapterMethod.DORA).withSeed(42), TrainingConfig.defaults().withSeed(42),
+        new DataOptions(512, false, false), Objective.dpo(0.2));
     ObjectRef file = new ObjectRef("tenants/t/datasets/d/data.jsonl", "ab", 10);
     List<PlatformEvent> events = List.of(
         new JobSubmitted("e1", T, "job-1", "t", "model-1", List.of(file), file, null, spec),
         new JobCancelRequested("e2", T, "job-1", "t"),
         new JobStarted("e3", T, "job-1", "t", "worker-a", 100, 64, 0, 1),
-        new TrainingProgressed("e4", T, "job-1", "t", 5, 100, 0.2, 2.5, null, 1e-4, 1000, 30),
+        new TrainingProgressed("e4", T, "job-1", "t", 5, 100, 0.2, 2.5, null, 1e-4, 1000, 30, Map.of("reward_margin", 0.5)),
         new JobHeartbeat("e4b", T, "job-1", "t", "worker-a", "training", 5),
         new CheckpointSaved("e5", T, "job-1", "t", 10, "p/", List.of(file), 2.1),
         new JobSucceeded("e6", T, "job-1", "t", "model-1", "lora", List.of(file), 1234, Map.of("train_loss", 1.0), "completed"),

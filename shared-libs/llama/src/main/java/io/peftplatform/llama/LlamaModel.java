@@ -1,9 +1,9 @@
 package io.peftplatform.llama;
 
 import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.llama.config.RopeScaling;
 import io.peftplatform.llama.config.WeightNames;
-import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.Attention;
 import io.peftplatform.llama.nn.BlockActivations;
@@ -48,6 +48,7 @@ public final class LlamaModel {
   private final LlamaWeights weights;
   private final Rope rope;
   private final DecoderBlock[] blocks;
+  private boolean activationCheckpointing;
 
   public LlamaModel(LlamaConfig config, LlamaWeights weights) {
     this(config, weights, (layer, module, base) -> base);
@@ -73,6 +74,20 @@ public final class LlamaModel {
     return config;
   }
 
+  /**
+   * Activation checkpointing per decoder layer: training keeps only each block's input and recomputes the
+   * block's forward just before its backward — one more forward per step, for the memory of one block's
+   * activations instead of every block's. The numbers are the same either way.
+   */
+  public LlamaModel activationCheckpointing(boolean on) {
+    this.activationCheckpointing = on;
+    return this;
+  }
+
+  public boolean activationCheckpointing() {
+    return activationCheckpointing;
+  }
+
   public LlamaWeights weights() {
     return weights;
   }
@@ -86,15 +101,21 @@ public final class LlamaModel {
   }
 
   /**
-   * Positions for B sequences of Tq tokens starting at {@code offset}, attending over Tk keys.
+   * Positions for B sequences of Tq tokens starting at {@code offset}, attending over Tk keys. In a
+   * packed row each example's positions start again at 0.
    *
-   * @param keyMask (B·Tk) 1 for real tokens, 0 for padding; null when all are real
+   * @param keyMask (B·Tk) 0 for padding, else the token's example number (1 for all real tokens of an
+   *     unpacked row; 1, 2, 3 … along a packed one); null when all are real
    */
   public Positions positions(int batch, int tq, int tk, int offset, int[] keyMask, Arena arena) {
     int[] pos = new int[batch * tq];
     for (int b = 0; b < batch; b++) {
+      int start = 0;
       for (int t = 0; t < tq; t++) {
-        pos[b * tq + t] = offset + t;
+        if (keyMask != null && tq == tk && t > 0 && keyMask[b * tk + t] != 0 && keyMask[b * tk + t] != keyMask[b * tk + t - 1]) {
+          start = t; // the next example of a packed row
+        }
+        pos[b * tq + t] = offset + t - start;
       }
     }
     INDArray cos = arena.get("rope.cos", pos.length, rope.halfDim());
@@ -158,17 +179,78 @@ public final class LlamaModel {
    * gradient. Returns the summed loss of the batch's scored positions.
    */
   public CrossEntropy.Sum forwardBackward(PaddedBatch batch, double lossScale, Arena arena) {
+    return forwardBackward(batch, arena, (normed, dNormed) ->
+        CrossEntropy.forwardBackward(normed, batch.targets(), weights.lmHead, lossScale, dNormed, arena));
+  }
+
+  /** Gradient scales for the rows of a batch, chosen once their losses are known (DPO's, for one). */
+  @FunctionalInterface
+  public interface RowWeights {
+    /**
+     * @param rowLoss (B) each row's summed cross-entropy over its scored positions
+     * @return (B) each row's scale: the pass leaves ∂(Σ scale_b · rowLoss_b)/∂θ
+     */
+    double[] scales(double[] rowLoss);
+  }
+
+  /**
+   * {@link #forwardBackward(PaddedBatch, double, Arena)} with each row's scale decided from the rows'
+   * losses: the head runs once more (for the losses) before its backward, the blocks do not.
+   */
+  public CrossEntropy.Sum forwardBackward(PaddedBatch batch, RowWeights rowWeights, Arena arena) {
+    return forwardBackward(batch, arena, (normed, dNormed) -> {
+      double[] perPosition = new double[batch.targets().length];
+      CrossEntropy.forward(normed, batch.targets(), weights.lmHead, perPosition, arena);
+      double[] scales = rowWeights.scales(sumByRow(perPosition, batch));
+      double[] positionScale = new double[perPosition.length];
+      for (int i = 0; i < positionScale.length; i++) {
+        positionScale[i] = scales[i / batch.seqLen()];
+      }
+      return CrossEntropy.forwardBackward(normed, batch.targets(), weights.lmHead, positionScale, dNormed, arena);
+    });
+  }
+
+  /** (B) each row's summed cross-entropy over its scored positions; forward only. */
+  public double[] rowLosses(PaddedBatch batch, Arena arena) {
+    INDArray hidden = hiddenStates(batch.tokens(), batch.batchSize(), batch.seqLen(), batch.attentionMask(), null, arena);
+    double[] perPosition = new double[batch.targets().length];
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-head")) {
+      CrossEntropy.forward(hidden, batch.targets(), weights.lmHead, perPosition, arena);
+    }
+    return sumByRow(perPosition, batch);
+  }
+
+  private static double[] sumByRow(double[] perPosition, PaddedBatch batch) {
+    double[] rows = new double[batch.batchSize()];
+    for (int i = 0; i < perPosition.length; i++) {
+      rows[i / batch.seqLen()] += perPosition[i];
+    }
+    return rows;
+  }
+
+  /** The loss and ∂loss/∂(final normed hidden states), written into its second argument. */
+  private interface Head {
+    CrossEntropy.Sum lossAndGradient(INDArray normed, INDArray dNormed);
+  }
+
+  private CrossEntropy.Sum forwardBackward(PaddedBatch batch, Arena arena, Head head) {
     int b = batch.batchSize();
     int t = batch.seqLen();
     long n = (long) b * t;
     int d = config.hiddenSize();
     Positions p = positions(b, t, t, 0, batch.attentionMask(), arena);
+    boolean recompute = activationCheckpointing;
     BlockActivations[] acts = new BlockActivations[blocks.length];
+    INDArray[] inputs = new INDArray[blocks.length]; // with checkpointing: all that is kept of each block
     INDArray h = arena.get("h", n, d);
     embed(h, batch.tokens());
     for (int i = 0; i < blocks.length; i++) {
-      acts[i] = new BlockActivations(arena, "l" + i + ".", "train.", b, t, t, d,
+      acts[i] = new BlockActivations(arena, recompute ? "recompute." : "l" + i + ".", "train.", b, t, t, d,
           config.intermediateSize(), config.numHeads(), config.numKvHeads(), config.headDim());
+      if (recompute) {
+        inputs[i] = arena.get("l" + i + ".input", n, d);
+        inputs[i].assign(h);
+      }
       acts[i].input.assign(h);
       try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
         blocks[i].forward(h, acts[i].input, acts[i], p, null, arena);
@@ -181,12 +263,19 @@ public final class LlamaModel {
     CrossEntropy.Sum sum;
     Profiler.start();
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-head")) {
-      sum = CrossEntropy.forwardBackward(normed, batch.targets(), weights.lmHead, lossScale, dNormed, arena);
+      sum = head.lossAndGradient(normed, dNormed);
     }
     Profiler.mark("lm head + loss (fwd+bwd)");
     INDArray dh = arena.zeros("dh", n, d);
     RmsNorm.backward(dh, dNormed, h, rstd, weights.finalNorm, arena);
     for (int i = blocks.length - 1; i >= 0; i--) {
+      if (recompute) {
+        // The block's forward again, from its kept input, refills the one shared set of activations.
+        acts[i].input.assign(inputs[i]);
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
+          blocks[i].forward(arena.get("recompute.output", n, d), acts[i].input, acts[i], p, null, arena);
+        }
+      }
       try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
         blocks[i].backward(dh, dh, acts[i], p, arena);
       }

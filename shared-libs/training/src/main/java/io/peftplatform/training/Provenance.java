@@ -70,6 +70,8 @@ public final class Provenance {
     root.put("seed", run.training().seed());
     root.set("adapter", TrainingCheckpoint.JSON.valueToTree(run.adapter()));
     root.set("training", TrainingCheckpoint.JSON.valueToTree(run.training()));
+    root.set("data", TrainingCheckpoint.JSON.valueToTree(run.data()));
+    root.set("objective", TrainingCheckpoint.JSON.valueToTree(run.objective()));
     ObjectNode base = root.putObject("base_model");
     base.put("name", inputs.baseModelName());
     base.set("sha256", directoryDigest(baseModel));

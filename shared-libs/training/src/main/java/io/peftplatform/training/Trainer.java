@@ -2,34 +2,35 @@ package io.peftplatform.training;
 
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
-import io.peftplatform.llama.Evaluator;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.nn.Arena;
-import io.peftplatform.llama.nn.CrossEntropy;
-import io.peftplatform.text.dataset.PaddedBatch;
 import io.peftplatform.text.dataset.TokenizedExample;
+import io.peftplatform.training.spec.DataOptions;
+import io.peftplatform.training.spec.Objective;
+import io.peftplatform.training.spec.RunSpec;
+import io.peftplatform.training.spec.TrainingConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Trains an adapter: micro-batches in a seeded order, gradients accumulated over {@code gradAccum}
- * micro-batches and normalised by the step's scored tokens, global-norm clipping, AdamW with a warmup
- * and decay schedule, validation with early stopping, checkpoints, and cancellation between steps.
+ * micro-batches and normalised by the step's scored tokens (or pairs: the {@link StepObjective} says),
+ * global-norm clipping, AdamW with a warmup and decay schedule, validation with early stopping,
+ * checkpoints, and cancellation between steps.
  *
  * <p>A run is a pure function of the seed, data, model and configuration: rerunning it gives the same
  * loss curve, and resuming from a checkpoint ends with the same adapter as not stopping.
  */
 public final class Trainer {
-  private final LlamaModel model;
   private final Adapter adapter;
   private final TrainingConfig config;
-  private final List<TokenizedExample> train;
-  private final List<TokenizedExample> validation;
-  private final int padId;
+  private final StepObjective objective;
   private final Path output;
   private final TrainingCheckpoint.Run run;
   private ProgressListener listener = p -> {};
@@ -37,23 +38,26 @@ public final class Trainer {
   private CancellationToken cancellation = new CancellationToken();
 
   /**
-   * @param model the base model with {@code adapter} attached
-   * @param validation may be empty: then no validation, no early stopping, and the last adapter is kept
+   * @param adapter attached to the model the objective trains, made from {@code spec.adapter()}
+   * @param objective without validation examples: no validation, no early stopping, the last adapter kept
    * @param baseModel recorded as base_model_name_or_path
    */
-  public Trainer(LlamaModel model, Adapter adapter, TrainingConfig config, List<TokenizedExample> train,
-      List<TokenizedExample> validation, int padId, Path output, String baseModel) {
-    if (train.isEmpty()) {
-      throw new TrainingException("no training examples");
+  public Trainer(Adapter adapter, RunSpec spec, StepObjective objective, Path output, String baseModel) {
+    if (!adapter.spec().equals(spec.adapter())) {
+      throw new IllegalArgumentException("the adapter (" + adapter.spec() + ") is not the run's (" + spec.adapter() + ")");
     }
-    this.model = model;
     this.adapter = adapter;
-    this.config = config;
-    this.train = List.copyOf(train);
-    this.validation = List.copyOf(validation);
-    this.padId = padId;
+    this.config = spec.training();
+    this.objective = objective;
     this.output = output;
-    this.run = new TrainingCheckpoint.Run(adapter.spec(), config, baseModel);
+    this.run = new TrainingCheckpoint.Run(spec, baseModel);
+  }
+
+  /** Supervised training of one example per row: the plain case, for callers with their own data. */
+  public static Trainer supervised(LlamaModel model, Adapter adapter, TrainingConfig config, List<TokenizedExample> train,
+      List<TokenizedExample> validation, int padId, Path output, String baseModel) {
+    RunSpec spec = new RunSpec(adapter.spec(), config, DataOptions.defaults(), Objective.supervised());
+    return new Trainer(adapter, spec, new SupervisedObjective(model, train, validation, padId, 0, config.batchSize()), output, baseModel);
   }
 
   public Trainer listener(ProgressListener listener) {
@@ -77,7 +81,7 @@ public final class Trainer {
   }
 
   public int totalSteps() {
-    return config.totalSteps(train.size());
+    return config.totalSteps(objective.size());
   }
 
   /** Trains from the start. */
@@ -89,7 +93,10 @@ public final class Trainer {
   public TrainingResult run(Path resumeFrom) {
     long started = System.nanoTime();
     int total = totalSteps();
-    int batchesPerEpoch = (train.size() + config.batchSize() - 1) / config.batchSize();
+    int examples = objective.size();
+    int batchesPerEpoch = (examples + config.batchSize() - 1) / config.batchSize();
+    int evalEvery = config.evalInterval(examples);
+    int checkpointEvery = config.checkpointInterval(examples);
     AdamW optimizer = new AdamW(adapter.parameterCount(), adapter.parameters().dataType(),
         config.adamBeta1(), config.adamBeta2(), config.adamEpsilon(), config.weightDecay());
     INDArray best = null;
@@ -101,9 +108,8 @@ public final class Trainer {
     List<TrainerState.Entry> history = new ArrayList<>();
     if (resumeFrom != null) {
       TrainingCheckpoint.Run saved = TrainingCheckpoint.readRun(resumeFrom);
-      if (!saved.adapter().equals(run.adapter()) || !saved.training().equals(run.training())) {
-        throw new TrainingException(resumeFrom + ": checkpoint of a different run (adapter " + saved.adapter()
-            + ", training " + saved.training() + ")");
+      if (!saved.spec().equals(run.spec())) {
+        throw new TrainingException(resumeFrom + ": checkpoint of a different run (" + saved.spec() + ")");
       }
       INDArray[] bestHolder = new INDArray[1];
       TrainerState state = TrainingCheckpoint.restore(resumeFrom, adapter.config(), adapter, optimizer, bestHolder);
@@ -115,7 +121,7 @@ public final class Trainer {
       withoutImprovement = state.validationsWithoutImprovement();
       history.addAll(state.history());
     }
-    int[] order = DataOrder.permutation(train.size(), config.seed(), epoch);
+    int[] order = DataOrder.permutation(examples, config.seed(), epoch);
     Arena arena = new Arena(adapter.parameters().dataType());
     long tokensSeen = 0;
     long loopStart = System.nanoTime();
@@ -134,36 +140,43 @@ public final class Trainer {
           }
           break;
         }
-        List<PaddedBatch> micro = new ArrayList<>(config.gradAccum());
+        List<StepObjective.MicroBatch> micro = new ArrayList<>(config.gradAccum());
         for (int i = 0; i < config.gradAccum(); i++) {
           if (batchInEpoch == batchesPerEpoch) {
             epoch++;
             batchInEpoch = 0;
-            order = DataOrder.permutation(train.size(), config.seed(), epoch);
+            order = DataOrder.permutation(examples, config.seed(), epoch);
           }
-          micro.add(batch(order, batchInEpoch++));
+          int from = batchInEpoch++ * config.batchSize();
+          micro.add(objective.batch(order, from, Math.min(examples, from + config.batchSize())));
         }
-        long scored = micro.stream().mapToLong(PaddedBatch::predictedTokens).sum();
+        long normaliser = micro.stream().mapToLong(StepObjective.MicroBatch::normaliser).sum();
         adapter.parameters().zeroGrads();
-        CrossEntropy.Sum loss = new CrossEntropy.Sum(0, 0);
+        StepObjective.Sums sums = StepObjective.Sums.empty();
         for (int i = 0; i < micro.size(); i++) {
           adapter.training(DataOrder.dropoutSeed(config.seed(), step, i));
-          if (scored > 0) {
-            loss = loss.plus(model.forwardBackward(micro.get(i), 1.0 / scored, arena));
+          if (normaliser > 0) {
+            sums = sums.plus(objective.forwardBackward(micro.get(i), 1.0 / normaliser, arena));
           }
-          tokensSeen += realTokens(micro.get(i));
+          tokensSeen += micro.get(i).tokens();
         }
         double gradNorm = clip(adapter.parameters().grads());
         double lr = config.learningRate(step, total);
         optimizer.step(adapter.parameters().values(), adapter.parameters().grads(), lr);
         step++;
-        lastTrainLoss = loss.mean();
+        Map<String, Double> metrics = new LinkedHashMap<>(sums.means());
+        lastTrainLoss = metrics.containsKey("loss") ? metrics.remove("loss") : Double.NaN;
         double validationLoss = Double.NaN;
         boolean stopEarly = false;
-        boolean validateNow = !validation.isEmpty()
-            && (step == total || (config.evalEvery() > 0 && step % config.evalEvery() == 0));
+        boolean validateNow = objective.hasValidation() && (step == total || (evalEvery > 0 && step % evalEvery == 0));
         if (validateNow) {
-          validationLoss = validate();
+          Map<String, Double> validated = validate();
+          validationLoss = validated.get("loss");
+          validated.forEach((k, v) -> {
+            if (!k.equals("loss")) {
+              metrics.put("validation_" + k, v);
+            }
+          });
           lastValidation = validationLoss;
           listener.onValidation(step, validationLoss);
           if (Double.isNaN(bestValidation) || validationLoss < bestValidation) {
@@ -175,12 +188,12 @@ public final class Trainer {
             stopEarly = config.earlyStoppingPatience() > 0 && withoutImprovement >= config.earlyStoppingPatience();
           }
         }
-        history.add(new TrainerState.Entry(step, lastTrainLoss, validationLoss, lr, gradNorm));
+        history.add(new TrainerState.Entry(step, lastTrainLoss, validationLoss, lr, gradNorm, metrics));
         double elapsed = (System.nanoTime() - loopStart) / 1e9;
         double perStep = elapsed / (step - firstStep);
         listener.onStep(new TrainingProgress(step, total, epoch + (double) batchInEpoch / batchesPerEpoch, lastTrainLoss,
-            validationLoss, lr, gradNorm, tokensSeen / elapsed, perStep * (total - step)));
-        if (config.checkpointEvery() > 0 && (step % config.checkpointEvery() == 0 || step == total)) {
+            validationLoss, lr, gradNorm, tokensSeen / elapsed, perStep * (total - step), metrics));
+        if (checkpointEvery > 0 && (step % checkpointEvery == 0 || step == total)) {
           checkpoint(step, optimizer, best, new TrainerState(step, epoch, batchInEpoch, bestValidation, withoutImprovement,
               config.seed(), order, history));
           lastCheckpoint = step;
@@ -210,24 +223,6 @@ public final class Trainer {
     listener.onCheckpoint(step, dir);
   }
 
-  private PaddedBatch batch(int[] order, int index) {
-    int from = index * config.batchSize();
-    int to = Math.min(train.size(), from + config.batchSize());
-    List<TokenizedExample> examples = new ArrayList<>(to - from);
-    for (int i = from; i < to; i++) {
-      examples.add(train.get(order[i]));
-    }
-    return PaddedBatch.of(examples, padId);
-  }
-
-  private static long realTokens(PaddedBatch b) {
-    long n = 0;
-    for (int m : b.attentionMask()) {
-      n += m;
-    }
-    return n;
-  }
-
   /** Scales gradients to the maximum global norm; returns the norm before clipping. */
   private double clip(INDArray grads) {
     double norm;
@@ -240,8 +235,8 @@ public final class Trainer {
     return norm;
   }
 
-  private double validate() {
+  private Map<String, Double> validate() {
     adapter.inference();
-    return Evaluator.evaluate(model, validation, config.batchSize(), padId).loss();
+    return objective.validate();
   }
 }

@@ -1,6 +1,9 @@
 package io.peftplatform.training;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where a run stands between steps: with the adapter and the optimizer's moments, all a resumed run
@@ -22,6 +25,14 @@ public record TrainerState(
     int[] dataOrder,
     List<Entry> history) {
 
-  /** A step's numbers. validationLoss is NaN when not measured at that step. */
-  public record Entry(int step, double trainLoss, double validationLoss, double learningRate, double gradNorm) {}
+  /**
+   * A step's numbers. validationLoss is NaN when not measured at that step; metrics are the
+   * objective's others (empty for supervised training; absent in checkpoints written before them).
+   */
+  public record Entry(int step, double trainLoss, double validationLoss, double learningRate, double gradNorm,
+      Map<String, Double> metrics) {
+    public Entry {
+      metrics = metrics == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+    }
+  }
 }

@@ -6,11 +6,15 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
-import io.peftplatform.adapters.AdapterSpec;
 import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.SafetensorsFile;
 import io.peftplatform.safetensors.SafetensorsWriter;
+import io.peftplatform.training.spec.AdapterSpec;
+import io.peftplatform.training.spec.DataOptions;
+import io.peftplatform.training.spec.Objective;
+import io.peftplatform.training.spec.RunSpec;
+import io.peftplatform.training.spec.TrainingConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -39,8 +43,24 @@ public final class TrainingCheckpoint {
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .build();
 
-  /** What was trained and how: checked on resume. */
-  public record Run(AdapterSpec adapter, TrainingConfig training, String baseModel) {}
+  /**
+   * What was trained and how: the run's spec, checked on resume, and the base model's name. Checkpoints
+   * written before data options and objectives existed read as the defaults (supervised, unpacked).
+   */
+  public record Run(AdapterSpec adapter, TrainingConfig training, DataOptions data, Objective objective, String baseModel) {
+    public Run {
+      data = data == null ? DataOptions.defaults() : data;
+      objective = objective == null ? Objective.supervised() : objective;
+    }
+
+    public Run(RunSpec spec, String baseModel) {
+      this(spec.adapter(), spec.training(), spec.data(), spec.objective(), baseModel);
+    }
+
+    public RunSpec spec() {
+      return new RunSpec(adapter, training, data, objective);
+    }
+  }
 
   private TrainingCheckpoint() {}
 

@@ -5,14 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
-import io.peftplatform.adapters.AdapterMethod;
-import io.peftplatform.adapters.AdapterSpec;
 import io.peftplatform.llama.Evaluator;
-import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.checkpoint.Presets;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.text.dataset.TokenizedExample;
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
+import io.peftplatform.training.spec.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ class TrainerTest {
 
   static TrainingConfig quick(int steps, double lr) {
     return TrainingConfig.defaults().withSteps(1, steps).withOptimizer(lr, 2, TrainingConfig.Schedule.LINEAR, 0.0, 1.0)
-        .withBatches(8, 1).withSeed(3);
+        .withBatches(8, 1).withSeed(3).withMonitoring(0, 0, 0);
   }
 
   static AdapterSpec spec(AdapterMethod method) {
@@ -87,7 +88,7 @@ class TrainerTest {
     List<TokenizedExample> validation = counting(16, 16, 2, 1);
     Setup s = attached(spec(method));
     double before = Evaluator.evaluate(s.model(), validation, 8, 0).loss();
-    TrainingResult r = new Trainer(s.model(), s.adapter(), quick(40, lr), train, validation, 0, dir, "tiny").run();
+    TrainingResult r = Trainer.supervised(s.model(), s.adapter(), quick(40, lr), train, validation, 0, dir, "tiny").run();
     System.out.printf("%s: validation loss %.3f -> %.3f in %d steps, %.1f s%n", method, before, r.bestValidationLoss(), r.steps(), r.seconds());
     assertThat(r.steps()).isEqualTo(40);
     assertThat(r.bestValidationLoss()).as("%s lowers validation loss by at least 4 nats", method).isLessThan(before - 4);
@@ -103,10 +104,10 @@ class TrainerTest {
     List<TokenizedExample> train = counting(24, 12, 1, 1);
     AdapterSpec withDropout = spec(AdapterMethod.LORA).withDropout(0.1);
     Setup a = attached(withDropout);
-    Trainer first = new Trainer(a.model(), a.adapter(), quick(6, 0.01).withBatches(4, 2), train, List.of(), 0, dir.resolve("a"), "tiny");
+    Trainer first = Trainer.supervised(a.model(), a.adapter(), quick(6, 0.01).withBatches(4, 2), train, List.of(), 0, dir.resolve("a"), "tiny");
     first.run();
     Setup b = attached(withDropout);
-    Trainer second = new Trainer(b.model(), b.adapter(), quick(6, 0.01).withBatches(4, 2), train, List.of(), 0, dir.resolve("b"), "tiny");
+    Trainer second = Trainer.supervised(b.model(), b.adapter(), quick(6, 0.01).withBatches(4, 2), train, List.of(), 0, dir.resolve("b"), "tiny");
     second.run();
     assertThat(second.history()).isEqualTo(first.history());
     assertThat(b.adapter().parameters().values()).isEqualTo(a.adapter().parameters().values());
@@ -120,11 +121,11 @@ class TrainerTest {
     AdapterSpec spec = spec(AdapterMethod.DORA).withDropout(0.1);
 
     Setup straight = attached(spec);
-    new Trainer(straight.model(), straight.adapter(), config, train, validation, 0, dir.resolve("straight"), "tiny").run();
+    Trainer.supervised(straight.model(), straight.adapter(), config, train, validation, 0, dir.resolve("straight"), "tiny").run();
 
     Setup interrupted = attached(spec);
     CancellationToken cancel = new CancellationToken();
-    TrainingResult partial = new Trainer(interrupted.model(), interrupted.adapter(), config, train, validation, 0, dir.resolve("resumed"), "tiny")
+    TrainingResult partial = Trainer.supervised(interrupted.model(), interrupted.adapter(), config, train, validation, 0, dir.resolve("resumed"), "tiny")
         .cancellation(cancel)
         .listener(p -> {
           if (p.step() == 5) {
@@ -138,7 +139,7 @@ class TrainerTest {
     assertThat(checkpoint.getFileName().toString()).isEqualTo("checkpoint-000004");
 
     Setup resumed = attached(spec); // a fresh process would start like this
-    TrainingResult r = new Trainer(resumed.model(), resumed.adapter(), config, train, validation, 0, dir.resolve("resumed"), "tiny").run(checkpoint);
+    TrainingResult r = Trainer.supervised(resumed.model(), resumed.adapter(), config, train, validation, 0, dir.resolve("resumed"), "tiny").run(checkpoint);
     assertThat(r.steps()).isEqualTo(10);
     INDArray expected = AdapterFiles.read(dir.resolve("straight"), TINY, DataType.FLOAT).parameters().values();
     INDArray actual = AdapterFiles.read(dir.resolve("resumed"), TINY, DataType.FLOAT).parameters().values();
@@ -149,9 +150,9 @@ class TrainerTest {
   void gradientAccumulationMatchesOneLargerBatch() {
     List<TokenizedExample> train = counting(8, 10, 5, 1);
     Setup whole = attached(spec(AdapterMethod.LORA));
-    new Trainer(whole.model(), whole.adapter(), quick(1, 0.01).withBatches(8, 1), train, List.of(), 0, dir.resolve("w"), "tiny").run();
+    Trainer.supervised(whole.model(), whole.adapter(), quick(1, 0.01).withBatches(8, 1), train, List.of(), 0, dir.resolve("w"), "tiny").run();
     Setup split = attached(spec(AdapterMethod.LORA));
-    new Trainer(split.model(), split.adapter(), quick(1, 0.01).withBatches(2, 4), train, List.of(), 0, dir.resolve("s"), "tiny").run();
+    Trainer.supervised(split.model(), split.adapter(), quick(1, 0.01).withBatches(2, 4), train, List.of(), 0, dir.resolve("s"), "tiny").run();
     // One step over the same 8 examples (the first epoch's order depends only on the seed).
     double diff = whole.adapter().parameters().values().sub(split.adapter().parameters().values()).amaxNumber().doubleValue();
     assertThat(diff).isLessThan(1e-6);
@@ -162,7 +163,7 @@ class TrainerTest {
     List<TokenizedExample> train = counting(64, 16, 1, 1);
     List<TokenizedExample> opposite = counting(16, 16, 2, -1); // counting down: training makes this worse
     Setup s = attached(spec(AdapterMethod.LORA));
-    TrainingResult r = new Trainer(s.model(), s.adapter(), quick(40, 0.01).withMonitoring(0, 2, 2), train, opposite, 0, dir, "tiny").run();
+    TrainingResult r = Trainer.supervised(s.model(), s.adapter(), quick(40, 0.01).withMonitoring(0, 2, 2), train, opposite, 0, dir, "tiny").run();
     assertThat(r.stopReason()).isEqualTo("early_stopping");
     assertThat(r.steps()).isLessThan(40);
     assertThat(r.finalValidationLoss()).isGreaterThan(r.bestValidationLoss());
@@ -174,10 +175,10 @@ class TrainerTest {
   void refusesACheckpointOfAnotherRun() {
     List<TokenizedExample> train = counting(8, 8, 1, 1);
     Setup a = attached(spec(AdapterMethod.LORA));
-    new Trainer(a.model(), a.adapter(), quick(2, 0.01).withMonitoring(1, 0, 0), train, List.of(), 0, dir, "tiny").run();
+    Trainer.supervised(a.model(), a.adapter(), quick(2, 0.01).withMonitoring(1, 0, 0), train, List.of(), 0, dir, "tiny").run();
     Path checkpoint = TrainingCheckpoint.latest(dir).orElseThrow();
     Setup b = attached(spec(AdapterMethod.LORA).withRank(4));
-    assertThatThrownBy(() -> new Trainer(b.model(), b.adapter(), quick(2, 0.01), train, List.of(), 0, dir.resolve("x"), "tiny").run(checkpoint))
+    assertThatThrownBy(() -> Trainer.supervised(b.model(), b.adapter(), quick(2, 0.01), train, List.of(), 0, dir.resolve("x"), "tiny").run(checkpoint))
         .isInstanceOf(TrainingException.class)
         .hasMessageContaining("checkpoint of a different run");
     assertThat(Files.exists(checkpoint.resolveSibling(checkpoint.getFileName() + ".tmp"))).isFalse();

@@ -34,9 +34,12 @@ final class ProgressBar implements ProgressListener {
   String line(TrainingProgress p) {
     int done = (int) Math.round(WIDTH * (double) p.step() / p.totalSteps());
     String bar = "=".repeat(Math.max(0, done - 1)) + (done > 0 ? ">" : "") + " ".repeat(WIDTH - done);
-    return String.format(Locale.ROOT, "[%s] step %d/%d | epoch %.2f | loss %.4f%s | lr %.2e | %.0f tok/s | ETA %s",
+    Double accuracy = p.metrics().get("reward_accuracy");
+    Double margin = p.metrics().get("reward_margin");
+    return String.format(Locale.ROOT, "[%s] step %d/%d | epoch %.2f | loss %.4f%s%s | lr %.2e | %.0f tok/s | ETA %s",
         bar, p.step(), p.totalSteps(), p.epoch(), p.trainLoss(),
         Double.isNaN(lastValidation) ? "" : String.format(Locale.ROOT, " | val %.4f", lastValidation),
+        accuracy == null ? "" : String.format(Locale.ROOT, " | acc %.2f | margin %.3f", accuracy, margin),
         p.learningRate(), p.tokensPerSecond(), duration(p.etaSeconds()));
   }
 

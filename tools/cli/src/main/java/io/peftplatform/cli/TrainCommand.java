@@ -1,26 +1,21 @@
 package io.peftplatform.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.peftplatform.adapters.AdaptedModel;
-import io.peftplatform.adapters.Adapter;
-import io.peftplatform.adapters.AdapterMethod;
-import io.peftplatform.adapters.AdapterSpec;
-import io.peftplatform.adapters.TargetModules;
-import io.peftplatform.llama.Examples;
-import io.peftplatform.llama.config.LlamaConfig;
-import io.peftplatform.llama.LlamaModel;
-import io.peftplatform.llama.ModelDirectory;
-import io.peftplatform.text.Tokenizer;
-import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.training.CancellationToken;
-import io.peftplatform.training.Provenance;
-import io.peftplatform.training.Trainer;
+import io.peftplatform.training.RunInputException;
+import io.peftplatform.training.TrainerState;
 import io.peftplatform.training.TrainingCheckpoint;
-import io.peftplatform.training.TrainingConfig;
 import io.peftplatform.training.TrainingResult;
+import io.peftplatform.training.TrainingRun;
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.AdapterSpec;
+import io.peftplatform.training.spec.DataOptions;
+import io.peftplatform.training.spec.Objective;
+import io.peftplatform.training.spec.RunSpec;
+import io.peftplatform.training.spec.TargetModules;
+import io.peftplatform.training.spec.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +23,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -36,8 +30,9 @@ import picocli.CommandLine.Spec;
 
 @Command(
     name = "train",
-    description = "Train a LoRA, DoRA, NOLA or Kronecker adapter on a JSONL file. Progress goes to stderr; the last"
-        + " line of output is a JSON summary. Ctrl-C stops after the current step and keeps the last checkpoint.")
+    description = "Train a LoRA, DoRA, NOLA or Kronecker adapter on a JSONL file, supervised or by DPO on preference pairs."
+        + " Progress goes to stderr; the last line of output is a JSON summary. Ctrl-C stops after the current step and"
+        + " keeps the last checkpoint.")
 final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -56,7 +51,20 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "DIR", description = "Where the adapter, checkpoints and provenance go.")
   Path output;
 
-  @Option(names = "--rank", defaultValue = "8", paramLabel = "R", description = "Adapter rank (default ${DEFAULT-VALUE}).")
+  @Option(names = "--objective", defaultValue = "supervised", paramLabel = "O",
+      description = "supervised (cross-entropy on the answers) or dpo (preference pairs: {input, preferred_output,"
+          + " non_preferred_output} or {prompt, chosen, rejected}) (default ${DEFAULT-VALUE}).")
+  String objective;
+
+  @Option(names = "--beta", defaultValue = "" + Objective.DEFAULT_BETA, paramLabel = "B",
+      description = "DPO's beta: larger keeps the adapter closer to the base model (default ${DEFAULT-VALUE}).")
+  double beta;
+
+  @Option(names = "--packing", description = "Pack several examples into each row (they never attend to each other; the loss is"
+      + " the unpacked one): less padding, faster on short examples.")
+  boolean packing;
+
+  @Option(names = "--rank", defaultValue = "" + AdapterSpec.DEFAULT_RANK, paramLabel = "R", description = "Adapter rank (default ${DEFAULT-VALUE}).")
   int rank;
 
   @Option(names = "--alpha", paramLabel = "A", description = "Scaling numerator: s = alpha/r (default 2 x rank).")
@@ -68,11 +76,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--dropout", defaultValue = "0.0", paramLabel = "P", description = "Dropout on the adapter input (default ${DEFAULT-VALUE}).")
   double dropout;
 
-  @Option(names = "--target-modules", defaultValue = "all-linear", paramLabel = "LIST",
+  @Option(names = "--target-modules", defaultValue = TargetModules.ALL_LINEAR, paramLabel = "LIST",
       description = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj or all-linear (default ${DEFAULT-VALUE}).")
   String targetModules;
 
-  @Option(names = "--nola-bases", defaultValue = "64", paramLabel = "K", description = "NOLA: random bases for each of A and B (default ${DEFAULT-VALUE}).")
+  @Option(names = "--nola-bases", defaultValue = "" + AdapterSpec.DEFAULT_NOLA_BASES, paramLabel = "K", description = "NOLA: random bases for each of A and B (default ${DEFAULT-VALUE}).")
   int nolaBases;
 
   @Option(names = "--kron-factor", defaultValue = "-1", paramLabel = "F", description = "Kronecker: PEFT's decompose_factor; -1 picks factors near the square root (default).")
@@ -81,13 +89,13 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--kron-decompose-both", description = "Kronecker: also store W1 as a rank-r product when small enough.")
   boolean kronDecomposeBoth;
 
-  @Option(names = "--epochs", defaultValue = "3", paramLabel = "N", description = "Default ${DEFAULT-VALUE}; ignored with --max-steps.")
+  @Option(names = "--epochs", defaultValue = "" + TrainingConfig.DEFAULT_EPOCHS, paramLabel = "N", description = "Default ${DEFAULT-VALUE}; ignored with --max-steps.")
   int epochs;
 
   @Option(names = "--max-steps", defaultValue = "0", paramLabel = "N", description = "Optimizer steps; overrides --epochs.")
   int maxSteps;
 
-  @Option(names = "--lr", defaultValue = "2e-4", paramLabel = "X", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+  @Option(names = "--lr", defaultValue = "" + TrainingConfig.DEFAULT_LEARNING_RATE, paramLabel = "X", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
   double lr;
 
   @Option(names = "--warmup-steps", defaultValue = "0", paramLabel = "N", description = "Default ${DEFAULT-VALUE}.")
@@ -99,16 +107,18 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--weight-decay", defaultValue = "0.0", paramLabel = "W", description = "AdamW weight decay (default ${DEFAULT-VALUE}).")
   double weightDecay;
 
-  @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "G", description = "Clip the global gradient norm; 0 to disable (default ${DEFAULT-VALUE}).")
+  @Option(names = "--max-grad-norm", defaultValue = "" + TrainingConfig.DEFAULT_MAX_GRAD_NORM, paramLabel = "G", description = "Clip the global gradient norm; 0 to disable (default ${DEFAULT-VALUE}).")
   double maxGradNorm;
 
-  @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "Default ${DEFAULT-VALUE}.")
+  @Option(names = "--batch-size", defaultValue = "" + TrainingConfig.DEFAULT_BATCH_SIZE, paramLabel = "N",
+      description = "Examples (or DPO pairs) per micro-batch (default ${DEFAULT-VALUE}).")
   int batchSize;
 
   @Option(names = "--grad-accum", defaultValue = "1", paramLabel = "N", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).")
   int gradAccum;
 
-  @Option(names = "--seq-len", defaultValue = "1024", paramLabel = "N", description = "Cut examples to N tokens (default ${DEFAULT-VALUE}).")
+  @Option(names = "--seq-len", defaultValue = "" + DataOptions.DEFAULT_MAX_SEQ_LEN, paramLabel = "N",
+      description = "Cut examples to N tokens; packed rows hold at most N (default ${DEFAULT-VALUE}).")
   int seqLen;
 
   @Option(names = "--train-on-inputs", description = "Also train on prompts and user turns.")
@@ -117,17 +127,23 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seeds initialisation, data order and dropout (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--checkpoint-every", defaultValue = "0", paramLabel = "N", description = "Save a resumable checkpoint every N steps (default: never).")
-  int checkpointEvery;
+  @Option(names = "--checkpoint-every", defaultValue = "auto", paramLabel = "N",
+      description = "Save a resumable checkpoint every N steps; 0 for none (default auto: ten in the run).")
+  String checkpointEvery;
 
-  @Option(names = "--eval-every", paramLabel = "N", description = "Validation every N steps (default: every epoch).")
-  Integer evalEvery;
+  @Option(names = "--eval-every", defaultValue = "auto", paramLabel = "N",
+      description = "Validation every N steps; 0 for only at the end (default auto: once per epoch).")
+  String evalEvery;
 
   @Option(names = "--early-stopping-patience", defaultValue = "0", paramLabel = "N", description = "Stop after N validations without improvement (default: never).")
   int patience;
 
   @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint directory (its adapter and training settings are used).")
   Path resume;
+
+  @Option(names = "--activation-checkpointing", description = "Recompute each decoder block's forward in backward: the memory of"
+      + " one block's activations instead of all, for about a third more time per step; the same numbers.")
+  boolean activationCheckpointing;
 
   @Option(names = "--force", description = "Write into a non-empty --output directory.")
   boolean force;
@@ -136,55 +152,46 @@ final class TrainCommand implements Callable<Integer> {
   private static final List<String> RUN_OPTIONS = List.of("--method", "--rank", "--alpha", "--rslora", "--dropout",
       "--target-modules", "--nola-bases", "--kron-factor", "--kron-decompose-both", "--epochs", "--max-steps", "--lr",
       "--warmup-steps", "--schedule", "--weight-decay", "--max-grad-norm", "--batch-size", "--grad-accum", "--seed",
-      "--checkpoint-every", "--eval-every", "--early-stopping-patience");
+      "--checkpoint-every", "--eval-every", "--early-stopping-patience", "--objective", "--beta", "--packing", "--seq-len",
+      "--train-on-inputs");
 
   @Override
   public Integer call() throws Exception {
-    Options.requirePositive("--seq-len", seqLen);
-    LlamaConfig config = ModelDirectory.config(model);
-    AdapterSpec adapterSpec;
-    TrainingConfig training;
+    RunSpec run;
     if (resume != null) {
       List<String> given = RUN_OPTIONS.stream().filter(o -> spec.commandLine().getParseResult().hasMatchedOption(o)).toList();
       if (!given.isEmpty()) {
         throw new IllegalArgumentException("--resume continues the checkpoint's run; do not give " + String.join(", ", given));
       }
-      TrainingCheckpoint.Run run = TrainingCheckpoint.readRun(resume);
-      adapterSpec = run.adapter();
-      training = run.training();
+      run = TrainingCheckpoint.readRun(resume).spec();
     } else {
       if (method == null) {
         throw new IllegalArgumentException("--method is required (lora, dora, nola or kronecker)");
       }
       requireEmpty(output);
-      adapterSpec = new AdapterSpec(AdapterMethod.parse(method), rank, alpha == null ? 2.0 * rank : alpha, dropout,
-          TargetModules.parse(targetModules), rslora, nolaBases, nolaBases, kronFactor, kronDecomposeBoth, seed);
-      training = new TrainingConfig(epochs, maxSteps, lr, warmupSteps, TrainingConfig.Schedule.parse(schedule), batchSize, gradAccum,
-          weightDecay, maxGradNorm, seed, checkpointEvery, 0, patience, 0.9, 0.999, 1e-8);
+      run = new RunSpec(
+          new AdapterSpec(AdapterMethod.parse(method), rank, alpha == null ? 2.0 * rank : alpha, dropout,
+              TargetModules.parse(targetModules), rslora, nolaBases, nolaBases, kronFactor, kronDecomposeBoth, seed),
+          new TrainingConfig(epochs, maxSteps, lr, warmupSteps, TrainingConfig.Schedule.parse(schedule), batchSize, gradAccum,
+              weightDecay, maxGradNorm, seed, interval("--checkpoint-every", checkpointEvery), interval("--eval-every", evalEvery),
+              patience, 0.9, 0.999, 1e-8),
+          new DataOptions(seqLen, trainOnInputs, packing),
+          Objective.Kind.parse(objective) == Objective.Kind.DPO ? Objective.dpo(beta) : Objective.supervised());
     }
-
-    List<TokenizedExample> train;
-    List<TokenizedExample> valid = List.of();
-    int padId;
-    try (Tokenizer tokenizer = ModelDirectory.tokenizer(model)) {
-      train = Examples.load(data, tokenizer, config, seqLen, trainOnInputs);
-      if (validation != null) {
-        valid = Examples.load(validation, tokenizer, config, seqLen, trainOnInputs);
-      }
-      padId = Examples.padTokenId(tokenizer, config);
+    TrainingRun training;
+    try {
+      training = TrainingRun.prepare(run, model, model.toString(), new TrainingRun.DataFile(data.toString(), data, data.toString()),
+          validation == null ? null : new TrainingRun.DataFile(validation.toString(), validation, validation.toString()), output);
+    } catch (RunInputException e) {
+      throw new IllegalArgumentException(e.getMessage());
     }
-    if (resume == null && validation != null) {
-      int stepsPerEpoch = Math.max(1, training.totalSteps(train.size()) / Math.max(1, training.maxSteps() > 0 ? 1 : training.epochs()));
-      int every = evalEvery != null ? evalEvery : (training.maxSteps() > 0 ? 0 : stepsPerEpoch);
-      training = training.withMonitoring(training.checkpointEvery(), every, training.earlyStoppingPatience());
-    }
-
-    Adapter adapter = Adapter.create(adapterSpec, config, DataType.FLOAT);
-    LlamaModel m = adapter.attach(AdaptedModel.weights(model, config, DataType.FLOAT));
-    Trainer trainer = new Trainer(m, adapter, training, train, valid, padId, output, model.toString());
-    System.err.printf("training %s (%,d parameters, %s) on %d examples%s: %d steps%n", adapterSpec.method().cliName(),
-        adapter.parameterCount(), adapterSpec.targetModules(), train.size(),
-        valid.isEmpty() ? "" : " (+" + valid.size() + " for validation)", trainer.totalSteps());
+    training.activationCheckpointing(activationCheckpointing);
+    RunSpec s = training.spec();
+    System.err.printf("training %s%s (%,d parameters, %s) on %d %s%s: %d steps%n", s.adapter().method().cliName(),
+        s.objective().pairwise() ? " by DPO (beta " + s.objective().beta() + ")" : "", training.adapter().parameterCount(),
+        s.adapter().targetModules(), training.trainingExamples(), s.objective().pairwise() ? "pairs" : "examples",
+        training.validationExamples() == 0 ? "" : " (+" + training.validationExamples() + " for validation)",
+        training.trainer().totalSteps());
 
     CancellationToken cancel = new CancellationToken();
     CountDownLatch finished = new CountDownLatch(1);
@@ -200,14 +207,7 @@ final class TrainCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     TrainingResult result;
     try {
-      result = trainer.listener(new ProgressBar(System.err)).cancellation(cancel).run(resume);
-      List<Path> datasets = new ArrayList<>(List.of(data));
-      List<Integer> counts = new ArrayList<>(List.of(train.size()));
-      if (validation != null) {
-        datasets.add(validation);
-        counts.add(valid.size());
-      }
-      Provenance.write(output, Provenance.Inputs.local(model, datasets, counts), trainer.describe(), result, trainer.history());
+      result = training.run(new ProgressBar(System.err), cancel, resume, null);
     } finally {
       finished.countDown();
       try {
@@ -218,16 +218,37 @@ final class TrainCommand implements Callable<Integer> {
     }
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("adapter", output.toString());
-    summary.put("method", adapterSpec.method().cliName());
-    summary.put("parameters", adapter.parameterCount());
+    summary.put("method", s.adapter().method().cliName());
+    summary.put("objective", s.objective().kind().apiName());
+    summary.put("parameters", training.adapter().parameterCount());
     summary.put("steps", result.steps());
     summary.put("train_loss", result.finalTrainLoss());
     summary.put("validation_loss", Double.isNaN(result.finalValidationLoss()) ? null : result.finalValidationLoss());
     summary.put("best_validation_loss", Double.isNaN(result.bestValidationLoss()) ? null : result.bestValidationLoss());
+    List<TrainerState.Entry> history = training.trainer().history();
+    if (!history.isEmpty()) {
+      history.get(history.size() - 1).metrics().forEach(summary::put);
+    }
     summary.put("stop_reason", result.stopReason());
     summary.put("seconds", Math.round(result.seconds() * 10) / 10.0);
     System.out.println(new ObjectMapper().writeValueAsString(summary));
     return result.stopReason().equals("cancelled") ? 130 : 0;
+  }
+
+  /** "auto", or a step count (0 for never). */
+  private static int interval(String option, String value) {
+    if (value.equalsIgnoreCase("auto")) {
+      return TrainingConfig.AUTO;
+    }
+    try {
+      int n = Integer.parseInt(value);
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new IllegalArgumentException(option + " must be auto, 0 or a number of steps, got '" + value + "'");
   }
 
   private void requireEmpty(Path dir) throws java.io.IOException {

@@ -132,7 +132,7 @@ class PeftCliTest {
 
     Run unknownPreset = peft("init-model", "--preset", "huge", "--output", dir.resolve("h").toString());
     assertThat(unknownPreset.exitCode()).isEqualTo(1);
-    assertThat(unknownPreset.err().strip()).isEqualTo("peft: error: unknown preset 'huge'; presets: tiny, small, smollm2-135m-shape");
+    assertThat(unknownPreset.err().strip()).isEqualTo("peft: error: unknown preset 'huge'; presets: tiny, small, smollm2-135m-shape, tinyllama-1.1b-shape");
 
     Run badTemperature = peft("generate", "--model", model.toString(), "--prompt", "x", "--temperature", "-1");
     assertThat(badTemperature.exitCode()).isEqualTo(1);

@@ -8,10 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** peft train / export / eval --adapter, end to end on a generated tiny model. */
 class TrainCommandTest {
@@ -83,6 +83,54 @@ class TrainCommandTest {
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(JSON.readTree(r.lastLine()).get("steps").asInt()).isEqualTo(4);
     assertThat(Files.readAllBytes(resumed.resolve("adapter_model.safetensors"))).isEqualTo(Files.readAllBytes(out.resolve("adapter_model.safetensors")));
+  }
+
+  @Test
+  void dpoLearnsToPreferTheChosenAnswers() throws Exception {
+    String[] words = "the river ran past the old mill where the wheel still turned".split(" ");
+    java.util.List<String> lines = new java.util.ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      lines.add(JSON.writeValueAsString(java.util.Map.of("prompt", "after " + words[i % words.length] + " comes",
+          "chosen", " wheel", "rejected", " mill"))); // one preference, whatever the prompt: learnt in a few steps
+    }
+    Path pairs = dir.resolve("pairs.jsonl");
+    Files.write(pairs, lines);
+    Path out = dir.resolve("dpo");
+    PeftCliTest.Run r = peft("train", "--model", model.toString(), "--data", pairs.toString(), "--validation", pairs.toString(),
+        "--method", "lora", "--objective", "dpo", "--beta", "0.5", "--max-steps", "12", "--lr", "0.02", "--output", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.err()).contains("by DPO (beta 0.5)").contains("on 16 pairs").contains("| acc ");
+    JsonNode summary = JSON.readTree(r.lastLine());
+    assertThat(summary.get("objective").asText()).isEqualTo("dpo");
+    System.out.printf("dpo: loss %.3f, validation %.3f, accuracy %.2f, margin %.3f%n", summary.get("train_loss").asDouble(),
+        summary.get("validation_loss").asDouble(), summary.get("validation_reward_accuracy").asDouble(),
+        summary.get("validation_reward_margin").asDouble());
+    assertThat(summary.get("validation_loss").asDouble()).as("below ln 2, where it starts").isLessThan(Math.log(2) - 0.1);
+    assertThat(summary.get("validation_reward_accuracy").asDouble()).isGreaterThan(0.8);
+    assertThat(JSON.readTree(out.resolve("training_provenance.json").toFile()).at("/objective/kind").asText()).isEqualTo("DPO");
+
+    PeftCliTest.Run wrongData = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora",
+        "--objective", "dpo", "--output", dir.resolve("n").toString());
+    assertThat(wrongData.exitCode()).isEqualTo(1);
+    assertThat(wrongData.err().strip()).startsWith("peft: error: " + data + " holds prompt/completion records, not preference pairs");
+    PeftCliTest.Run wrongObjective = peft("train", "--model", model.toString(), "--data", pairs.toString(), "--method", "lora",
+        "--output", dir.resolve("n").toString());
+    assertThat(wrongObjective.err().strip()).startsWith("peft: error: " + pairs + " holds preference pairs");
+    PeftCliTest.Run packed = peft("train", "--model", model.toString(), "--data", pairs.toString(), "--method", "lora",
+        "--objective", "dpo", "--packing", "--output", dir.resolve("n").toString());
+    assertThat(packed.err().strip()).isEqualTo("peft: error: packing applies to supervised training, not to preference pairs");
+  }
+
+  @Test
+  void packedTrainingEndsWithTheUnpackedLoss() throws Exception {
+    PeftCliTest.Run plain = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora",
+        "--max-steps", "3", "--lr", "0.01", "--output", dir.resolve("unpacked").toString());
+    PeftCliTest.Run packed = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora",
+        "--max-steps", "3", "--lr", "0.01", "--packing", "--output", dir.resolve("packed").toString());
+    assertThat(packed.exitCode()).as(packed.err()).isZero();
+    double a = JSON.readTree(plain.lastLine()).get("train_loss").asDouble();
+    double b = JSON.readTree(packed.lastLine()).get("train_loss").asDouble();
+    assertThat(b).isCloseTo(a, org.assertj.core.data.Offset.offset(1e-4 * a)); // fp32: the same sums in another order
   }
 
   @Test

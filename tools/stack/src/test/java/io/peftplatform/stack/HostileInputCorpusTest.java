@@ -114,7 +114,18 @@ class HostileInputCorpusTest {
     json("jobs: method a list", "POST", jobs, job("\"method\": []"), "method");
     json("jobs: method.type a number", "POST", jobs, job("\"method\": {\"type\": 5}"), "method.type");
     json("jobs: method.type unknown", "POST", jobs, job("\"method\": {\"type\": \"lora\"}"), "method.type");
-    json("jobs: method.type dpo (not yet)", "POST", jobs, job("\"method\": {\"type\": \"dpo\", \"dpo\": {}}"), "method.type");
+    json("jobs: method.type reinforcement", "POST", jobs, job("\"method\": {\"type\": \"reinforcement\"}"), "method.type");
+    json("jobs: dpo on supervised records", "POST", jobs, job("\"method\": {\"type\": \"dpo\", \"dpo\": {}}"), "training_file");
+    json("jobs: method.supervised with dpo", "POST", jobs, job("\"method\": {\"type\": \"dpo\", \"supervised\": {}}"), "method.supervised");
+    json("jobs: beta for supervised", "POST", jobs,
+        job("\"method\": {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {\"beta\": 0.1}}}"),
+        "method.supervised.hyperparameters.beta");
+    for (String v : BAD_VALUES) {
+      json("jobs: dpo beta " + v, "POST", jobs, job("\"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"beta\": " + v + "}}}"),
+          "method.dpo.hyperparameters.beta");
+    }
+    json("jobs: dpo packing", "POST", jobs, job("\"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"packing\": true}}}"),
+        "method.dpo.hyperparameters.packing");
     json("jobs: method.supervised a number", "POST", jobs, job("\"method\": {\"type\": \"supervised\", \"supervised\": 3}"), "method.supervised");
     json("jobs: method.dpo with supervised", "POST", jobs, job("\"method\": {\"type\": \"supervised\", \"dpo\": {}}"), "method.dpo");
     json("jobs: hyperparameters twice", "POST", jobs, job("\"hyperparameters\": {}, \"method\": {\"supervised\": {\"hyperparameters\": {}}}"),

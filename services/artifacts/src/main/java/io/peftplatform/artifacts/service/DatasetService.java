@@ -14,8 +14,8 @@ import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.service.problem.Problem;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
-import io.peftplatform.text.dataset.DatasetException;
 import io.peftplatform.text.dataset.BoundedLineReader;
+import io.peftplatform.text.dataset.DatasetException;
 import io.peftplatform.text.dataset.JsonlReader;
 import io.peftplatform.text.dataset.TrainingRecord;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -139,6 +139,7 @@ public class DatasetService {
     }
     String format = switch (form) {
       case "prompt/completion" -> "prompt_completion";
+      case "prompt/chosen/rejected" -> "prompt_chosen_rejected";
       default -> form;
     };
     return new Scan(format, rows, Math.max(1, chars / 4), bytes, preview);

@@ -21,7 +21,8 @@ import java.util.Map;
  * <pre>
  * {"model": "model-…", "training_file": "file-…", "validation_file": "file-…",
  *  "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3, "batch_size": "auto",
- *             "learning_rate_multiplier": 1.0, "max_steps": 0, "lr_scheduler": "linear", …}}},
+ *             "learning_rate_multiplier": 1.0, "max_steps": 0, "lr_scheduler": "linear", "packing": true, …}}},
+ *  — or {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.1, …}}} on a file of preference pairs —
  *  "adapter": {"type": "lora", "rank": 8, "alpha": 16, "dropout": 0, "target_modules": "all-linear", "use_rslora": false},
  *  "seed": 42, "suffix": "support-bot", "metadata": {"team": "search"}}
  * </pre>
@@ -42,20 +43,22 @@ public record CreateJobRequest(
     @Size(max = 16, message = "must be an object of at most 16 string values") Map<String, String> metadata,
     JsonNode integrations) {
 
-  /** The objective: OpenAI's {@code method}. Only supervised training is available so far. */
+  /** The objective: OpenAI's {@code method}, supervised or dpo (reinforcement is refused). */
   public record Method(
       @Pattern(regexp = "supervised|dpo|reinforcement", message = "must be supervised or dpo") String type,
-      @Valid Supervised supervised,
-      JsonNode dpo,
+      @Valid Settings supervised,
+      @Valid Settings dpo,
       JsonNode reinforcement) {}
 
-  public record Supervised(@Valid Hyperparameters hyperparameters) {}
+  /** A method's settings: {@code {"hyperparameters": {…}}}. */
+  public record Settings(@Valid Hyperparameters hyperparameters) {}
 
-  /** OpenAI's three ({@code "auto"} allowed), then this platform's. */
+  /** OpenAI's three ({@code "auto"} allowed) and DPO's beta, then this platform's. */
   public record Hyperparameters(
       @AutoOr(min = 1, max = 10_000, integer = true) JsonNode nEpochs,
       @AutoOr(min = 1, max = 4096, integer = true) JsonNode batchSize,
       @AutoOr(min = 1e-6, max = 1e4) JsonNode learningRateMultiplier,
+      @AutoOr(min = 1e-4, max = 100) JsonNode beta,
       @Min(value = 0, message = "must be from 0 to 10000000") @Max(value = 10_000_000, message = "must be from 0 to 10000000") Integer maxSteps,
       @DecimalMin(value = "1e-12", message = "must be from 1e-12 to 10") @DecimalMax(value = "10", message = "must be from 1e-12 to 10")
       Double learningRate,
@@ -66,10 +69,11 @@ public record CreateJobRequest(
       @DecimalMin(value = "0", message = "must be from 0 to 10") @DecimalMax(value = "10", message = "must be from 0 to 10") Double weightDecay,
       @DecimalMin(value = "0", message = "must be from 0 to 1000000") @DecimalMax(value = "1e6", message = "must be from 0 to 1000000")
       Double maxGradNorm,
-      @Min(value = 0, message = "must be from 0 to 10000000") @Max(value = 10_000_000, message = "must be from 0 to 10000000") Integer checkpointEvery,
-      @Min(value = 0, message = "must be from 0 to 10000000") @Max(value = 10_000_000, message = "must be from 0 to 10000000") Integer evalEvery,
+      @AutoOr(min = 0, max = 10_000_000, integer = true) JsonNode checkpointEvery,
+      @AutoOr(min = 0, max = 10_000_000, integer = true) JsonNode evalEvery,
       @Min(value = 0, message = "must be from 0 to 10000") @Max(value = 10_000, message = "must be from 0 to 10000") Integer earlyStoppingPatience,
-      Boolean trainOnInputs) {}
+      Boolean trainOnInputs,
+      Boolean packing) {}
 
   /** The adapter that trains the job (this platform's extension); fields of another type's are refused. */
   public record AdapterOptions(

@@ -3,9 +3,9 @@ package io.peftplatform.jobs.service;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.peftplatform.events.JobSpec;
 import io.peftplatform.events.ObjectRef;
 import io.peftplatform.jobs.Job;
+import io.peftplatform.training.spec.RunSpec;
 import java.util.List;
 
 /**
@@ -41,7 +41,7 @@ public final class JobJson {
     return read(json, new TypeReference<ObjectRef>() {});
   }
 
-  static JobSpec spec(Job job) {
-    return read(job.spec, new TypeReference<JobSpec>() {});
+  static RunSpec spec(Job job) {
+    return read(job.spec, new TypeReference<RunSpec>() {});
   }
 }

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Fine-tuning jobs as the API sees them: created (queued when its model and files are ready, the command
@@ -37,6 +38,9 @@ public class JobService {
   @Inject JobEventLog eventLog;
   @Inject JobDispatch dispatch;
 
+  /** The dataset formats (as the artifact service names them) of preference pairs. */
+  static final Set<String> PREFERENCE_FORMATS = Set.of("preference", "prompt_chosen_rejected");
+
   @Transactional
   public Job create(String tenant, JobRequest r) {
     ModelRef model = ModelRef.<ModelRef>find("id = ?1 and tenant = ?2", r.model(), tenant).firstResultOptional()
@@ -44,9 +48,9 @@ public class JobService {
     if (model.status.equals("failed")) {
       throw ApiException.badRequest("model " + r.model() + " failed validation: " + model.error, "model");
     }
-    dataset(tenant, r.trainingFile(), "training_file");
+    requireFormat(dataset(tenant, r.trainingFile(), "training_file"), r, "training_file");
     if (r.validationFile() != null) {
-      dataset(tenant, r.validationFile(), "validation_file");
+      requireFormat(dataset(tenant, r.validationFile(), "validation_file"), r, "validation_file");
     }
     Job job = new Job();
     byte[] b = new byte[12];
@@ -67,9 +71,22 @@ public class JobService {
     job.createdAt = Instant.now();
     job.updatedAt = job.createdAt;
     job.persist();
-    eventLog.log(job, "info", "Created fine-tuning job " + job.id + " (supervised, " + r.spec().method() + ")", null);
+    eventLog.log(job, "info", "Created fine-tuning job " + job.id + " (" + r.spec().objective().kind().apiName() + ", "
+        + r.spec().adapter().method().cliName() + ")", null);
     dispatch.dispatchIfReady(job);
     return job;
+  }
+
+  /** Preference pairs for DPO, supervised records otherwise: refused at submission, not by the worker. */
+  private static void requireFormat(DatasetRef d, JobRequest r, String field) {
+    boolean pairs = PREFERENCE_FORMATS.contains(d.format);
+    boolean dpo = r.spec().objective().pairwise();
+    if (d.format != null && pairs != dpo) {
+      throw ApiException.badRequest(dpo
+          ? "file " + d.id + " holds " + d.format + " records; method dpo needs preference pairs ({input, preferred_output,"
+              + " non_preferred_output} or {prompt, chosen, rejected})"
+          : "file " + d.id + " holds preference pairs (" + d.format + "): train on them with method.type \"dpo\"", field);
+    }
   }
 
   private DatasetRef dataset(String tenant, String id, String field) {

@@ -3,9 +3,9 @@ package io.peftplatform.jobs.service;
 import io.peftplatform.events.CheckpointSaved;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobCancelled;
-import io.peftplatform.events.JobPaused;
 import io.peftplatform.events.JobFailed;
 import io.peftplatform.events.JobHeartbeat;
+import io.peftplatform.events.JobPaused;
 import io.peftplatform.events.JobStarted;
 import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.events.PlatformEvent;
@@ -16,9 +16,9 @@ import io.peftplatform.jobs.JobEventEntry;
 import io.peftplatform.jobs.JobStatus;
 import io.peftplatform.jobs.config.JobsConfig;
 import io.peftplatform.service.inbox.Inbox;
+import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import io.quarkus.scheduler.Scheduled;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
@@ -104,8 +104,12 @@ public class WorkerEvents {
       data.put("learning_rate", p.learningRate());
       data.put("tokens_per_second", Math.round(p.tokensPerSecond()));
       data.put("eta_seconds", Math.round(p.etaSeconds()));
-      JobEventEntry entry = eventLog.entry(job, "info", "metrics", String.format(Locale.ROOT, "Step %d/%d: training loss=%.4f%s", p.step(), p.totalSteps(),
-          p.trainLoss(), p.validationLoss() == null ? "" : String.format(Locale.ROOT, ", validation loss=%.4f", p.validationLoss())), data);
+      p.metrics().forEach((name, value) -> data.put(name, round(value))); // DPO's rewards and log-probs
+      Double accuracy = p.metrics().get("reward_accuracy");
+      JobEventEntry entry = eventLog.entry(job, "info", "metrics", String.format(Locale.ROOT, "Step %d/%d: training loss=%.4f%s%s", p.step(),
+          p.totalSteps(), p.trainLoss(), p.validationLoss() == null ? "" : String.format(Locale.ROOT, ", validation loss=%.4f", p.validationLoss()),
+          accuracy == null ? "" : String.format(Locale.ROOT, ", reward accuracy=%.2f, reward margin=%.4f", accuracy,
+              p.metrics().getOrDefault("reward_margin", Double.NaN))), data);
       entry.createdAt = p.time();
     } else if (e instanceof CheckpointSaved c) {
       reported(job, job.worker);

@@ -2,16 +2,16 @@ package io.peftplatform.worker.messaging;
 
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobFailed;
-import io.peftplatform.events.Topics;
-import io.peftplatform.service.kafka.EventPublisher;
-import java.time.Instant;
 import io.peftplatform.events.JobSubmitted;
 import io.peftplatform.events.PlatformEvent;
+import io.peftplatform.events.Topics;
+import io.peftplatform.service.kafka.EventPublisher;
 import io.peftplatform.worker.service.JobRunner;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.reactive.messaging.Acknowledgment;
@@ -45,7 +45,8 @@ public class JobConsumers {
       return record.nack(poison);
     }
     if (event instanceof JobSubmitted job) {
-      LOG.infof("running job %s (%s) for %s", job.aggregateId(), job.spec().method(), job.tenant());
+      LOG.infof("running job %s (%s, %s) for %s", job.aggregateId(), job.spec().objective().kind().apiName(),
+          job.spec().adapter().method().cliName(), job.tenant());
       if (!runner.run(job, record.getPartition())) {
         return CompletableFuture.completedFuture(null);
       }

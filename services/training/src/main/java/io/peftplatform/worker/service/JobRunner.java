@@ -1,16 +1,12 @@
 package io.peftplatform.worker.service;
 
-import io.peftplatform.adapters.AdaptedModel;
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
-import io.peftplatform.adapters.AdapterMethod;
-import io.peftplatform.adapters.AdapterSpec;
 import io.peftplatform.events.CheckpointSaved;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobCancelled;
-import io.peftplatform.events.JobPaused;
 import io.peftplatform.events.JobFailed;
-import io.peftplatform.events.JobSpec;
+import io.peftplatform.events.JobPaused;
 import io.peftplatform.events.JobStarted;
 import io.peftplatform.events.JobSubmitted;
 import io.peftplatform.events.JobSucceeded;
@@ -18,11 +14,6 @@ import io.peftplatform.events.ObjectRef;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.events.Topics;
 import io.peftplatform.events.TrainingProgressed;
-import io.peftplatform.llama.Examples;
-import io.peftplatform.llama.LlamaModel;
-import io.peftplatform.llama.ModelDirectory;
-import io.peftplatform.llama.config.LlamaConfig;
-import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.service.kafka.EventPublisher;
 import io.peftplatform.service.retry.Retries;
 import io.peftplatform.service.retry.Transient;
@@ -31,17 +22,17 @@ import io.peftplatform.storage.LocalCache;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.storage.ScratchDirectories;
-import io.peftplatform.text.TextException;
-import io.peftplatform.text.Tokenizer;
-import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.training.CancellationToken;
 import io.peftplatform.training.ProgressListener;
 import io.peftplatform.training.Provenance;
-import io.peftplatform.training.Trainer;
+import io.peftplatform.training.RunInputException;
+import io.peftplatform.training.TrainerState;
 import io.peftplatform.training.TrainingCheckpoint;
-import io.peftplatform.training.TrainingConfig;
 import io.peftplatform.training.TrainingProgress;
 import io.peftplatform.training.TrainingResult;
+import io.peftplatform.training.TrainingRun;
+import io.peftplatform.training.spec.AdapterMethod;
+import io.peftplatform.training.spec.RunSpec;
 import io.peftplatform.worker.config.WorkerConfig;
 import io.smallrye.faulttolerance.api.Guard;
 import jakarta.annotation.PostConstruct;
@@ -63,7 +54,6 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Runs one job: fetch the model and data (cached by SHA-256), tokenize, resume from the job's newest
@@ -231,54 +221,35 @@ public class JobRunner {
   /** Trains the job; empty if it was handed over to another worker part-way. */
   private Optional<PlatformEvent> train(JobSubmitted job, Path work, CancellationToken token, Attempts.Attempt attempt) {
     String id = job.aggregateId();
-    JobSpec spec = job.spec();
+    RunSpec spec = job.spec();
     Path modelDir = cache.directory("model", job.modelFiles());
-    LlamaConfig modelConfig;
-    try {
-      modelConfig = ModelDirectory.config(modelDir);
-    } catch (ModelException e) {
-      throw new Refused("invalid_model", e.getMessage());
-    }
     Path trainingFile = cache.fetch(job.trainingFile());
     Path validationFile = job.validationFile() == null ? null : cache.fetch(job.validationFile());
-    List<TokenizedExample> train;
-    List<TokenizedExample> validation = List.of();
-    int padId;
-    try (Tokenizer tokenizer = ModelDirectory.tokenizer(modelDir)) {
-      train = examples(trainingFile, "training_file", tokenizer, modelConfig, spec);
-      if (validationFile != null) {
-        validation = examples(validationFile, "validation_file", tokenizer, modelConfig, spec);
-      }
-      padId = Examples.padTokenId(tokenizer, modelConfig);
-    }
-
-    AdapterSpec adapterSpec;
-    TrainingConfig training;
+    Path output = work.resolve("output");
+    TrainingRun run;
     try {
-      adapterSpec = new AdapterSpec(AdapterMethod.parse(spec.method()), spec.rank(), spec.alpha(), spec.dropout(),
-          spec.targetModules(), spec.useRslora(), spec.nolaBases(), spec.nolaBases(), spec.kronFactor(), false, spec.seed());
-      training = new TrainingConfig(spec.epochs(), spec.maxSteps(), spec.learningRate(), spec.warmupSteps(),
-          TrainingConfig.Schedule.parse(spec.schedule()), spec.batchSize(), spec.gradAccum(), spec.weightDecay(),
-          spec.maxGradNorm(), spec.seed(), 0, spec.evalEvery(), spec.earlyStoppingPatience(), 0.9, 0.999, 1e-8);
-      int total = training.totalSteps(train.size());
-      int checkpointEvery = spec.checkpointEvery() > 0 ? spec.checkpointEvery() : Math.max(1, total / 10);
-      int evalEvery = spec.evalEvery() > 0 ? spec.evalEvery() : (spec.maxSteps() > 0 ? 0 : Math.max(1, total / spec.epochs()));
-      training = training.withMonitoring(checkpointEvery, validation.isEmpty() ? 0 : evalEvery, spec.earlyStoppingPatience());
-    } catch (IllegalArgumentException e) {
-      throw new Refused("invalid_hyperparameters", e.getMessage());
+      run = TrainingRun.prepare(spec, modelDir, "models/" + job.modelId(),
+          new TrainingRun.DataFile("training_file", trainingFile, ObjectLayout.datasetId(job.trainingFile().key())),
+          validationFile == null ? null
+              : new TrainingRun.DataFile("validation_file", validationFile, ObjectLayout.datasetId(job.validationFile().key())),
+          output);
+    } catch (RunInputException e) {
+      throw new Refused(switch (e.input()) {
+        case RunInputException.MODEL -> "invalid_model";
+        case RunInputException.SPEC -> "invalid_hyperparameters";
+        default -> "invalid_" + e.input();
+      }, e.getMessage());
     }
 
     Optional<Path> resume = downloadLatestCheckpoint(job, work);
     int resumedFrom = resume.map(p -> Integer.parseInt(p.getFileName().toString().substring("checkpoint-".length()))).orElse(0);
 
-    Adapter adapter = Adapter.create(adapterSpec, modelConfig, DataType.FLOAT);
-    LlamaModel model = adapter.attach(AdaptedModel.weights(modelDir, modelConfig, DataType.FLOAT));
-    Path output = work.resolve("output");
-    Trainer trainer = new Trainer(model, adapter, training, train, validation, padId, output, "models/" + job.modelId());
+    run.activationCheckpointing(config.activationCheckpointing());
+    Adapter adapter = run.adapter();
     events.publish(Topics.JOB_EVENTS, new JobStarted(EventCodec.newId(), Instant.now(), id, job.tenant(), config.workerId(),
-        trainer.totalSteps(), train.size(), resumedFrom, attempt.number()));
+        run.trainer().totalSteps(), run.trainingExamples(), resumedFrom, attempt.number()));
     running.phase(id, "training");
-    TrainingResult result = trainer.listener(new Reporter(job, attempt)).cancellation(token).run(resume.orElse(null));
+    TrainingResult result = run.run(new Reporter(job, attempt), token, resume.orElse(null), job.modelId());
     if (result.stopReason().equals("cancelled") && cancellations.isPreempted(id)) {
       LOG.infof("job %s handed over at step %d: its partition moved to another worker", id, result.steps());
       return Optional.empty();
@@ -290,16 +261,6 @@ public class JobRunner {
       return Optional.of(new JobPaused(EventCodec.newId(), Instant.now(), id, job.tenant(), result.steps()));
     }
     running.phase(id, "finishing");
-    List<Path> datasets = new ArrayList<>(List.of(trainingFile));
-    List<String> datasetNames = new ArrayList<>(List.of(ObjectLayout.datasetId(job.trainingFile().key())));
-    List<Integer> counts = new ArrayList<>(List.of(train.size()));
-    if (validationFile != null) {
-      datasets.add(validationFile);
-      datasetNames.add(ObjectLayout.datasetId(job.validationFile().key()));
-      counts.add(validation.size());
-    }
-    Provenance.Inputs inputs = new Provenance.Inputs(modelDir, job.modelId(), datasets, datasetNames, counts);
-    Provenance.write(output, inputs, trainer.describe(), result, trainer.history());
     // The adapter goes under this attempt's prefix: a run presumed dead cannot overwrite it.
     String adapterId = "adapter-" + id.substring(id.indexOf('-') + 1);
     String prefix = ObjectLayout.adapterPrefix(job.tenant(), adapterId) + attempt.id() + "/";
@@ -333,11 +294,15 @@ public class JobRunner {
     }
     metrics.put("steps", (double) result.steps());
     metrics.put("seconds", result.seconds());
-    metrics.put("training_examples", (double) train.size());
+    List<TrainerState.Entry> history = run.trainer().history();
+    if (!history.isEmpty()) {
+      history.get(history.size() - 1).metrics().forEach(metrics::put);
+    }
+    metrics.put("training_examples", (double) run.trainingExamples());
     if (result.trainedTokens() >= 0) {
       metrics.put("trained_tokens", (double) result.trainedTokens());
     }
-    return Optional.of(new JobSucceeded(EventCodec.newId(), Instant.now(), id, job.tenant(), job.modelId(), spec.method(), files,
+    return Optional.of(new JobSucceeded(EventCodec.newId(), Instant.now(), id, job.tenant(), job.modelId(), spec.adapter().method().cliName(), files,
         adapter.parameterCount(), metrics, result.stopReason()));
   }
 
@@ -345,19 +310,6 @@ public class JobRunner {
   @SuppressWarnings("unchecked")
   private <T> T call(Callable<T> work) throws Exception {
     return (T) retries.call(work::call, Object.class);
-  }
-
-  private static List<TokenizedExample> examples(Path file, String field, Tokenizer tokenizer, LlamaConfig config, JobSpec spec) {
-    List<TokenizedExample> examples;
-    try {
-      examples = Examples.load(file, tokenizer, config, spec.seqLen(), spec.trainOnInputs());
-    } catch (TextException | ModelException e) {
-      throw new Refused("invalid_" + field, e.getMessage().replace(file + ":", field + " line ").replace(file.toString(), field));
-    }
-    if (examples.stream().mapToInt(TokenizedExample::predictedTokens).sum() == 0) {
-      throw new Refused("invalid_" + field, field + " has no tokens to train on (are completions empty, or cut off by max_seq_len?)");
-    }
-    return examples;
   }
 
   /**
@@ -411,7 +363,7 @@ public class JobRunner {
         lastSent = now;
         events.offer(Topics.JOB_EVENTS, new TrainingProgressed(EventCodec.newId(), Instant.now(), job.aggregateId(), job.tenant(), p.step(),
             p.totalSteps(), p.epoch(), p.trainLoss(), p.hasValidation() ? p.validationLoss() : null, p.learningRate(), p.tokensPerSecond(),
-            p.etaSeconds()));
+            p.etaSeconds(), p.metrics()));
       }
     }
 

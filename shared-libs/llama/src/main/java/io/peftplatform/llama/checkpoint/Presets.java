@@ -17,6 +17,8 @@ public final class Presets {
     PRESETS.put("small", config(1024, 256, 688, 4, 8, 4, 32, 10000.0, 2048, true));
     // SmolLM2-135M's shape: hidden 576, 30 layers, 9 heads / 3 KV heads, intermediate 1536, tied.
     PRESETS.put("smollm2-135m-shape", config(49152, 576, 1536, 30, 9, 3, 64, 100000.0, 8192, true));
+    // TinyLlama-1.1B's shape: hidden 2048, 22 layers, 32 heads / 4 KV heads, intermediate 5632, vocab 32000, untied.
+    PRESETS.put("tinyllama-1.1b-shape", config(32000, 2048, 5632, 22, 32, 4, 64, 10000.0, 2048, false));
   }
 
   private Presets() {}

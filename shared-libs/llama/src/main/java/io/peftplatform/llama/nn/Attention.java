@@ -85,10 +85,13 @@ public final class Attention {
 
   /**
    * Builds the additive mask: query i (at position {@code offset + i}) may attend to key j when j is a
-   * real token, j ≤ the query's position, and, with a sliding window w > 0, position − j < w.
+   * real token of the same example, j ≤ the query's position, and, with a sliding window w > 0,
+   * position − j < w.
    *
    * @param mask (B, Tq, Tk) output
-   * @param keyMask (B·Tk) 1 for real keys, 0 for padding; null for all real
+   * @param keyMask (B·Tk) per key: 0 for padding, else the number of the example it belongs to — 1 for
+   *     every real token of an unpacked row, 1, 2, 3 … along a packed row (examples never see each
+   *     other); null for all real. Queries take their example from it when Tq = Tk.
    */
   public static void causalMask(INDArray mask, int[] keyMask, int offset, int slidingWindow) {
     int b = (int) mask.size(0);
@@ -99,10 +102,12 @@ public final class Attention {
       for (int i = 0; i < tq; i++) {
         int position = offset + i;
         int row = (s * tq + i) * tk;
+        // A padding query (example 0) sees the real keys before it, as it always has: it scores nothing.
+        int example = keyMask != null && tq == tk ? keyMask[s * tk + i] : 0;
         for (int j = 0; j < tk; j++) {
           boolean visible =
               j <= position
-                  && (keyMask == null || keyMask[s * tk + j] != 0)
+                  && (keyMask == null || (keyMask[s * tk + j] != 0 && (example == 0 || keyMask[s * tk + j] == example)))
                   && (slidingWindow <= 0 || position - j < slidingWindow);
           m[row + j] = visible ? 0.0 : MASKED;
         }

@@ -4,6 +4,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
@@ -59,7 +60,13 @@ public final class CrossEntropy {
    * @param lmHead (V, D)
    */
   public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, Arena arena) {
-    return run(hidden, targets, lmHead, 0, null, arena);
+    return run(hidden, targets, lmHead, null, null, null, arena);
+  }
+
+  /** {@link #forward}, also writing each row's loss to {@code rowLoss} (N; 0 on unscored rows). */
+  public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, double[] rowLoss, Arena arena) {
+    Arrays.fill(rowLoss, 0);
+    return run(hidden, targets, lmHead, null, null, rowLoss, arena);
   }
 
   /**
@@ -67,11 +74,19 @@ public final class CrossEntropy {
    * unscored rows). The head is frozen: no gradient for it.
    */
   public static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double scale, INDArray dHidden, Arena arena) {
-    dHidden.assign(0);
-    return run(hidden, targets, lmHead, scale, dHidden, arena);
+    double[] scales = new double[targets.length];
+    Arrays.fill(scales, scale);
+    return forwardBackward(hidden, targets, lmHead, scales, dHidden, arena);
   }
 
-  private static Sum run(INDArray hidden, int[] targets, INDArray lmHead, double scale, INDArray dHidden, Arena arena) {
+  /** {@link #forwardBackward} with a scale per row: dHidden = ∂(Σ rowScale · loss)/∂hidden. */
+  public static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double[] rowScale, INDArray dHidden, Arena arena) {
+    dHidden.assign(0);
+    return run(hidden, targets, lmHead, rowScale, dHidden, null, arena);
+  }
+
+  private static Sum run(INDArray hidden, int[] targets, INDArray lmHead, double[] rowScale, INDArray dHidden, double[] rowLoss,
+      Arena arena) {
     long vocab = lmHead.size(0);
     int maxRows = (int) Math.max(1, CHUNK_ELEMENTS / vocab);
     double loss = 0;
@@ -96,15 +111,21 @@ public final class CrossEntropy {
       Transforms.exp(logits, false);
       Nd4j.exec(new org.nd4j.linalg.api.ops.impl.reduce.same.Sum(logits, sum, 1));
       for (int r = 0; r < c; r++) {
-        loss += Math.log(sum.getDouble(r)) + max.getDouble(r) - targetLogit[r];
+        double l = Math.log(sum.getDouble(r)) + max.getDouble(r) - targetLogit[r];
+        loss += l;
+        if (rowLoss != null) {
+          rowLoss[run[0] + r] = l;
+        }
       }
       tokens += c;
       if (dHidden != null) {
-        // dlogits = scale · (softmax − onehot)
-        logits.diviColumnVector(sum).muli(scale);
+        // dlogits = scale · (softmax − onehot), scale per row
+        logits.diviColumnVector(sum);
+        INDArray scales = Nd4j.createFromArray(Arrays.copyOfRange(rowScale, run[0], run[1])).castTo(logits.dataType());
+        logits.muliColumnVector(scales);
         for (int r = 0; r < c; r++) {
           int t = targets[run[0] + r];
-          logits.putScalar(r, t, logits.getDouble(r, t) - scale);
+          logits.putScalar(r, t, logits.getDouble(r, t) - rowScale[run[0] + r]);
         }
         INDArray dRows = dHidden.get(interval(run[0], run[1]), all());
         Ops.gemm(dRows, logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E

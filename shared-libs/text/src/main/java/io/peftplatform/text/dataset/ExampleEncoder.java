@@ -22,7 +22,7 @@ import java.util.List;
  * </ul>
  *
  * With {@code trainOnInputs} every token is labelled. Examples longer than {@code maxSeqLen} are cut at
- * the end.
+ * the end. A preference pair ({@link #encodePair}) is two such examples labelled on their answers only.
  */
 public final class ExampleEncoder {
   private final Tokenizer tokenizer;
@@ -44,14 +44,28 @@ public final class ExampleEncoder {
   }
 
   public TokenizedExample encode(TrainingRecord record) {
-    TokenizedExample full;
-    if (record instanceof TrainingRecord.Text t) {
-      full = encodeText(t);
-    } else if (record instanceof TrainingRecord.PromptCompletion pc) {
-      full = encodePromptCompletion(pc);
-    } else {
-      full = encodeChat((TrainingRecord.Chat) record);
+    if (record instanceof TrainingRecord.Preference p) {
+      throw new TextException("a " + p.form() + " record is a preference pair: train on it with DPO, or give supervised records");
     }
+    return cut(encodeSide(record, 0, trainOnInputs));
+  }
+
+  /** Both sides of a pair, each labelled on its answer alone (never on the prompt). */
+  public PreferencePair encodePair(TrainingRecord.Preference pair) {
+    return new PreferencePair(cut(encodeSide(pair.chosen(), pair.promptTurns(), false)),
+        cut(encodeSide(pair.rejected(), pair.promptTurns(), false)));
+  }
+
+  private TokenizedExample encodeSide(TrainingRecord record, int promptTurns, boolean labelInputs) {
+    if (record instanceof TrainingRecord.Text t) {
+      return encodeText(t);
+    } else if (record instanceof TrainingRecord.PromptCompletion pc) {
+      return encodePromptCompletion(pc, labelInputs);
+    }
+    return encodeChat((TrainingRecord.Chat) record, promptTurns, labelInputs);
+  }
+
+  private TokenizedExample cut(TokenizedExample full) {
     if (full.length() <= maxSeqLen) {
       return full;
     }
@@ -67,24 +81,25 @@ public final class ExampleEncoder {
     return new TokenizedExample(ids, ids.clone());
   }
 
-  private TokenizedExample encodePromptCompletion(TrainingRecord.PromptCompletion pc) {
+  private TokenizedExample encodePromptCompletion(TrainingRecord.PromptCompletion pc, boolean labelInputs) {
     int[] prompt = tokenizer.encode(pc.prompt(), true);
     int[] completion = append(tokenizer.encode(pc.completion(), false), eosTokenId);
     int[] ids = new int[prompt.length + completion.length];
     System.arraycopy(prompt, 0, ids, 0, prompt.length);
     System.arraycopy(completion, 0, ids, prompt.length, completion.length);
     int[] labels = ids.clone();
-    if (!trainOnInputs) {
+    if (!labelInputs) {
       Arrays.fill(labels, 0, prompt.length, TokenizedExample.IGNORE);
     }
     return new TokenizedExample(ids, labels);
   }
 
-  private TokenizedExample encodeChat(TrainingRecord.Chat chat) {
+  /** Labels the assistant turns from message {@code firstScored} on (all of them with 0). */
+  private TokenizedExample encodeChat(TrainingRecord.Chat chat, int firstScored, boolean labelInputs) {
     List<ChatMessage> messages = chat.messages();
     String full = template.render(messages, false);
     List<int[]> spans = new ArrayList<>();
-    for (int i = 0; i < messages.size(); i++) {
+    for (int i = firstScored; i < messages.size(); i++) {
       if (!messages.get(i).isAssistant()) {
         continue;
       }
@@ -101,7 +116,7 @@ public final class ExampleEncoder {
     Tokenizer.Encoded encoded = tokenizer.encodeWithOffsets(full, false);
     int[] ids = encoded.ids();
     int[] labels = ids.clone();
-    if (!trainOnInputs) {
+    if (!labelInputs) {
       for (int k = 0; k < ids.length; k++) {
         if (!insideAny(encoded.starts()[k], spans)) {
           labels[k] = TokenizedExample.IGNORE;

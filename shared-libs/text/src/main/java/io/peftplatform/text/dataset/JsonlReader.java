@@ -16,9 +16,11 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * Reads JSONL training files. Each non-blank line is one JSON object in one of three forms —
- * {@code {"text"}}, {@code {"prompt","completion"}}, {@code {"messages"}} — and every line of a file must
- * use the same form. Other keys are ignored. The first bad line fails the read with its file, line number
+ * Reads JSONL training files. Each non-blank line is one JSON object in one of five forms —
+ * {@code {"text"}}, {@code {"prompt","completion"}}, {@code {"messages"}} for supervised training;
+ * OpenAI's {@code {"input": {"messages"}, "preferred_output", "non_preferred_output"}} and
+ * {@code {"prompt","chosen","rejected"}} for preference pairs — and every line of a file must use the
+ * same form. Other keys are ignored. The first bad line fails the read with its file, line number
  * and field.
  */
 public final class JsonlReader {
@@ -100,10 +102,17 @@ public final class JsonlReader {
       throw new DatasetException(source, lineNumber, null, "expected a JSON object");
     }
     TreeSet<String> forms = new TreeSet<>();
+    boolean plainPair = node.has("chosen") || node.has("rejected");
     if (node.has("messages")) {
       forms.add("messages");
     }
-    if (node.has("prompt") || node.has("completion")) {
+    if (node.has("input") || node.has("preferred_output") || node.has("non_preferred_output")) {
+      forms.add(TrainingRecord.Preference.CHAT_FORM);
+    }
+    if (plainPair) {
+      forms.add(TrainingRecord.Preference.PLAIN_FORM);
+    }
+    if ((node.has("prompt") && !plainPair) || node.has("completion")) {
       forms.add("prompt/completion");
     }
     if (node.has("text")) {
@@ -114,7 +123,9 @@ public final class JsonlReader {
           source,
           lineNumber,
           null,
-          "expected a \"text\" field, \"prompt\" and \"completion\" fields, or a \"messages\" array");
+          "expected a \"text\" field, \"prompt\" and \"completion\" fields, a \"messages\" array, or a preference"
+              + " pair (\"input\", \"preferred_output\" and \"non_preferred_output\"; or \"prompt\", \"chosen\" and"
+              + " \"rejected\")");
     }
     if (forms.size() > 1) {
       throw new DatasetException(
@@ -122,6 +133,13 @@ public final class JsonlReader {
     }
     return switch (forms.first()) {
       case "messages" -> parseChat(source, lineNumber, node.get("messages"));
+      case TrainingRecord.Preference.CHAT_FORM -> parseChatPreference(source, lineNumber, node);
+      case TrainingRecord.Preference.PLAIN_FORM -> {
+        String prompt = requireText(source, lineNumber, node, "prompt", true);
+        yield new TrainingRecord.Preference(TrainingRecord.Preference.PLAIN_FORM,
+            new TrainingRecord.PromptCompletion(prompt, requireText(source, lineNumber, node, "chosen", false)),
+            new TrainingRecord.PromptCompletion(prompt, requireText(source, lineNumber, node, "rejected", false)), 0);
+      }
       case "text" -> new TrainingRecord.Text(requireText(source, lineNumber, node, "text", false));
       default ->
           new TrainingRecord.PromptCompletion(
@@ -145,17 +163,58 @@ public final class JsonlReader {
     return value.asText();
   }
 
+  /** OpenAI's preference line: the prompt's messages, then one answer each side, assistant turns only. */
+  private static TrainingRecord.Preference parseChatPreference(String source, long line, JsonNode node) {
+    JsonNode input = node.get("input");
+    if (input == null || !input.isObject()) {
+      throw new DatasetException(source, line, "input", input == null ? "is missing" : "must be an object, got " + kind(input));
+    }
+    if (input.get("messages") == null) {
+      throw new DatasetException(source, line, "input.messages", "is missing");
+    }
+    List<ChatMessage> prompt = messages(source, line, input.get("messages"), "input.messages");
+    List<ChatMessage> chosen = new ArrayList<>(prompt);
+    List<ChatMessage> rejected = new ArrayList<>(prompt);
+    chosen.addAll(answer(source, line, node, "preferred_output"));
+    rejected.addAll(answer(source, line, node, "non_preferred_output"));
+    return new TrainingRecord.Preference(TrainingRecord.Preference.CHAT_FORM, new TrainingRecord.Chat(chosen),
+        new TrainingRecord.Chat(rejected), prompt.size());
+  }
+
+  private static List<ChatMessage> answer(String source, long line, JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    if (value == null) {
+      throw new DatasetException(source, line, field, "is missing");
+    }
+    List<ChatMessage> answer = messages(source, line, value, field);
+    for (int i = 0; i < answer.size(); i++) {
+      if (!answer.get(i).isAssistant()) {
+        throw new DatasetException(source, line, field + "[" + i + "].role", "must be assistant: the answer is what is compared");
+      }
+    }
+    return answer;
+  }
+
   private static TrainingRecord.Chat parseChat(String source, long line, JsonNode messages) {
+    List<ChatMessage> out = messages(source, line, messages, "messages");
+    if (out.stream().noneMatch(ChatMessage::isAssistant)) {
+      throw new DatasetException(
+          source, line, "messages", "has no assistant message, so nothing to learn");
+    }
+    return new TrainingRecord.Chat(out);
+  }
+
+  private static List<ChatMessage> messages(String source, long line, JsonNode messages, String field) {
     if (!messages.isArray()) {
-      throw new DatasetException(source, line, "messages", "must be an array, got " + kind(messages));
+      throw new DatasetException(source, line, field, "must be an array, got " + kind(messages));
     }
     if (messages.isEmpty()) {
-      throw new DatasetException(source, line, "messages", "is empty");
+      throw new DatasetException(source, line, field, "is empty");
     }
     List<ChatMessage> out = new ArrayList<>(messages.size());
     for (int i = 0; i < messages.size(); i++) {
       JsonNode m = messages.get(i);
-      String path = "messages[" + i + "]";
+      String path = field + "[" + i + "]";
       if (!m.isObject()) {
         throw new DatasetException(source, line, path, "must be an object, got " + kind(m));
       }
@@ -179,11 +238,7 @@ public final class JsonlReader {
       }
       out.add(new ChatMessage(role.asText(), content.asText()));
     }
-    if (out.stream().noneMatch(ChatMessage::isAssistant)) {
-      throw new DatasetException(
-          source, line, "messages", "has no assistant message, so nothing to learn");
-    }
-    return new TrainingRecord.Chat(out);
+    return out;
   }
 
   private static String kind(JsonNode n) {

@@ -1,6 +1,7 @@
 package io.peftplatform.text.dataset;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.peftplatform.text.ChatMessage;
 import io.peftplatform.text.ChatTemplate;
@@ -78,6 +79,30 @@ class ExampleEncoderTest {
     assertThat(tokenizer.decode(e.inputIds(), false))
         .isEqualTo(new ChatTemplate(ChatTemplate.DEFAULT_CHATML, null, null).render(chat.messages(), false));
     assertThat(labelledText(e)).isEqualTo("the answer<|im_end|>\nasked and answered<|im_end|>\n");
+  }
+
+  @Test
+  void preferencePairsLabelOnlyTheirAnswers() {
+    var input = List.of(new ChatMessage("user", "the question"), new ChatMessage("assistant", "the answer"),
+        new ChatMessage("user", "and the weather"));
+    var chosen = new java.util.ArrayList<>(input);
+    chosen.add(new ChatMessage("assistant", "asked and answered"));
+    var rejected = new java.util.ArrayList<>(input);
+    rejected.add(new ChatMessage("assistant", "the weather"));
+    PreferencePair chat = encoder(256, true).encodePair(new TrainingRecord.Preference(TrainingRecord.Preference.CHAT_FORM,
+        new TrainingRecord.Chat(chosen), new TrainingRecord.Chat(rejected), input.size()));
+    // The earlier assistant turn is prompt; train-on-inputs does not apply to pairs.
+    assertThat(labelledText(chat.chosen())).isEqualTo("asked and answered<|im_end|>\n");
+    assertThat(labelledText(chat.rejected())).isEqualTo("the weather<|im_end|>\n");
+
+    PreferencePair plain = encoder(64, false).encodePair(new TrainingRecord.Preference(TrainingRecord.Preference.PLAIN_FORM,
+        new TrainingRecord.PromptCompletion("the user asked", " the answer"),
+        new TrainingRecord.PromptCompletion("the user asked", " the weather"), 0));
+    assertThat(labelledText(plain.chosen())).isEqualTo(" the answer<|endoftext|>");
+    assertThat(labelledText(plain.rejected())).isEqualTo(" the weather<|endoftext|>");
+    assertThatThrownBy(() -> encoder(64, false).encode(new TrainingRecord.Preference(TrainingRecord.Preference.PLAIN_FORM,
+        new TrainingRecord.PromptCompletion("a", "b"), new TrainingRecord.PromptCompletion("a", "c"), 0)))
+        .hasMessageContaining("preference pair: train on it with DPO");
   }
 
   @Test

@@ -50,7 +50,7 @@ class JsonlReaderTest {
         .hasMessageContaining(":1: expected a JSON object");
     assertThatThrownBy(() -> JsonlReader.read(file("{\"prompt\": \"p\"}")))
         .hasMessageContaining(":1: field 'completion': is missing");
-    assertThatThrownBy(() -> JsonlReader.read(file("{\"input\": \"x\"}")))
+    assertThatThrownBy(() -> JsonlReader.read(file("{\"question\": \"x\"}")))
         .hasMessageContaining("expected a \"text\" field");
     assertThatThrownBy(() -> JsonlReader.read(file("{\"text\": \"x\", \"prompt\": \"p\", \"completion\": \"c\"}")))
         .hasMessageContaining("mixes the fields of several forms");
@@ -63,6 +63,36 @@ class JsonlReaderTest {
         .hasMessageContaining("field 'messages': has no assistant message");
     assertThatThrownBy(() -> JsonlReader.read(file("{\"messages\": [{\"role\": \"assistant\"}]}")))
         .hasMessageContaining("field 'messages[0].content': is missing");
+  }
+
+  @Test
+  void readsPreferencePairsInOpenAisFormAndAsPromptChosenRejected() throws IOException {
+    var user = new ChatMessage("user", "q");
+    assertThat(JsonlReader.read(file("{\"input\": {\"messages\": [{\"role\": \"user\", \"content\": \"q\"}]},"
+        + " \"preferred_output\": [{\"role\": \"assistant\", \"content\": \"good\"}],"
+        + " \"non_preferred_output\": [{\"role\": \"assistant\", \"content\": \"bad\"}]}")))
+        .containsExactly(new TrainingRecord.Preference(TrainingRecord.Preference.CHAT_FORM,
+            new TrainingRecord.Chat(java.util.List.of(user, new ChatMessage("assistant", "good"))),
+            new TrainingRecord.Chat(java.util.List.of(user, new ChatMessage("assistant", "bad"))), 1));
+    assertThat(JsonlReader.read(file("{\"prompt\": \"Q: \", \"chosen\": \"A\", \"rejected\": \"B\"}")))
+        .containsExactly(new TrainingRecord.Preference(TrainingRecord.Preference.PLAIN_FORM,
+            new TrainingRecord.PromptCompletion("Q: ", "A"), new TrainingRecord.PromptCompletion("Q: ", "B"), 0));
+  }
+
+  @Test
+  void badPreferencePairsNameTheField() throws IOException {
+    assertThatThrownBy(() -> JsonlReader.read(file("{\"prompt\": \"p\", \"chosen\": \"a\"}")))
+        .hasMessageContaining(":1: field 'rejected': is missing");
+    assertThatThrownBy(() -> JsonlReader.read(file("{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\", \"completion\": \"c\"}")))
+        .hasMessageContaining("mixes the fields of several forms");
+    assertThatThrownBy(() -> JsonlReader.read(file("{\"input\": {\"messages\": [{\"role\": \"user\", \"content\": \"q\"}]},"
+        + " \"preferred_output\": [{\"role\": \"user\", \"content\": \"x\"}], \"non_preferred_output\": []}")))
+        .hasMessageContaining(":1: field 'preferred_output[0].role': must be assistant");
+    assertThatThrownBy(() -> JsonlReader.read(file("{\"input\": {\"messages\": [{\"role\": \"user\", \"content\": \"q\"}]},"
+        + " \"preferred_output\": [{\"role\": \"assistant\", \"content\": \"x\"}], \"non_preferred_output\": []}")))
+        .hasMessageContaining(":1: field 'non_preferred_output': is empty");
+    assertThatThrownBy(() -> JsonlReader.read(file("{\"input\": [], \"preferred_output\": [], \"non_preferred_output\": []}")))
+        .hasMessageContaining(":1: field 'input': must be an object, got an array");
   }
 
   @Test

@@ -98,6 +98,15 @@ public final class JobsCommand {
     @Option(names = "--train-on-inputs")
     Boolean trainOnInputs;
 
+    @Option(names = "--objective", paramLabel = "O", description = "supervised (default) or dpo: preference pairs in the training file.")
+    String objective;
+
+    @Option(names = "--beta", description = "DPO's beta (default 0.1).")
+    Double beta;
+
+    @Option(names = "--packing", description = "Supervised: several examples to a row (less padding, the same loss).")
+    Boolean packing;
+
     @Option(names = "--seed")
     Long seed;
 
@@ -146,7 +155,10 @@ public final class JobsCommand {
       putIf(p, "use_rslora", useRslora);
       putIf(p, "num_bases", numBases);
       putIf(p, "factor", factor);
-      ObjectNode h = body.putObject("method").put("type", "supervised").putObject("supervised").putObject("hyperparameters");
+      String type = objective == null ? "supervised" : objective;
+      ObjectNode h = body.putObject("method").put("type", type).putObject(type).putObject("hyperparameters");
+      putIf(h, "beta", beta);
+      putIf(h, "packing", packing);
       putIf(h, "n_epochs", epochs);
       putIf(h, "max_steps", maxSteps);
       putIf(h, "learning_rate", learningRate);

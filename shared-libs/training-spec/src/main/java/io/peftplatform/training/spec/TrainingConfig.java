@@ -1,4 +1,4 @@
-package io.peftplatform.training;
+package io.peftplatform.training.spec;
 
 /**
  * How to train: the loop's hyperparameters (the adapter's are in AdapterSpec).
@@ -13,9 +13,15 @@ package io.peftplatform.training;
  * @param weightDecay AdamW's decoupled weight decay
  * @param maxGradNorm clip the global gradient norm to this; 0 for no clipping
  * @param seed seeds data order and dropout (the adapter's initialisation has its own seed)
- * @param checkpointEvery save a resumable checkpoint every N steps; 0 for none
- * @param evalEvery validation loss every N steps (and at the end); 0 for only at the end
+ * @param checkpointEvery save a resumable checkpoint every N steps (and at the end); 0 for none;
+ *     {@link #AUTO} for ten in a run
+ * @param evalEvery validation every N steps (and at the end); 0 for only at the end; {@link #AUTO} for
+ *     once per epoch
  * @param earlyStoppingPatience stop after this many validations without improvement; 0 never
+ *
+ * <p>0 means "never" (or "only at the end") wherever an interval is given, and {@link #AUTO} means the
+ * default, resolved against the data by {@link #evalInterval} and {@link #checkpointInterval}: the CLI,
+ * the API and the worker all read them so.
  */
 public record TrainingConfig(
     int epochs,
@@ -34,6 +40,13 @@ public record TrainingConfig(
     double adamBeta1,
     double adamBeta2,
     double adamEpsilon) {
+
+  /** An interval left to the run: see {@link #evalInterval} and {@link #checkpointInterval}. */
+  public static final int AUTO = -1;
+  public static final int DEFAULT_EPOCHS = 3;
+  public static final double DEFAULT_LEARNING_RATE = 2e-4;
+  public static final int DEFAULT_BATCH_SIZE = 8;
+  public static final double DEFAULT_MAX_GRAD_NORM = 1.0;
 
   public enum Schedule {
     LINEAR,
@@ -59,7 +72,9 @@ public record TrainingConfig(
     require(gradAccum >= 1, "gradient accumulation must be at least 1, got " + gradAccum);
     require(weightDecay >= 0, "weight decay must not be negative, got " + weightDecay);
     require(maxGradNorm >= 0, "max gradient norm must not be negative, got " + maxGradNorm);
-    require(checkpointEvery >= 0 && evalEvery >= 0 && earlyStoppingPatience >= 0, "intervals must not be negative");
+    require(checkpointEvery >= AUTO, "checkpoint interval must be -1 (auto), 0 (none) or positive, got " + checkpointEvery);
+    require(evalEvery >= AUTO, "validation interval must be -1 (auto), 0 (only at the end) or positive, got " + evalEvery);
+    require(earlyStoppingPatience >= 0, "early stopping patience must not be negative, got " + earlyStoppingPatience);
     require(adamBeta1 >= 0 && adamBeta1 < 1 && adamBeta2 >= 0 && adamBeta2 < 1 && adamEpsilon > 0, "invalid Adam parameters");
   }
 
@@ -69,9 +84,13 @@ public record TrainingConfig(
     }
   }
 
-  /** Defaults: 3 epochs, lr 2e-4, no warmup, linear decay, batch 8, no accumulation, clip at 1. */
+  /**
+   * Defaults: 3 epochs, lr 2e-4, no warmup, linear decay, batch 8, no accumulation, clip at 1, validation
+   * once per epoch, ten checkpoints in a run, no early stopping, Adam's (0.9, 0.999, 1e-8).
+   */
   public static TrainingConfig defaults() {
-    return new TrainingConfig(3, 0, 2e-4, 0, Schedule.LINEAR, 8, 1, 0.0, 1.0, 0, 0, 0, 0, 0.9, 0.999, 1e-8);
+    return new TrainingConfig(DEFAULT_EPOCHS, 0, DEFAULT_LEARNING_RATE, 0, Schedule.LINEAR, DEFAULT_BATCH_SIZE, 1, 0.0,
+        DEFAULT_MAX_GRAD_NORM, 0, AUTO, AUTO, 0, 0.9, 0.999, 1e-8);
   }
 
   public TrainingConfig withSteps(int epochs, int maxSteps) {
@@ -104,8 +123,23 @@ public record TrainingConfig(
     if (maxSteps > 0) {
       return maxSteps;
     }
+    return epochs * stepsPerEpoch(examples);
+  }
+
+  /** Optimizer steps in one pass over {@code examples} training examples (at least 1). */
+  public int stepsPerEpoch(int examples) {
     int batches = (examples + batchSize - 1) / batchSize;
-    return epochs * ((batches + gradAccum - 1) / gradAccum);
+    return Math.max(1, (batches + gradAccum - 1) / gradAccum);
+  }
+
+  /** Steps between validations, {@link #AUTO} resolved to once per epoch; 0 for only at the end. */
+  public int evalInterval(int examples) {
+    return evalEvery == AUTO ? stepsPerEpoch(examples) : evalEvery;
+  }
+
+  /** Steps between checkpoints, {@link #AUTO} resolved to a tenth of the run; 0 for none. */
+  public int checkpointInterval(int examples) {
+    return checkpointEvery == AUTO ? Math.max(1, totalSteps(examples) / 10) : checkpointEvery;
   }
 
   /** The learning rate of update t (0-based), as transformers' schedulers give it. */

@@ -1,4 +1,4 @@
-package io.peftplatform.adapters;
+package io.peftplatform.training.spec;
 
 import io.peftplatform.llama.config.WeightNames;
 import java.util.ArrayList;
