@@ -4,6 +4,7 @@ const CLI_HYPERPARAMETERS = {
   n_epochs: '--epochs', max_steps: '--max-steps', learning_rate: '--learning-rate', batch_size: '--batch-size',
   gradient_accumulation_steps: '--gradient-accumulation-steps', warmup_steps: '--warmup-steps', lr_scheduler: '--lr-scheduler',
   max_seq_len: '--max-seq-len', weight_decay: '--weight-decay', checkpoint_every: '--checkpoint-every', eval_every: '--eval-every',
+  beta: '--beta',
 };
 const CLI_ADAPTER = { rank: '--rank', alpha: '--alpha', dropout: '--dropout', num_bases: '--num-bases', factor: '--factor' };
 
@@ -17,7 +18,8 @@ export function requestOf(job) {
   const request = { model: job.model, training_file: job.training_file };
   if (job.validation_file) request.validation_file = job.validation_file;
   if (job.adapter) request.adapter = job.adapter;
-  request.method = { type: 'supervised', supervised: { hyperparameters } };
+  const type = job.method?.type || 'supervised';
+  request.method = { type, [type]: { hyperparameters } };
   if (job.seed != null) request.seed = job.seed;
   if (job.user_provided_suffix) request.suffix = job.user_provided_suffix;
   return request;
@@ -25,11 +27,13 @@ export function requestOf(job) {
 
 /** {cli, curl}: the peft command (options where it has them all, else --request) and the curl call. */
 export function commands(request, origin = location.origin) {
-  const hp = request.method?.supervised?.hyperparameters || {};
+  const type = request.method?.type || 'supervised';
+  const hp = request.method?.[type]?.hyperparameters || {};
   const adapter = request.adapter || {};
   const args = ['./peft jobs create', `--model ${quote(request.model || 'MODEL')}`, `--training-file ${quote(request.training_file || 'FILE')}`];
   let expressible = true;
   if (request.validation_file) args.push(`--validation-file ${quote(request.validation_file)}`);
+  if (type !== 'supervised') args.push(`--objective ${type}`);
   if (adapter.type) args.push(`--adapter ${adapter.type}`);
   for (const [k, v] of Object.entries(adapter)) {
     if (k === 'type' || v == null) continue;
@@ -42,6 +46,7 @@ export function commands(request, origin = location.origin) {
     if (v == null) continue;
     if (CLI_HYPERPARAMETERS[k]) args.push(`${CLI_HYPERPARAMETERS[k]} ${quote(v)}`);
     else if (k === 'train_on_inputs') v && args.push('--train-on-inputs');
+    else if (k === 'packing') v && args.push('--packing');
     else expressible = false;
   }
   if (request.seed != null) args.push(`--seed ${request.seed}`);

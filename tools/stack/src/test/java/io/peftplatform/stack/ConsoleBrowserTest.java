@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -257,6 +258,44 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(6)
+  void aDpoJobOffersOnlyPreferencePairsAndChartsItsRewards() throws Exception {
+    Path pairs = RunningStack.scratch("console").resolve("pairs.jsonl");
+    List<String> lines = new ArrayList<>();
+    for (String w : List.of("hot", "up", "day", "big", "fast", "wet", "open", "light")) {
+      lines.add(JSON.writeValueAsString(Map.of("prompt", "the opposite of " + w + " is", "chosen", " right", "rejected", " wrong")));
+    }
+    Files.write(pairs, lines);
+    browser.open(url("#/datasets"));
+    browser.field("JSONL file").sendKeys(pairs.toAbsolutePath().toString());
+    browser.click("Upload");
+    assertThat(browser.find(".ok").getText()).contains("pairs.jsonl").contains("prompt_chosen_rejected");
+
+    browser.open(url("#/new-job"));
+    browser.select("Model", "console tiny");
+    browser.select("Objective", "DPO");
+    List<String> offered = browser.all("select[name='training_file'] option").stream().map(WebElement::getText).toList();
+    assertThat(offered).anyMatch(o -> o.startsWith("pairs.jsonl")).noneMatch(o -> o.startsWith("opposites.jsonl"));
+    assertThat(browser.all("[data-field='packing']")).isEmpty(); // supervised only
+    browser.fill("Beta (β)", "0.5");
+    browser.fill("Max steps", "6");
+    browser.fill("Learning rate", "0.02");
+    assertThat(browser.js("return document.querySelector('.cli-command').textContent")).asString()
+        .contains("--objective dpo").contains("--beta 0.5");
+    everyControlIsLabelled("new-job-dpo");
+    browser.click("Start training");
+    String dpoJob = browser.find("section[data-job]").getAttribute("data-job");
+    browser.waitFor(d -> "succeeded".equals(browser.find("section[data-job]").getAttribute("data-status")) ? true : null,
+        RunningStack.JOB_TIMEOUT, "the DPO job succeeded");
+    // Progress events are throttled (at most one a second, and the last step's): the chart draws each that came.
+    browser.waitFor(d -> browser.all("figure.chart figcaption").stream().map(c -> c.getDomProperty("textContent"))
+            .anyMatch(c -> c.startsWith("Preference (DPO): ") && c.contains("up to step 6") && c.contains("reward accuracy")) ? true : null,
+        Duration.ofSeconds(20), "the preference chart drawn to the last step");
+    assertThat(client.getJob(dpoJob).path("method").path("type").asText()).isEqualTo("dpo");
+    photograph("job-dpo");
+  }
+
+  @Test
+  @Order(7)
   void theAdapterDownloadsInPeftsFormat() throws Exception {
     browser.click("Download adapter");
     Path tarGz = browser.downloads.resolve(adapterId + ".tar.gz");
@@ -272,7 +311,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void tryItStreamsTheAdaptersAnswerBesideTheBaseModels() {
     browser.click("Try it");
     browser.find("section[data-adapter='" + adapterId + "']");
@@ -299,7 +338,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void twoAdaptersMergeIntoAModelThroughTheMergesPage() {
     ObjectNode second = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId()).put("seed", 5);
     second.putObject("adapter").put("type", "dora").put("rank", 4);
@@ -333,7 +372,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void theJobsPageListsTheJobsWithTheirProgressAndFiltersByStatus() {
     browser.open(url("#/jobs"));
     WebElement row = browser.find("tr[data-job='" + jobId + "']");
@@ -352,7 +391,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void aRunningJobIsCancelledFromItsPageOnlyOnceConfirmed() {
     ObjectNode request = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId());
     request.putObject("adapter").put("type", "lora").put("rank", 2);
@@ -378,7 +417,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(11)
+  @Order(12)
   void theConsoleLoadsUnder300KilobytesOfScript() {
     browser.open(url("#/jobs"));
     browser.driver.navigate().refresh(); // a load of its own (the fragment alone would not load the page)
@@ -394,7 +433,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(12)
+  @Order(13)
   void anAdminCreatesAndRevokesKeysThenLogsOut() {
     browser.click("Log out");
     browser.field("API key").sendKeys(RunningStack.get().adminKey(), Keys.ENTER);

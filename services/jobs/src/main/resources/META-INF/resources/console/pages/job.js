@@ -49,8 +49,15 @@ function Charts({ events }) {
     metrics.map((e) => e.data.valid_loss ?? null)], [metrics.length]);
   const pace = useMemo(() => [metrics.map((e) => e.data.step), metrics.map((e) => e.data.learning_rate ?? null),
     metrics.map((e) => e.data.tokens_per_second ?? null)], [metrics.length]);
+  // DPO's: how often the preferred answer wins, and by how much (training, and validation when measured).
+  const preference = metrics.some((e) => e.data.reward_accuracy != null);
+  const rewards = useMemo(() => [metrics.map((e) => e.data.step), metrics.map((e) => e.data.reward_accuracy ?? null),
+    metrics.map((e) => e.data.validation_reward_accuracy ?? null), metrics.map((e) => e.data.reward_margin ?? null)], [metrics.length]);
   return html`<div class="charts" data-metric-events=${metrics.length}>
     <${LineChart} title="Loss" data=${loss} series=${[{ label: 'training loss' }, { label: 'validation loss' }]} scales=${{ y: 'loss' }} />
+    ${preference && html`<${LineChart} title="Preference (DPO)" data=${rewards}
+      series=${[{ label: 'reward accuracy', scale: 'acc' }, { label: 'validation reward accuracy', scale: 'acc' },
+        { label: 'reward margin', scale: 'margin' }]} scales=${{ acc: 'accuracy', margin: 'margin' }} />`}
     <${LineChart} title="Learning rate and throughput" height=${180} data=${pace}
       series=${[{ label: 'learning rate', scale: 'lr' }, { label: 'tokens/s', scale: 'tps' }]} scales=${{ lr: 'learning rate', tps: 'tokens/s' }} />
   </div>`;

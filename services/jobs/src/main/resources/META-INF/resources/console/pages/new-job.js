@@ -12,8 +12,15 @@ const METHODS = {
   kronecker: { label: 'Kronecker (LoKr)', fields: ['rank', 'alpha', 'dropout', 'target_modules', 'factor'] },
 };
 
+const OBJECTIVES = {
+  supervised: { label: 'Supervised (learn the answers)', formats: (f) => !PREFERENCE_FORMATS.includes(f) },
+  dpo: { label: 'DPO (prefer the chosen answers)', formats: (f) => PREFERENCE_FORMATS.includes(f) },
+};
+const PREFERENCE_FORMATS = ['preference', 'prompt_chosen_rejected'];
+
 // The API's defaults (JobRequest.resolve), shown filled in.
 const DEFAULTS = {
+  objective: 'supervised', beta: '0.1', packing: false,
   rank: '8', alpha: '', dropout: '0', target_modules: 'all-linear', use_rslora: false, num_bases: '64', factor: '-1',
   n_epochs: '3', batch_size: '8', learning_rate: '0.0002', max_steps: '', gradient_accumulation_steps: '1', warmup_steps: '0',
   lr_scheduler: 'linear', max_seq_len: '1024', weight_decay: '0', checkpoint_every: '', eval_every: '', suffix: '', seed: '',
@@ -32,7 +39,7 @@ function validate(v) {
   if (!v.training_file) errors.training_file = 'pick a training dataset';
   const whole = ['rank', 'num_bases', 'factor', 'n_epochs', 'batch_size', 'max_steps', 'gradient_accumulation_steps', 'warmup_steps',
     'max_seq_len', 'checkpoint_every', 'eval_every', 'seed'];
-  const numbers = ['alpha', 'dropout', 'learning_rate', 'weight_decay'];
+  const numbers = ['alpha', 'dropout', 'learning_rate', 'weight_decay', ...(v.objective === 'dpo' ? ['beta'] : [])];
   const applies = (name) => !['num_bases', 'factor'].includes(name) || METHODS[v.type].fields.includes(name);
   for (const name of whole) if (applies(name) && v[name] !== '' && !INTEGER.test(v[name])) errors[name] = 'must be a whole number';
   for (const name of numbers) if (applies(name) && v[name] !== '' && !NUMBER.test(v[name])) errors[name] = 'must be a number';
@@ -55,10 +62,12 @@ function requestFrom(v) {
   for (const f of ['n_epochs', 'batch_size', 'learning_rate', 'max_steps', 'gradient_accumulation_steps', 'warmup_steps', 'max_seq_len',
     'weight_decay', 'checkpoint_every', 'eval_every']) if (n(f) !== undefined) hyperparameters[f] = n(f);
   if (v.lr_scheduler) hyperparameters.lr_scheduler = v.lr_scheduler;
+  if (v.objective === 'dpo' && n('beta') !== undefined) hyperparameters.beta = n('beta');
+  if (v.objective === 'supervised' && v.packing) hyperparameters.packing = true;
   const request = { model: v.model, training_file: v.training_file };
   if (v.validation_file) request.validation_file = v.validation_file;
   request.adapter = adapter;
-  request.method = { type: 'supervised', supervised: { hyperparameters } };
+  request.method = { type: v.objective, [v.objective]: { hyperparameters } };
   if (v.seed !== '') request.seed = Number(v.seed);
   if (v.suffix) request.suffix = v.suffix;
   return request;
@@ -69,12 +78,13 @@ const LABELS = {
   factor: 'Kronecker factor', n_epochs: 'Epochs', batch_size: 'Batch size', learning_rate: 'Learning rate', max_steps: 'Max steps',
   gradient_accumulation_steps: 'Gradient accumulation steps', warmup_steps: 'Warm-up steps', max_seq_len: 'Max sequence length',
   weight_decay: 'Weight decay', checkpoint_every: 'Checkpoint every (steps)', eval_every: 'Validate every (steps)', seed: 'Seed',
-  suffix: 'Suffix',
+  suffix: 'Suffix', beta: 'Beta (β)',
 };
 const HINTS = {
   alpha: 'default 2 × rank', target_modules: 'all-linear, or e.g. q_proj,v_proj', factor: '-1: near the square root',
-  max_steps: 'empty: the epochs decide', checkpoint_every: 'empty: at the end', eval_every: 'empty: each epoch', seed: 'empty: random',
-  use_rslora: 'scale by alpha/√rank',
+  max_steps: 'empty: the epochs decide', checkpoint_every: 'empty: ten in the run; 0: none',
+  eval_every: 'empty: each epoch; 0: only at the end', seed: 'empty: random', use_rslora: 'scale by alpha/√rank',
+  beta: 'larger keeps the adapter closer to the base model', packing: 'several examples to a row: less padding, the same loss',
 };
 
 export function NewJobPage({ query }) {
@@ -85,11 +95,14 @@ export function NewJobPage({ query }) {
   const [apiError, setApiError] = useState(null);
   const [busy, setBusy] = useState(false);
   const ready = (models || []).filter((m) => !m.parent && m.status === 'ready');
-  const datasets = (files || []).filter((f) => f.status === 'processed');
+  const datasets = (files || []).filter((f) => f.status === 'processed' && OBJECTIVES[v.objective].formats(f.format));
   const set = (name) => (e) => setV({ ...value, [name]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
   // A model named by the link (?model=, e.g. a merge's result) is taken once it is ready.
   const model = ready.some((m) => m.id === v.model) ? v.model : ready[0]?.id || '';
-  const value = { ...v, model, training_file: v.training_file || datasets[0]?.id || '' };
+  // Only datasets of the objective's kind are offered: a choice of the other kind gives way to the first offered.
+  const training = datasets.some((f) => f.id === v.training_file) ? v.training_file : datasets[0]?.id || '';
+  const validation = datasets.some((f) => f.id === v.validation_file) ? v.validation_file : '';
+  const value = { ...v, model, training_file: training, validation_file: validation };
   const waitingFor = v.model && models && !ready.some((m) => m.id === v.model) ? v.model : null;
   const preview = useMemo(() => commands(requestFrom(value)), [JSON.stringify(value)]);
   const submit = async (e) => {
@@ -115,7 +128,7 @@ export function NewJobPage({ query }) {
   const input = (name, extra = {}) => html`<${Field} label=${LABELS[name]} name=${name} error=${error(name)} hint=${HINTS[name]}
     value=${v[name]} onInput=${set(name)} inputmode=${extra.inputmode || 'decimal'} ...${extra} />`;
   const methodFields = METHODS[v.type].fields;
-  const fieldNames = ['model', 'training_file', 'validation_file', 'type', ...methodFields, ...Object.keys(LABELS)];
+  const fieldNames = ['model', 'training_file', 'validation_file', 'type', 'packing', ...methodFields, ...Object.keys(LABELS)];
   return html`<section aria-labelledby="new-job-title">
     <h1 id="new-job-title">New fine-tuning job</h1>
     <form class="job-form" onSubmit=${submit} novalidate>
@@ -124,11 +137,23 @@ export function NewJobPage({ query }) {
           hint=${waitingFor ? `${waitingFor} is not ready yet` : models && ready.length === 0 ? 'no ready model yet: upload or import one on Models' : null}
           options=${ready.length ? ready.map((m) => ({ value: m.id, label: `${m.name || m.id} (${m.id})` })) : [{ value: '', label: '—' }]} />
         <${Select} label="Training dataset" name="training_file" value=${value.training_file} onInput=${set('training_file')}
-          error=${error('training_file')} hint=${files && datasets.length === 0 ? 'no dataset yet: upload one on Datasets' : null}
+          error=${error('training_file')} hint=${files && datasets.length === 0
+            ? (v.objective === 'dpo' ? 'no preference pairs yet: upload a file of them on Datasets' : 'no dataset yet: upload one on Datasets')
+            : null}
           options=${datasets.length ? datasets.map((f) => ({ value: f.id, label: `${f.filename} (${f.id}, ${f.rows} rows)` })) : [{ value: '', label: '—' }]} />
-        <${Select} label="Validation dataset" name="validation_file" value=${v.validation_file} onInput=${set('validation_file')}
+        <${Select} label="Validation dataset" name="validation_file" value=${value.validation_file} onInput=${set('validation_file')}
           error=${error('validation_file')} hint="optional: a held-out split of the training file is not made for you"
           options=${[{ value: '', label: 'none' }, ...datasets.map((f) => ({ value: f.id, label: `${f.filename} (${f.id})` }))]} />
+      </fieldset>
+      <fieldset><legend>Objective</legend>
+        <${Select} label="Objective" name="objective" value=${v.objective} onInput=${set('objective')} error=${error('objective')}
+          options=${Object.entries(OBJECTIVES).map(([value, o]) => ({ value, label: o.label }))} />
+        <div class="grid">
+          ${v.objective === 'dpo'
+            ? input('beta')
+            : html`<div class="field checkbox"><input type="checkbox" id="packing" name="packing" data-field="packing"
+                checked=${v.packing} onInput=${set('packing')} /><label for="packing">Pack examples <small>(${HINTS.packing})</small></label></div>`}
+        </div>
       </fieldset>
       <fieldset><legend>Adapter</legend>
         <${Select} label="Method" name="type" value=${v.type} onInput=${set('type')} error=${error('type')}
