@@ -1,15 +1,19 @@
 package io.peftplatform.training.bench;
 
 import io.peftplatform.adapters.Adapter;
-import io.peftplatform.adapters.AdapterSpec;
-import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.bench.ForwardBenchmark;
 import io.peftplatform.llama.bench.ProcessMemory;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.text.dataset.PaddedBatch;
+import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.training.AdamW;
+import io.peftplatform.training.spec.AdapterSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -20,14 +24,39 @@ import org.nd4j.linalg.api.buffer.DataType;
 public final class TrainBenchmark {
   private TrainBenchmark() {}
 
-  public record Result(String method, long parameters, int batch, int seqLen, int steps, double secondsPerStep,
+  /**
+   * @param rows the micro-batch's rows as run (packed rows: fewer than the examples)
+   * @param tokensPerSecond real (unpadded) tokens trained on per second
+   */
+  public record Result(String method, long parameters, int rows, int seqLen, int steps, double secondsPerStep,
       double tokensPerSecond, long peakRssBytes, double loss) {}
 
+  /** Full rows of random tokens: batch × seqLen, no padding. */
   public static Result run(LlamaConfig config, AdapterSpec spec, int batch, int seqLen, int warmup, int steps, long seed) {
+    return run(config, spec, ForwardBenchmark.randomTokens(config, batch, seqLen, seed), false, warmup, steps, seed);
+  }
+
+  /**
+   * {@code batch} random examples of lengths drawn log-uniformly from [minLength, maxLength] — a chat
+   * data set's long tail: most examples short, a few long — padded to the longest or packed into rows of
+   * at most maxLength.
+   */
+  public static PaddedBatch shortExamples(LlamaConfig config, int batch, int minLength, int maxLength, boolean packed, long seed) {
+    SplittableRandom rng = new SplittableRandom(seed);
+    List<TokenizedExample> examples = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      int length = (int) Math.round(Math.exp(Math.log(minLength) + rng.nextDouble() * (Math.log(maxLength) - Math.log(minLength))));
+      int[] ids = rng.ints(Math.max(minLength, Math.min(maxLength, length)), 0, config.vocabSize()).toArray();
+      examples.add(new TokenizedExample(ids, ids.clone()));
+    }
+    return packed ? PaddedBatch.packed(examples, maxLength, 0) : PaddedBatch.of(examples, 0);
+  }
+
+  public static Result run(LlamaConfig config, AdapterSpec spec, PaddedBatch input, boolean activationCheckpointing, int warmup,
+      int steps, long seed) {
     Adapter adapter = Adapter.create(spec, config, DataType.FLOAT);
-    LlamaModel model = adapter.attach(LlamaWeights.random(config, seed, DataType.FLOAT));
+    LlamaModel model = adapter.attach(LlamaWeights.random(config, seed, DataType.FLOAT)).activationCheckpointing(activationCheckpointing);
     AdamW adam = new AdamW(adapter.parameterCount(), DataType.FLOAT, 0.9, 0.999, 1e-8, 0.0);
-    PaddedBatch input = ForwardBenchmark.randomTokens(config, batch, seqLen, seed);
     Arena arena = new Arena(DataType.FLOAT);
     double loss = 0;
     long start = 0;
@@ -42,7 +71,7 @@ public final class TrainBenchmark {
     }
     double seconds = (System.nanoTime() - start) / 1e9 / steps;
     arena.release();
-    return new Result(spec.method().cliName(), adapter.parameterCount(), batch, seqLen, steps, seconds,
-        batch * seqLen / seconds, ProcessMemory.peakRss(), loss);
+    return new Result(spec.method().cliName(), adapter.parameterCount(), input.batchSize(), input.seqLen(), steps, seconds,
+        input.realTokens() / seconds, ProcessMemory.peakRss(), loss);
   }
 }
