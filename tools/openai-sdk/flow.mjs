@@ -157,6 +157,30 @@ await step('fineTuning.jobs.checkpoints.list', async () => {
   assert.equal(c.metrics.step, c.step_number);
 });
 
+await step('fineTuning.jobs.create (method dpo on OpenAI preference pairs) until succeeded, with DPO metrics', async () => {
+  const pairs = ['hot', 'up', 'day', 'big', 'fast', 'wet'].map((w) => JSON.stringify({
+    input: { messages: [{ role: 'user', content: `the opposite of ${w} is` }] },
+    preferred_output: [{ role: 'assistant', content: 'right' }],
+    non_preferred_output: [{ role: 'assistant', content: 'wrong' }],
+  })).join('\n') + '\n';
+  const prefs = await client.files.create({ file: await toFile(Buffer.from(pairs), 'pairs.jsonl'), purpose: 'fine-tune' });
+  let j = await client.fineTuning.jobs.create({
+    model: PEFT_MODEL, training_file: prefs.id,
+    method: { type: 'dpo', dpo: { hyperparameters: { beta: 0.2, batch_size: 3, max_steps: 3 } } },
+  });
+  assert.equal(j.method.type, 'dpo');
+  assert.equal(j.method.dpo.hyperparameters.beta, 0.2);
+  j = await until('the DPO job to end', async () => {
+    const r = await client.fineTuning.jobs.retrieve(j.id);
+    return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : null;
+  });
+  assert.equal(j.status, 'succeeded', JSON.stringify(j.error));
+  const metrics = (await all(client.fineTuning.jobs.listEvents(j.id))).filter((e) => e.type === 'metrics');
+  assert.ok(metrics.length > 0);
+  assert.equal(typeof metrics[0].data.reward_accuracy, 'number');
+  assert.equal(typeof metrics[0].data.reward_margin, 'number');
+});
+
 await step('fineTuning.jobs.pause, resume (from its checkpoint), cancel', async () => {
   let j = await client.fineTuning.jobs.create({
     model: PEFT_MODEL, training_file: file.id,
@@ -282,8 +306,8 @@ await step('errors: NotFoundError, BadRequestError (with param), AuthenticationE
   assert.match(missing.error.message, /file-nope/);
   const bad = await client.fineTuning.jobs.create({ model: PEFT_MODEL, training_file: file.id, method: { type: 'dpo' } }).catch((e) => e);
   assert.ok(bad instanceof OpenAI.BadRequestError, String(bad));
-  assert.equal(bad.param, 'method.type');
-  assert.match(bad.message, /dpo/);
+  assert.equal(bad.param, 'training_file');
+  assert.match(bad.message, /preference pairs/);
   const noModel = await client.chat.completions.create({ model: 'adapter-nope', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
   assert.ok(noModel instanceof OpenAI.NotFoundError, String(noModel));
   const stranger = new OpenAI({ baseURL: `${PEFT_URL}/v1`, apiKey: 'sk-wrong', maxRetries: 0 });
