@@ -258,44 +258,6 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(6)
-  void aDpoJobOffersOnlyPreferencePairsAndChartsItsRewards() throws Exception {
-    Path pairs = RunningStack.scratch("console").resolve("pairs.jsonl");
-    List<String> lines = new ArrayList<>();
-    for (String w : List.of("hot", "up", "day", "big", "fast", "wet", "open", "light")) {
-      lines.add(JSON.writeValueAsString(Map.of("prompt", "the opposite of " + w + " is", "chosen", " right", "rejected", " wrong")));
-    }
-    Files.write(pairs, lines);
-    browser.open(url("#/datasets"));
-    browser.field("JSONL file").sendKeys(pairs.toAbsolutePath().toString());
-    browser.click("Upload");
-    assertThat(browser.find(".ok").getText()).contains("pairs.jsonl").contains("prompt_chosen_rejected");
-
-    browser.open(url("#/new-job"));
-    browser.select("Model", "console tiny");
-    browser.select("Objective", "DPO");
-    List<String> offered = browser.all("select[name='training_file'] option").stream().map(WebElement::getText).toList();
-    assertThat(offered).anyMatch(o -> o.startsWith("pairs.jsonl")).noneMatch(o -> o.startsWith("opposites.jsonl"));
-    assertThat(browser.all("[data-field='packing']")).isEmpty(); // supervised only
-    browser.fill("Beta (β)", "0.5");
-    browser.fill("Max steps", "6");
-    browser.fill("Learning rate", "0.02");
-    assertThat(browser.js("return document.querySelector('.cli-command').textContent")).asString()
-        .contains("--objective dpo").contains("--beta 0.5");
-    everyControlIsLabelled("new-job-dpo");
-    browser.click("Start training");
-    String dpoJob = browser.find("section[data-job]").getAttribute("data-job");
-    browser.waitFor(d -> "succeeded".equals(browser.find("section[data-job]").getAttribute("data-status")) ? true : null,
-        RunningStack.JOB_TIMEOUT, "the DPO job succeeded");
-    // Progress events are throttled (at most one a second, and the last step's): the chart draws each that came.
-    browser.waitFor(d -> browser.all("figure.chart figcaption").stream().map(c -> c.getDomProperty("textContent"))
-            .anyMatch(c -> c.startsWith("Preference (DPO): ") && c.contains("up to step 6") && c.contains("reward accuracy")) ? true : null,
-        Duration.ofSeconds(20), "the preference chart drawn to the last step");
-    assertThat(client.getJob(dpoJob).path("method").path("type").asText()).isEqualTo("dpo");
-    photograph("job-dpo");
-  }
-
-  @Test
-  @Order(7)
   void theAdapterDownloadsInPeftsFormat() throws Exception {
     browser.click("Download adapter");
     Path tarGz = browser.downloads.resolve(adapterId + ".tar.gz");
@@ -311,7 +273,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(8)
+  @Order(7)
   void tryItStreamsTheAdaptersAnswerBesideTheBaseModels() {
     browser.click("Try it");
     browser.find("section[data-adapter='" + adapterId + "']");
@@ -338,7 +300,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(9)
+  @Order(8)
   void twoAdaptersMergeIntoAModelThroughTheMergesPage() {
     ObjectNode second = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId()).put("seed", 5);
     second.putObject("adapter").put("type", "dora").put("rank", 4);
@@ -372,7 +334,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(10)
+  @Order(9)
   void theJobsPageListsTheJobsWithTheirProgressAndFiltersByStatus() {
     browser.open(url("#/jobs"));
     WebElement row = browser.find("tr[data-job='" + jobId + "']");
@@ -391,7 +353,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(11)
+  @Order(10)
   void aRunningJobIsCancelledFromItsPageOnlyOnceConfirmed() {
     ObjectNode request = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId());
     request.putObject("adapter").put("type", "lora").put("rank", 2);
@@ -414,6 +376,45 @@ class ConsoleBrowserTest {
     browser.click("Yes, cancel it");
     browser.waitFor(d -> "cancelled".equals(browser.find("section[data-job]").getAttribute("data-status")) ? true : null,
         Duration.ofMinutes(1), "the job cancelled");
+  }
+
+  @Test
+  @Order(11)
+  void aDpoJobOffersOnlyPreferencePairsAndChartsItsRewards() throws Exception {
+    // Late in the order: its pairs become the newest dataset, which the tests above must not pick up.
+    Path pairs = RunningStack.scratch("console").resolve("pairs.jsonl");
+    List<String> lines = new ArrayList<>();
+    for (String w : List.of("hot", "up", "day", "big", "fast", "wet", "open", "light")) {
+      lines.add(JSON.writeValueAsString(Map.of("prompt", "the opposite of " + w + " is", "chosen", " right", "rejected", " wrong")));
+    }
+    Files.write(pairs, lines);
+    browser.open(url("#/datasets"));
+    browser.field("JSONL file").sendKeys(pairs.toAbsolutePath().toString());
+    browser.click("Upload");
+    assertThat(browser.find(".ok").getText()).contains("pairs.jsonl").contains("prompt_chosen_rejected");
+
+    browser.open(url("#/new-job"));
+    browser.select("Model", "console tiny");
+    browser.select("Objective", "DPO");
+    List<String> offered = browser.all("select[name='training_file'] option").stream().map(WebElement::getText).toList();
+    assertThat(offered).anyMatch(o -> o.startsWith("pairs.jsonl")).noneMatch(o -> o.startsWith("opposites.jsonl"));
+    assertThat(browser.all("[data-field='packing']")).isEmpty(); // supervised only
+    browser.fill("Beta (β)", "0.5");
+    browser.fill("Max steps", "6");
+    browser.fill("Learning rate", "0.02");
+    assertThat(browser.js("return document.querySelector('.cli-command').textContent")).asString()
+        .contains("--objective dpo").contains("--beta 0.5");
+    everyControlIsLabelled("new-job-dpo");
+    browser.click("Start training");
+    String dpoJob = browser.find("section[data-job]").getAttribute("data-job");
+    browser.waitFor(d -> "succeeded".equals(browser.find("section[data-job]").getAttribute("data-status")) ? true : null,
+        RunningStack.JOB_TIMEOUT, "the DPO job succeeded");
+    // Progress events are throttled (at most one a second, and the last step's): the chart draws each that came.
+    browser.waitFor(d -> browser.all("figure.chart figcaption").stream().map(c -> c.getDomProperty("textContent"))
+            .anyMatch(c -> c.startsWith("Preference (DPO): ") && c.contains("up to step 6") && c.contains("reward accuracy")) ? true : null,
+        Duration.ofSeconds(20), "the preference chart drawn to the last step");
+    assertThat(client.getJob(dpoJob).path("method").path("type").asText()).isEqualTo("dpo");
+    photograph("job-dpo");
   }
 
   @Test
