@@ -150,9 +150,88 @@ def bench_train(args):
           f"{args.seq_len} | {torch.get_num_threads()} | {s:.3f} | {tokens / s:.0f} | {peak_rss_mb():.1f} MB |")
 
 
+def bench_train_fast(args):
+    """The fastest plain-PyTorch LoRA step we could write for this torch (1.13: no fused attention op):
+    frozen weights pre-transposed and contiguous so every projection is one 2-D GEMM on (B·T, in) rows,
+    the LoRA path as two thin GEMMs, GQA by expand (no repeat_interleave copy until the matmul needs it),
+    an additive causal mask built once, RoPE tables built once, cross-entropy fused over the (B·T, V)
+    logits, and AdamW's foreach implementation. What a PyTorch user who tunes by hand gets."""
+    from llama_reference import inv_freq
+    from adapters_reference import MODULES, path_of
+    if args.method != "lora":
+        raise SystemExit("train-fast is the LoRA step only")
+    cfg = config(args.preset)
+    W = random_weights(cfg, torch.float32)
+    B, T, D = args.batch_size, args.seq_len, cfg["hidden_size"]
+    H, Hkv, hd, eps = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["rms_norm_eps"]
+    G, N = H // Hkv, B * T
+    Wt = {n: t.t().contiguous() for n, t in W.items() if n.endswith("_proj.weight")}  # (in, out)
+    head = (W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]).t().contiguous()  # (D, V)
+    g = torch.Generator().manual_seed(2)
+    lora, params = {}, []
+    for layer in range(cfg["num_hidden_layers"]):
+        for module in MODULES:
+            name = path_of(layer, module)
+            fin, fout = Wt[name + ".weight"].shape
+            a = ((torch.rand(fin, args.rank, generator=g) * 2 - 1) / math.sqrt(fin)).requires_grad_()  # A^T (in, r)
+            b = torch.zeros(args.rank, fout).requires_grad_()                                       # B^T (r, out)
+            lora[name] = (a, b)
+            params += [a, b]
+    s = 2.0  # alpha / r with alpha = 2r
+    optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0, foreach=True)
+    freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv_freq(cfg))
+    cos = torch.cat((freqs, freqs), -1).cos().float()[None, None]  # (1, 1, T, hd)
+    sin = torch.cat((freqs, freqs), -1).sin().float()[None, None]
+    causal = torch.full((T, T), float("-inf")).triu(1)
+    ids = torch.randint(0, cfg["vocab_size"], (B, T), generator=torch.Generator().manual_seed(1))
+    targets = torch.cat((ids[:, 1:], torch.full((B, 1), -100)), 1).reshape(-1)
+
+    def rope(x):  # (B, h, T, hd)
+        half = hd // 2
+        return x * cos + torch.cat((-x[..., half:], x[..., :half]), -1) * sin
+
+    def norm(x, w):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+    def lin(x, name):
+        a, b = lora[name]
+        return torch.addmm(torch.mm(x, Wt[name + ".weight"]), torch.mm(x, a), b, alpha=s)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        x = W["model.embed_tokens.weight"][ids.reshape(-1)]  # (N, D)
+        for i in range(cfg["num_hidden_layers"]):
+            p = f"model.layers.{i}."
+            h = norm(x, W[p + "input_layernorm.weight"])
+            q = rope(lin(h, p + "self_attn.q_proj").view(B, T, H, hd).transpose(1, 2))
+            k = rope(lin(h, p + "self_attn.k_proj").view(B, T, Hkv, hd).transpose(1, 2))
+            v = lin(h, p + "self_attn.v_proj").view(B, T, Hkv, hd).transpose(1, 2)
+            k = k[:, :, None].expand(B, Hkv, G, T, hd).reshape(B, H, T, hd)
+            v = v[:, :, None].expand(B, Hkv, G, T, hd).reshape(B, H, T, hd)
+            attn = torch.softmax(torch.baddbmm(causal.expand(B * H, T, T), q.reshape(B * H, T, hd),
+                                               k.reshape(B * H, T, hd).transpose(1, 2), alpha=1 / math.sqrt(hd)), -1)
+            ctx = torch.bmm(attn, v.reshape(B * H, T, hd)).view(B, H, T, hd).transpose(1, 2).reshape(N, H * hd)
+            x = x + lin(ctx, p + "self_attn.o_proj")
+            h = norm(x, W[p + "post_attention_layernorm.weight"])
+            x = x + lin(torch.nn.functional.silu(lin(h, p + "mlp.gate_proj")) * lin(h, p + "mlp.up_proj"), p + "mlp.down_proj")
+        logits = torch.mm(norm(x, W["model.norm.weight"]), head)
+        loss = torch.nn.functional.cross_entropy(logits, targets, ignore_index=-100)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    sec, _ = seconds_per_step(step, args)
+    trainable = sum(t.numel() for t in params)
+    if not args.no_header:
+        print("| benchmark | method | trainable | preset | batch | seq | threads | s/step | tokens/s | peak RSS |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| train (PyTorch {torch.__version__}, hand-tuned) | lora | {trainable:,} | {args.preset} | {B} | {T} | "
+          f"{torch.get_num_threads()} | {sec:.3f} | {N / sec:.0f} | {peak_rss_mb():.1f} MB |")
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["forward", "train"])
+    p.add_argument("what", choices=["forward", "train", "train-fast"])
     p.add_argument("--method", default="lora", choices=["lora", "dora", "nola", "kronecker"])
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--no-header", action="store_true")
@@ -164,7 +243,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    bench_forward(args) if args.what == "forward" else bench_train(args)
+    {"forward": bench_forward, "train": bench_train, "train-fast": bench_train_fast}[args.what](args)
 
 
 if __name__ == "__main__":
