@@ -60,13 +60,13 @@ public final class CrossEntropy {
    * @param lmHead (V, D)
    */
   public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, Arena arena) {
-    return run(hidden, targets, lmHead, null, null, null, arena);
+    return run(hidden, targets, lmHead, 0, null, null, null, arena);
   }
 
   /** {@link #forward}, also writing each row's loss to {@code rowLoss} (N; 0 on unscored rows). */
   public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, double[] rowLoss, Arena arena) {
     Arrays.fill(rowLoss, 0);
-    return run(hidden, targets, lmHead, null, null, rowLoss, arena);
+    return run(hidden, targets, lmHead, 0, null, null, rowLoss, arena);
   }
 
   /**
@@ -74,19 +74,19 @@ public final class CrossEntropy {
    * unscored rows). The head is frozen: no gradient for it.
    */
   public static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double scale, INDArray dHidden, Arena arena) {
-    double[] scales = new double[targets.length];
-    Arrays.fill(scales, scale);
-    return forwardBackward(hidden, targets, lmHead, scales, dHidden, arena);
+    dHidden.assign(0);
+    return run(hidden, targets, lmHead, scale, null, dHidden, null, arena);
   }
 
   /** {@link #forwardBackward} with a scale per row: dHidden = ∂(Σ rowScale · loss)/∂hidden. */
   public static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double[] rowScale, INDArray dHidden, Arena arena) {
     dHidden.assign(0);
-    return run(hidden, targets, lmHead, rowScale, dHidden, null, arena);
+    return run(hidden, targets, lmHead, 0, rowScale, dHidden, null, arena);
   }
 
-  private static Sum run(INDArray hidden, int[] targets, INDArray lmHead, double[] rowScale, INDArray dHidden, double[] rowLoss,
-      Arena arena) {
+  /** @param rowScale null for {@code scale} on every row (training's one scale, kept a scalar op) */
+  private static Sum run(INDArray hidden, int[] targets, INDArray lmHead, double scale, double[] rowScale, INDArray dHidden,
+      double[] rowLoss, Arena arena) {
     long vocab = lmHead.size(0);
     int maxRows = (int) Math.max(1, CHUNK_ELEMENTS / vocab);
     double loss = 0;
@@ -119,13 +119,17 @@ public final class CrossEntropy {
       }
       tokens += c;
       if (dHidden != null) {
-        // dlogits = scale · (softmax − onehot), scale per row
+        // dlogits = scale · (softmax − onehot), the scale one for all rows or one per row
         logits.diviColumnVector(sum);
-        INDArray scales = Nd4j.createFromArray(Arrays.copyOfRange(rowScale, run[0], run[1])).castTo(logits.dataType());
-        logits.muliColumnVector(scales);
+        if (rowScale == null) {
+          logits.muli(scale);
+        } else {
+          logits.muliColumnVector(Nd4j.createFromArray(Arrays.copyOfRange(rowScale, run[0], run[1])).castTo(logits.dataType()));
+        }
         for (int r = 0; r < c; r++) {
           int t = targets[run[0] + r];
-          logits.putScalar(r, t, logits.getDouble(r, t) - rowScale[run[0] + r]);
+          double rs = rowScale == null ? scale : rowScale[run[0] + r];
+          logits.putScalar(r, t, logits.getDouble(r, t) - rs);
         }
         INDArray dRows = dHidden.get(interval(run[0], run[1]), all());
         Ops.gemm(dRows, logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E
