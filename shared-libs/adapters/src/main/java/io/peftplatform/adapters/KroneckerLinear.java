@@ -82,9 +82,13 @@ public final class KroneckerLinear extends AdapterLayer {
     dt.reshape('c', n, b, c).assign(dtp.reshape('c', b, n, c).permute(1, 0, 2));
     INDArray dW2 = arena.get("kron.dW2", c, d);
     Ops.gemm(dW2, dt, true, xd.reshape('c', n * b, d), false, 1.0, 0.0); // dTᵀ·X
-    INDArray dxd = arena.get("kron.dX", n, (long) b * d);
-    Ops.gemm(dxd.reshape('c', n * b, d), dt, false, w[1], false, 1.0, 0.0); // dT·W₂
-    dropout.backwardInto(dx, dxd, arena);
+    if (dropout.active()) {
+      INDArray dxd = arena.get("kron.dX", n, (long) b * d);
+      Ops.gemm(dxd.reshape('c', n * b, d), dt, false, w[1], false, 1.0, 0.0); // dT·W₂
+      dropout.backwardInto(dx, dxd, arena);
+    } else {
+      Ops.gemm(dx.reshape('c', n * b, d), dt, false, w[1], false, 1.0, 1.0); // dx += dT·W₂
+    }
     accumulate(dW1, shape.fullW1(), "lokr_w1");
     accumulate(dW2, shape.fullW2(), "lokr_w2");
   }

@@ -27,8 +27,7 @@ public final class LoraLinear extends AdapterLayer {
   public void backward(INDArray dx, INDArray dy, INDArray x) {
     base.backward(dx, dy, x);
     INDArray ax = arena.get(cache("ax"), x.size(0), plan.rank());
-    INDArray dxd = LowRank.backward(grad("lora_A"), grad("lora_B"), dy, dropout.apply(x, arena), ax, a, b, plan.scaling(), arena);
-    dropout.backwardInto(dx, dxd, arena);
+    LowRank.backward(grad("lora_A"), grad("lora_B"), dx, dy, dropout.apply(x, arena), ax, a, b, plan.scaling(), dropout, arena);
   }
 
   @Override

@@ -22,23 +22,29 @@ final class LowRank {
   }
 
   /**
-   * dA += s·(dy·B)ᵀ·x; dB += s·dyᵀ·(x·Aᵀ); returns dax·A where dax = s·dy·B (the gradient of the input
-   * x, in a scratch buffer).
+   * dA += s·(dy·B)ᵀ·x; dB += s·dyᵀ·(x·Aᵀ); dx += dropout's backward of dax·A, where dax = s·dy·B — with
+   * no dropout active, straight into dx (the product accumulates: no scratch, no extra pass).
    *
    * @param dA (r, in) accumulated
    * @param dB (out, r) accumulated
+   * @param dx (N, in) accumulated: the gradient of the layer's input
    * @param dy (N, out)
    * @param x (N, in) the (dropped-out) input of forward
    * @param ax (N, r) kept by forward
    */
-  static INDArray backward(INDArray dA, INDArray dB, INDArray dy, INDArray x, INDArray ax, INDArray a, INDArray b, double s, Arena arena) {
+  static void backward(INDArray dA, INDArray dB, INDArray dx, INDArray dy, INDArray x, INDArray ax, INDArray a, INDArray b, double s,
+      Dropout dropout, Arena arena) {
     long n = dy.size(0);
     Ops.gemm(dB, dy, true, ax, false, s, 1.0);
     INDArray dax = arena.get("lowrank.dax", n, a.size(0));
     Ops.gemm(dax, dy, false, b, false, s, 0.0);
     Ops.gemm(dA, dax, true, x, false, 1.0, 1.0);
-    INDArray dx = arena.get("lowrank.dx", n, a.size(1));
-    Ops.gemm(dx, dax, false, a, false, 1.0, 0.0);
-    return dx;
+    if (!dropout.active()) {
+      Ops.gemm(dx, dax, false, a, false, 1.0, 1.0);
+      return;
+    }
+    INDArray dxd = arena.get("lowrank.dx", n, a.size(1));
+    Ops.gemm(dxd, dax, false, a, false, 1.0, 0.0);
+    dropout.backwardInto(dx, dxd, arena);
   }
 }

@@ -89,8 +89,7 @@ public final class NolaLinear extends AdapterLayer {
     INDArray ax = arena.get(cache("ax"), x.size(0), r);
     INDArray dA = arena.zeros("nola.dA", r, plan.in());
     INDArray dB = arena.zeros("nola.dB", plan.out(), r);
-    INDArray dxd = LowRank.backward(dA, dB, dy, dropout.apply(x, arena), ax, a, b, plan.scaling(), arena);
-    dropout.backwardInto(dx, dxd, arena);
+    LowRank.backward(dA, dB, dx, dy, dropout.apply(x, arena), ax, a, b, plan.scaling(), dropout, arena);
     // ∂αᵢ = ⟨∂A, Aᵢ⟩, ∂βⱼ = ⟨∂B, Bⱼ⟩
     INDArray dAlpha = grad("nola_alpha");
     INDArray dBeta = grad("nola_beta");

@@ -69,8 +69,8 @@ public final class DecoderBlock {
     kProj.forward(a.k, a.attnNormOut);
     vProj.forward(a.v, a.attnNormOut);
     Profiler.mark("fwd q/k/v");
-    Rope.apply(a.q, heads, p.cos(), p.sin(), arena);
-    Rope.apply(a.k, kvHeads, p.cos(), p.sin(), arena);
+    Rope.apply(a.q, heads, p.cos(), p.sin());
+    Rope.apply(a.k, kvHeads, p.cos(), p.sin());
     Profiler.mark("fwd rope");
 
     // (B, Tq, Hkv, G, hd) -> (B, Hkv, G, Tq, hd): the heads of one kv group stacked along rows
@@ -138,7 +138,7 @@ public final class DecoderBlock {
     gateProj.backward(dNorm, dGate, a.mlpNormOut);
     upProj.backward(dNorm, dUp, a.mlpNormOut);
     Profiler.mark("bwd gate/up");
-    RmsNorm.backward(dMid, dNorm, a.mid, a.mlpNormRstd, weights.postAttentionNorm, arena);
+    RmsNorm.backward(dMid, dNorm, a.mid, a.mlpNormRstd, weights.postAttentionNorm);
     Profiler.mark("bwd rmsnorm");
 
     // attention: mid = in + o_proj(attention(rope(q(n1)), rope(k(n1)), v(n1))), n1 = rms_norm(in)
@@ -159,9 +159,9 @@ public final class DecoderBlock {
     dQ.reshape('c', b, t, kvHeads, group, hd).assign(dQh.reshape('c', b, kvHeads, group, t, hd).permute(0, 3, 1, 2, 4));
     dK.reshape('c', b, t, kvHeads, hd).assign(dKh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
     dV.reshape('c', b, t, kvHeads, hd).assign(dVh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
-    Rope.apply(dQ, heads, p.cos(), p.negSin(), arena); // the inverse rotation
+    Rope.apply(dQ, heads, p.cos(), p.negSin()); // the inverse rotation
     Profiler.mark("bwd regroup");
-    Rope.apply(dK, kvHeads, p.cos(), p.negSin(), arena);
+    Rope.apply(dK, kvHeads, p.cos(), p.negSin());
     Profiler.mark("bwd rope");
     dNorm.assign(0);
     qProj.backward(dNorm, dQ, a.attnNormOut);
@@ -169,7 +169,7 @@ public final class DecoderBlock {
     vProj.backward(dNorm, dV, a.attnNormOut);
     Profiler.mark("bwd q/k/v");
     dIn.assign(dMid);
-    RmsNorm.backward(dIn, dNorm, a.input, a.attnNormRstd, weights.inputNorm, arena);
+    RmsNorm.backward(dIn, dNorm, a.input, a.attnNormRstd, weights.inputNorm);
     Profiler.mark("bwd rmsnorm");
   }
 }

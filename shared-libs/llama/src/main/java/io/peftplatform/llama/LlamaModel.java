@@ -267,7 +267,7 @@ public final class LlamaModel {
     }
     Profiler.mark("lm head + loss (fwd+bwd)");
     INDArray dh = arena.zeros("dh", n, d);
-    RmsNorm.backward(dh, dNormed, h, rstd, weights.finalNorm, arena);
+    RmsNorm.backward(dh, dNormed, h, rstd, weights.finalNorm);
     for (int i = blocks.length - 1; i >= 0; i--) {
       if (recompute) {
         // The block's forward again, from its kept input, refills the one shared set of activations.

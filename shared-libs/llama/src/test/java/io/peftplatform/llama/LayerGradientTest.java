@@ -41,7 +41,7 @@ class LayerGradientTest {
     INDArray rstd = Nd4j.create(DataType.DOUBLE, 5);
     RmsNorm.forward(y, rstd, x, w, 1e-5);
     INDArray dx = Nd4j.zeros(DataType.DOUBLE, 5, 8);
-    RmsNorm.backward(dx, r, x, rstd, w, arena);
+    RmsNorm.backward(dx, r, x, rstd, w);
     GradientCheck.check("rms_norm dx", x, dx, () -> {
       RmsNorm.forward(y, rstd, x, w, 1e-5);
       return project(y, r);
@@ -82,10 +82,10 @@ class LayerGradientTest {
     INDArray x = randn(5, 3 * 8);
     INDArray r = randn(5, 3 * 8);
     INDArray dx = r.dup();
-    Rope.apply(dx, 3, cos, negSin, arena);
+    Rope.apply(dx, 3, cos, negSin);
     GradientCheck.check("rope dx", x, dx, () -> {
       INDArray y = x.dup();
-      Rope.apply(y, 3, cos, sin, arena);
+      Rope.apply(y, 3, cos, sin);
       return project(y, r);
     });
   }

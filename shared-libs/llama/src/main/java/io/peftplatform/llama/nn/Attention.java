@@ -1,8 +1,6 @@
 package io.peftplatform.llama.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
-import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -38,12 +36,71 @@ public final class Attention {
       int heads,
       double scale) {
     Ops.batchedMatmul(probs, qh, false, kh, true, scale); // scores
-    long tq = mask.size(1);
-    long tk = mask.size(2);
-    INDArray scores4 = probs.reshape('c', batch, heads, tq, tk);
-    Ops.broadcastAdd(scores4, scores4, mask, 0, 2, 3);
-    Ops.softmaxLastDim(probs, probs);
+    maskedSoftmax(probs, mask, heads);
     Ops.batchedMatmul(ctx, probs, false, vh, false, 1.0);
+  }
+
+  /**
+   * probs ← softmax(scores + mask) along each row, in place, in one pass per row. Row r of the
+   * (B·Hq·Tq, Tk) scores is query r mod Tq of sequence r / (Hq·Tq), whatever its head. Masked keys get
+   * exactly 0 without an exp; a row with no visible key (a padding query at position 0) comes out uniform,
+   * as a plain softmax of the masked scores gives.
+   */
+  static void maskedSoftmax(INDArray probs, INDArray mask, int heads) {
+    int tq = (int) mask.size(1);
+    int tk = (int) mask.size(2);
+    int rows = (int) (probs.length() / tk);
+    Rows p = Rows.of(probs);
+    Rows m = Rows.of(mask);
+    Rows.parallel(rows, tk, (from, to) -> {
+      double[] x = new double[tk];
+      double[] add = new double[tk];
+      for (int r = from; r < to; r++) {
+        p.read(r * tk, x, tk);
+        m.read(((r / (heads * tq)) * tq + r % tq) * tk, add, tk);
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < tk; j++) {
+          x[j] += add[j];
+          max = Math.max(max, x[j]);
+        }
+        boolean anyVisible = max > MASKED / 2;
+        double sum = 0;
+        for (int j = 0; j < tk; j++) {
+          double e = anyVisible && add[j] <= MASKED / 2 ? 0.0 : Math.exp(x[j] - max);
+          x[j] = e;
+          sum += e;
+        }
+        double inv = 1.0 / sum;
+        for (int j = 0; j < tk; j++) {
+          x[j] *= inv;
+        }
+        p.write(r * tk, x, tk);
+      }
+    });
+  }
+
+  /** dprobs ← probs ⊙ (dprobs − rowsum(dprobs ⊙ probs)) in place: the softmax's backward, one pass per row. */
+  static void softmaxBackward(INDArray dprobs, INDArray probs) {
+    int cols = (int) probs.size(probs.rank() - 1);
+    int rows = (int) (probs.length() / cols);
+    Rows p = Rows.of(probs);
+    Rows dp = Rows.of(dprobs);
+    Rows.parallel(rows, cols, (from, to) -> {
+      double[] pr = new double[cols];
+      double[] g = new double[cols];
+      for (int r = from; r < to; r++) {
+        p.read(r * cols, pr, cols);
+        dp.read(r * cols, g, cols);
+        double dot = 0;
+        for (int j = 0; j < cols; j++) {
+          dot += g[j] * pr[j];
+        }
+        for (int j = 0; j < cols; j++) {
+          g[j] = pr[j] * (g[j] - dot);
+        }
+        dp.write(r * cols, g, cols);
+      }
+    });
   }
 
   /**
@@ -69,16 +126,7 @@ public final class Attention {
     INDArray dprobs = arena.get("attn.dprobs", probs.shape());
     Ops.batchedMatmul(dvh, probs, true, dctx, false, 1.0); // dV = Pᵀ · dctx
     Ops.batchedMatmul(dprobs, dctx, false, vh, true, 1.0); // dP = dctx · Vᵀ
-    // softmax backward: dS = P ⊙ (dP − rowsum(dP ⊙ P))
-    long cols = probs.size(2);
-    INDArray p2 = probs.reshape('c', probs.length() / cols, cols);
-    INDArray dp2 = dprobs.reshape('c', dprobs.length() / cols, cols);
-    INDArray rowDot = arena.get("attn.rowdot", p2.size(0));
-    INDArray t = arena.get("attn.t", p2.shape());
-    dp2.mul(p2, t);
-    Nd4j.exec(new Sum(t, rowDot, 1));
-    Nd4j.exec(new BroadcastSubOp(dp2, rowDot, dp2, 0));
-    dp2.muli(p2); // dS, in place of dP
+    softmaxBackward(dprobs, probs); // dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place of dP
     Ops.batchedMatmul(dqh, dprobs, false, kh, false, scale); // dQ = scale · dS · K
     Ops.batchedMatmul(dkh, dprobs, true, qh, false, scale); // dK = scale · dSᵀ · Q
   }

@@ -1,10 +1,7 @@
 package io.peftplatform.llama.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.reduce.floating.Mean;
-import org.nd4j.linalg.api.ops.impl.reduce.floating.SquaredNorm;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
+
 
 /** Root-mean-square layer norm: y = w ⊙ x / sqrt(mean(x²) + eps), per row. */
 public final class RmsNorm {
@@ -17,12 +14,29 @@ public final class RmsNorm {
    * @param weight (D)
    */
   public static void forward(INDArray y, INDArray rstd, INDArray x, INDArray weight, double eps) {
-    long d = x.size(1);
-    Nd4j.exec(new SquaredNorm(x, rstd, 1));
-    rstd.divi(d).addi(eps);
-    Transforms.sqrt(rstd, false).rdivi(1.0);
-    Ops.broadcastMul(y, x, rstd, 0);
-    y.muliRowVector(weight);
+    int d = (int) x.size(1);
+    int n = (int) x.size(0);
+    double[] w = weight.toDoubleVector();
+    Rows xs = Rows.of(x);
+    Rows ys = Rows.of(y);
+    Rows rs = Rows.of(rstd);
+    Rows.parallel(n, d, (from, to) -> {
+      double[] row = new double[d];
+      double[] r = new double[1];
+      for (int i = from; i < to; i++) {
+        xs.read(i * d, row, d);
+        double ss = 0;
+        for (int j = 0; j < d; j++) {
+          ss += row[j] * row[j];
+        }
+        r[0] = 1.0 / Math.sqrt(ss / d + eps);
+        for (int j = 0; j < d; j++) {
+          row[j] = row[j] * r[0] * w[j];
+        }
+        ys.write(i * d, row, d);
+        rs.write(i, r, 1);
+      }
+    });
   }
 
   /**
@@ -34,20 +48,36 @@ public final class RmsNorm {
    * @param rstd (N) from forward
    * @param weight (D)
    */
-  public static void backward(INDArray dx, INDArray dy, INDArray x, INDArray rstd, INDArray weight, Arena arena) {
-    long n = x.size(0);
-    long d = x.size(1);
-    INDArray g = arena.get("rmsnorm.g", n, d);
-    INDArray xhat = arena.get("rmsnorm.xhat", n, d);
-    INDArray t = arena.get("rmsnorm.t", n, d);
-    INDArray c = arena.get("rmsnorm.c", n);
-    Ops.broadcastMul(g, dy, weight, 1); // g = dy ⊙ w
-    Ops.broadcastMul(xhat, x, rstd, 0); // x̂ = x ⊙ rstd
-    g.mul(xhat, t);
-    Nd4j.exec(new Mean(t, c, 1)); // c = mean(g ⊙ x̂)
-    Ops.broadcastMul(xhat, xhat, c, 0);
-    g.subi(xhat);
-    Ops.broadcastMul(g, g, rstd, 0);
-    dx.addi(g);
+  public static void backward(INDArray dx, INDArray dy, INDArray x, INDArray rstd, INDArray weight) {
+    int d = (int) x.size(1);
+    int n = (int) x.size(0);
+    double[] w = weight.toDoubleVector();
+    Rows dxs = Rows.of(dx);
+    Rows dys = Rows.of(dy);
+    Rows xs = Rows.of(x);
+    Rows rs = Rows.of(rstd);
+    Rows.parallel(n, d, (from, to) -> {
+      double[] g = new double[d];
+      double[] xhat = new double[d];
+      double[] acc = new double[d];
+      double[] r = new double[1];
+      for (int i = from; i < to; i++) {
+        dys.read(i * d, g, d);
+        xs.read(i * d, xhat, d);
+        rs.read(i, r, 1);
+        double c = 0;
+        for (int j = 0; j < d; j++) {
+          g[j] *= w[j];
+          xhat[j] *= r[0];
+          c += g[j] * xhat[j];
+        }
+        c /= d;
+        dxs.read(i * d, acc, d);
+        for (int j = 0; j < d; j++) {
+          acc[j] += r[0] * (g[j] - xhat[j] * c);
+        }
+        dxs.write(i * d, acc, d);
+      }
+    });
   }
 }

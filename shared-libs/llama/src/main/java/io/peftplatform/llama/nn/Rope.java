@@ -1,8 +1,5 @@
 package io.peftplatform.llama.nn;
 
-import static org.nd4j.linalg.indexing.NDArrayIndex.all;
-import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
-
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -57,20 +54,32 @@ public final class Rope {
    * @param cos (N, headDim/2)
    * @param sin (N, headDim/2)
    */
-  public static void apply(INDArray x, int heads, INDArray cos, INDArray sin, Arena arena) {
-    long n = x.size(0);
-    long half = cos.size(1);
-    INDArray x3 = x.reshape('c', n, heads, 2 * half);
-    INDArray x1 = x3.get(all(), all(), interval(0, half)); // (N, heads, half)
-    INDArray x2 = x3.get(all(), all(), interval(half, 2 * half)); // (N, heads, half)
-    INDArray t1 = arena.get("rope.t1", n, heads, half);
-    INDArray t2 = arena.get("rope.t2", n, heads, half);
-    Ops.broadcastMul(t1, x1, cos, 0, 2); // x1·cos
-    Ops.broadcastMul(t2, x2, sin, 0, 2); // x2·sin
-    t1.subi(t2); // new first half
-    Ops.broadcastMul(t2, x1, sin, 0, 2); // x1·sin
-    Ops.broadcastMul(x2, x2, cos, 0, 2); // x2·cos
-    x2.addi(t2); // new second half
-    x1.assign(t1);
+  public static void apply(INDArray x, int heads, INDArray cos, INDArray sin) {
+    int n = (int) x.size(0);
+    int half = (int) cos.size(1);
+    int width = heads * 2 * half;
+    Rows xs = Rows.of(x);
+    Rows cs = Rows.of(cos);
+    Rows ss = Rows.of(sin);
+    Rows.parallel(n, width, (from, to) -> {
+      double[] row = new double[width];
+      double[] c = new double[half];
+      double[] s = new double[half];
+      for (int r = from; r < to; r++) {
+        xs.read(r * width, row, width);
+        cs.read(r * half, c, half);
+        ss.read(r * half, s, half);
+        for (int h = 0; h < heads; h++) {
+          int first = h * 2 * half;
+          for (int i = 0; i < half; i++) {
+            double x1 = row[first + i];
+            double x2 = row[first + half + i];
+            row[first + i] = x1 * c[i] - x2 * s[i];
+            row[first + half + i] = x2 * c[i] + x1 * s[i];
+          }
+        }
+        xs.write(r * width, row, width);
+      }
+    });
   }
 }

@@ -1,0 +1,53 @@
+package io.peftplatform.llama.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class RowsTest {
+  @Test
+  void readsAndWritesARowViewAtItsOffsetInBothTypes() {
+    for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      INDArray a = Nd4j.arange(0, 24).castTo(type).reshape('c', 6, 4);
+      INDArray lower = a.get(interval(2, 6), all()); // rows 2..5: a dense view starting at element 8
+      Rows rows = Rows.of(lower);
+      double[] row = new double[4];
+      rows.read(4, row, 4);
+      assertThat(row).containsExactly(12, 13, 14, 15);
+      rows.write(0, new double[] {-1, -2, -3, -4}, 4);
+      assertThat(a.getRow(2).toDoubleVector()).containsExactly(-1, -2, -3, -4);
+      assertThat(a.getRow(1).toDoubleVector()).containsExactly(4, 5, 6, 7);
+    }
+  }
+
+  @Test
+  void refusesArraysThatAreNotDenseCOrderOrNotFloatingPoint() {
+    INDArray a = Nd4j.rand(DataType.FLOAT, 3, 4);
+    assertThatThrownBy(() -> Rows.of(a.transpose())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dense C-order");
+    assertThatThrownBy(() -> Rows.of(a.get(all(), interval(0, 2)))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Rows.of(Nd4j.create(DataType.INT, 2, 2))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("FLOAT or DOUBLE");
+  }
+
+  @Test
+  void theParallelLoopVisitsEveryRowOnce() {
+    for (int rows : new int[] {1, 7, 1000, 100_003}) {
+      AtomicIntegerArray seen = new AtomicIntegerArray(rows);
+      Rows.parallel(rows, 64, (from, to) -> {
+        for (int r = from; r < to; r++) {
+          seen.incrementAndGet(r);
+        }
+      });
+      for (int r = 0; r < rows; r++) {
+        assertThat(seen.get(r)).as("row %d of %d", r, rows).isEqualTo(1);
+      }
+    }
+  }
+}
