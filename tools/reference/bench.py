@@ -151,33 +151,26 @@ def bench_train(args):
 
 
 def bench_train_fast(args):
-    """The fastest plain-PyTorch LoRA step we could write for this torch (1.13: no fused attention op):
+    """The fastest plain-PyTorch adapter step we could write for this torch (1.13: no fused attention op):
     frozen weights pre-transposed and contiguous so every projection is one 2-D GEMM on (B·T, in) rows,
-    the LoRA path as two thin GEMMs, GQA by expand (no repeat_interleave copy until the matmul needs it),
-    an additive causal mask built once, RoPE tables built once, cross-entropy fused over the (B·T, V)
-    logits, and AdamW's foreach implementation. What a PyTorch user who tunes by hand gets."""
+    GQA by expand (no repeat_interleave copy until the matmul needs it), an additive causal mask built
+    once, RoPE tables built once, cross-entropy fused over the (B·T, V) logits, and AdamW's foreach
+    implementation. The adapters are trainable_adapters' (same initial values as the eager `train`, so the
+    first loss is the same) in their cheapest exact forms: LoRA as two thin GEMMs; DoRA as g·(W x + s·B A x)
+    with PEFT's detached norm computed without autograd (one base GEMM, not two); NOLA's A and B combined
+    from their bases once per step, then as LoRA; Kronecker as (W₁ ⊗ W₂) x = W₁ · X · W₂ᵀ on x reshaped
+    to (B·T, b, d), never the dense (out, in) product whose gradient would cost a full weight GEMM.
+    What a PyTorch user who tunes by hand gets."""
     from llama_reference import inv_freq
-    from adapters_reference import MODULES, path_of
-    if args.method != "lora":
-        raise SystemExit("train-fast is the LoRA step only")
+    from adapters_reference import path_of
     cfg = config(args.preset)
     W = random_weights(cfg, torch.float32)
-    B, T, D = args.batch_size, args.seq_len, cfg["hidden_size"]
+    B, T = args.batch_size, args.seq_len
     H, Hkv, hd, eps = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["rms_norm_eps"]
     G, N = H // Hkv, B * T
     Wt = {n: t.t().contiguous() for n, t in W.items() if n.endswith("_proj.weight")}  # (in, out)
     head = (W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]).t().contiguous()  # (D, V)
-    g = torch.Generator().manual_seed(2)
-    lora, params = {}, []
-    for layer in range(cfg["num_hidden_layers"]):
-        for module in MODULES:
-            name = path_of(layer, module)
-            fin, fout = Wt[name + ".weight"].shape
-            a = ((torch.rand(fin, args.rank, generator=g) * 2 - 1) / math.sqrt(fin)).requires_grad_()  # A^T (in, r)
-            b = torch.zeros(args.rank, fout).requires_grad_()                                       # B^T (r, out)
-            lora[name] = (a, b)
-            params += [a, b]
-    s = 2.0  # alpha / r with alpha = 2r
+    adapters, params = trainable_adapters(cfg, args.method, args.rank, torch.float32)
     optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0, foreach=True)
     freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv_freq(cfg))
     cos = torch.cat((freqs, freqs), -1).cos().float()[None, None]  # (1, 1, T, hd)
@@ -193,9 +186,27 @@ def bench_train_fast(args):
     def norm(x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
 
-    def lin(x, name):
-        a, b = lora[name]
-        return torch.addmm(torch.mm(x, Wt[name + ".weight"]), torch.mm(x, a), b, alpha=s)
+    def low_rank(x, name, A, B_):  # x W + s (x Aᵀ) Bᵀ
+        return torch.addmm(torch.mm(x, Wt[name + ".weight"]), torch.mm(x, A.t()), B_.t(), alpha=adapters[name]["scaling"])
+
+    def lin(x, name):  # x (N, in) -> (N, out)
+        ad = adapters[name]
+        kind, s, p = ad["kind"], ad["scaling"], ad["params"]
+        if kind == "lora":
+            return low_rank(x, name, p["lora_A"], p["lora_B"])
+        if kind == "dora":
+            with torch.no_grad():
+                row_norm = (W[name + ".weight"] + s * (p["lora_B"] @ p["lora_A"])).norm(p=2, dim=1)
+            return low_rank(x, name, p["lora_A"], p["lora_B"]) * (p["lora_magnitude_vector"] / row_norm)
+        if kind == "nola":
+            A = torch.addmv(ad["a0"].reshape(-1), ad["a_bases"].reshape(ad["a_bases"].shape[0], -1).t(), p["nola_alpha"])
+            B_ = torch.mv(ad["b_bases"].reshape(ad["b_bases"].shape[0], -1).t(), p["nola_beta"])
+            return low_rank(x, name, A.view(ad["a0"].shape), B_.view(ad["b_bases"].shape[1:]))
+        w1 = p["lokr_w1"]
+        w2 = p["lokr_w2"] if "lokr_w2" in p else p["lokr_w2_a"] @ p["lokr_w2_b"]
+        (a, b), (c, d) = w1.shape, w2.shape
+        delta = torch.matmul(w1, torch.matmul(x.view(-1, b, d), w2.t()))  # (N, a, c)
+        return torch.add(torch.mm(x, Wt[name + ".weight"]), delta.reshape(-1, a * c), alpha=s)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
@@ -220,13 +231,44 @@ def bench_train_fast(args):
         optimizer.step()
         return loss.item()
 
+    if args.check:  # the fast step's first loss and gradients against the eager one's, then no timing
+        from adapters_reference import forward as adapted_forward
+        g = torch.Generator().manual_seed(3)
+        with torch.no_grad():  # no zero factors, so every gradient is exercised
+            for t in params:
+                t.add_(torch.randn(t.shape, generator=g) * 0.05)
+        fast = step_grads(step, params)
+        mask = torch.ones_like(ids)
+        eager = step_grads(lambda: torch.nn.functional.cross_entropy(
+            adapted_forward(cfg, W, adapters, ids, mask)[:, :-1].reshape(-1, cfg["vocab_size"]), ids[:, 1:].reshape(-1)), params,
+            backward=True)
+        worst = max((f - e).abs().max().item() / max(e.abs().max().item(), 1e-30) for f, e in zip(fast[1], eager[1]))
+        print(f"{args.method}: loss fast {fast[0]:.6f} eager {eager[0]:.6f}; worst relative gradient difference {worst:.2e}")
+        return
+
     sec, _ = seconds_per_step(step, args)
     trainable = sum(t.numel() for t in params)
     if not args.no_header:
         print("| benchmark | method | trainable | preset | batch | seq | threads | s/step | tokens/s | peak RSS |")
         print("|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| train (PyTorch {torch.__version__}, hand-tuned) | lora | {trainable:,} | {args.preset} | {B} | {T} | "
+    print(f"| train (PyTorch {torch.__version__}, hand-tuned) | {args.method} | {trainable:,} | {args.preset} | {B} | {T} | "
           f"{torch.get_num_threads()} | {sec:.3f} | {N / sec:.0f} | {peak_rss_mb():.1f} MB |")
+
+
+def step_grads(step, params, backward=False):
+    """One step's loss and the parameters' gradients, without the optimizer moving them."""
+    saved = [t.detach().clone() for t in params]
+    for t in params:
+        t.grad = None
+    loss = step()
+    if backward:
+        loss.backward()
+        loss = loss.item()
+    grads = [t.grad.detach().clone() for t in params]
+    with torch.no_grad():
+        for t, v in zip(params, saved):
+            t.copy_(v)
+    return loss, grads
 
 
 def main():
@@ -241,6 +283,7 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--check", action="store_true", help="train-fast: compare its first loss and gradients with the eager step's")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     {"forward": bench_forward, "train": bench_train, "train-fast": bench_train_fast}[args.what](args)

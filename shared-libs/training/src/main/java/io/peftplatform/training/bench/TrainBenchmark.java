@@ -7,6 +7,7 @@ import io.peftplatform.llama.bench.ForwardBenchmark;
 import io.peftplatform.llama.bench.ProcessMemory;
 import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.nn.Arena;
+import io.peftplatform.llama.nn.Profiler;
 import io.peftplatform.text.dataset.PaddedBatch;
 import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.training.AdamW;
@@ -27,13 +28,39 @@ public final class TrainBenchmark {
   /**
    * @param rows the micro-batch's rows as run (packed rows: fewer than the examples)
    * @param tokensPerSecond real (unpadded) tokens trained on per second
+   * @param flopsPerStep the step's matrix-product work as {@link #stepFlops} counts it
+   * @param profile the {@link Profiler} table of the timed steps, or null when not profiled
    */
   public record Result(String method, long parameters, int rows, int seqLen, int steps, double secondsPerStep,
-      double tokensPerSecond, long peakRssBytes, double loss) {}
+      double tokensPerSecond, long peakRssBytes, double loss, double flopsPerStep, String profile) {
+    /** The rate of the step's matrix-product work, GFLOP/s. */
+    public double gflops() {
+      return flopsPerStep / secondsPerStep / 1e9;
+    }
+  }
+
+  /**
+   * The floating-point work of the matrix products a training step cannot avoid with a frozen base, for
+   * rows × seqLen tokens: each projection and the LM head once forward and once backward (the input
+   * gradient only: the base weights get none), the two attention products (scores, weighted values)
+   * over every row's full seqLen² once forward and twice backward. Not counted: the adapters' own
+   * products (under 2% for rank 8), element-wise work, and the forward recomputed by activation
+   * checkpointing — so the rate it gives is of useful work, as model-FLOPs utilisation counts it.
+   */
+  public static double stepFlops(LlamaConfig c, int rows, int seqLen) {
+    double tokens = (double) rows * seqLen;
+    int q = c.numHeads() * c.headDim();
+    int kv = c.numKvHeads() * c.headDim();
+    double projectionWeights = (double) c.hiddenSize() * (q + 2 * kv) + (double) q * c.hiddenSize()
+        + 3.0 * c.hiddenSize() * c.intermediateSize();
+    double linear = 2 * tokens * (c.numLayers() * projectionWeights + (double) c.hiddenSize() * c.vocabSize());
+    double attention = c.numLayers() * 2 * (2.0 * rows * c.numHeads() * seqLen * seqLen * c.headDim());
+    return 2 * linear + 3 * attention;
+  }
 
   /** Full rows of random tokens: batch × seqLen, no padding. */
   public static Result run(LlamaConfig config, AdapterSpec spec, int batch, int seqLen, int warmup, int steps, long seed) {
-    return run(config, spec, ForwardBenchmark.randomTokens(config, batch, seqLen, seed), false, warmup, steps, seed);
+    return run(config, spec, ForwardBenchmark.randomTokens(config, batch, seqLen, seed), false, warmup, steps, seed, false);
   }
 
   /**
@@ -52,8 +79,9 @@ public final class TrainBenchmark {
     return packed ? PaddedBatch.packed(examples, maxLength, 0) : PaddedBatch.of(examples, 0);
   }
 
+  /** @param profile time the steps' stages with {@link Profiler} (a mark costs a clock read: slightly slower) */
   public static Result run(LlamaConfig config, AdapterSpec spec, PaddedBatch input, boolean activationCheckpointing, int warmup,
-      int steps, long seed) {
+      int steps, long seed, boolean profile) {
     Adapter adapter = Adapter.create(spec, config, DataType.FLOAT);
     LlamaModel model = adapter.attach(LlamaWeights.random(config, seed, DataType.FLOAT)).activationCheckpointing(activationCheckpointing);
     AdamW adam = new AdamW(adapter.parameterCount(), DataType.FLOAT, 0.9, 0.999, 1e-8, 0.0);
@@ -62,16 +90,22 @@ public final class TrainBenchmark {
     long start = 0;
     for (int i = 0; i < warmup + steps; i++) {
       if (i == warmup) {
+        if (profile) {
+          Profiler.enable();
+        }
         start = System.nanoTime();
       }
+      Profiler.start();
       adapter.parameters().zeroGrads();
       adapter.training(i);
       loss = model.forwardBackward(input, 1.0 / input.predictedTokens(), arena).mean();
       adam.step(adapter.parameters().values(), adapter.parameters().grads(), 1e-4);
+      Profiler.mark("adamw, zeroing, the rest");
     }
     double seconds = (System.nanoTime() - start) / 1e9 / steps;
     arena.release();
     return new Result(spec.method().cliName(), adapter.parameterCount(), input.batchSize(), input.seqLen(), steps, seconds,
-        input.realTokens() / seconds, ProcessMemory.peakRss(), loss);
+        input.realTokens() / seconds, ProcessMemory.peakRss(), loss, stepFlops(config, input.batchSize(), input.seqLen()),
+        profile ? Profiler.table(steps) : null);
   }
 }
