@@ -26,8 +26,13 @@ public final class AdaptedModel {
   }
 
   public static LlamaWeights weights(Path modelDir, LlamaConfig config, DataType dataType) {
+    return weights(modelDir, config, dataType, false);
+  }
+
+  /** @param keepBf16Projections keep the projections a checkpoint stores in BF16 in BF16 (training: half their memory) */
+  public static LlamaWeights weights(Path modelDir, LlamaConfig config, DataType dataType, boolean keepBf16Projections) {
     try (TensorSource tensors = Checkpoints.open(modelDir)) {
-      return LlamaWeights.load(config, tensors, dataType);
+      return LlamaWeights.load(config, tensors, dataType, keepBf16Projections);
     } catch (SafetensorsException e) {
       throw new ModelException(e.getMessage(), e);
     }

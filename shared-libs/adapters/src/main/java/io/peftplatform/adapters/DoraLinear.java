@@ -37,7 +37,7 @@ public final class DoraLinear extends AdapterLayer {
   /** W' = W + s·B·A in a scratch buffer. */
   private INDArray adaptedWeight() {
     INDArray w = arena.get("dora.w", plan.out(), plan.in());
-    w.assign(base.weight());
+    w.assign(base.storedWeight()); // converts a BF16 weight exactly
     Ops.gemm(w, b, false, a, false, plan.scaling(), 1.0);
     return w;
   }

@@ -18,7 +18,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * All frozen weights of a model, held in the compute precision (fp32, or fp64 for gradient checks)
- * whatever precision the checkpoint stores. Shapes: V = vocabulary, D = hidden.
+ * whatever precision the checkpoint stores — or, for training from a BF16 checkpoint, with the decoder
+ * projections kept in BF16 ({@link #load(LlamaConfig, TensorSource, DataType, boolean)}). Shapes: V = vocabulary, D = hidden.
  */
 public final class LlamaWeights {
   public final INDArray embedTokens; // (V, D)
@@ -39,16 +40,76 @@ public final class LlamaWeights {
 
   /** Loads and converts every weight to {@code dataType} (FLOAT or DOUBLE). */
   public static LlamaWeights load(LlamaConfig config, TensorSource source, DataType dataType) {
+    return load(config, source, dataType, false);
+  }
+
+  /**
+   * Loads every weight in {@code dataType} (FLOAT or DOUBLE) — except, with {@code keepBf16Projections}
+   * and FLOAT, the decoder projections the checkpoint stores in BF16, which stay BF16 in memory (half
+   * the bytes; exact, since every BF16 value is an fp32 value) and are widened to fp32 per product by
+   * {@link io.peftplatform.llama.nn.FrozenLinear}. Embeddings, norms and the LM head stay fp32.
+   */
+  public static LlamaWeights load(LlamaConfig config, TensorSource source, DataType dataType, boolean keepBf16Projections) {
     CheckpointLayout.validate(config, source);
     return build(config, (name, shape) -> {
+      boolean bf16 = keepBf16Projections && dataType == DataType.FLOAT && isProjection(name) && source.info(name).dtype() == DType.BF16;
       INDArray a = allocate(dataType, shape);
       if (dataType == DataType.DOUBLE) {
         source.readDoubles(name, a.data().asNioDouble());
       } else {
         source.readFloats(name, a.data().asNioFloat());
       }
-      return a;
+      return bf16 ? toBf16(a) : a;
     });
+  }
+
+  /** Whether {@code name} is a decoder projection's weight (q/k/v/o, gate/up/down). */
+  static boolean isProjection(String name) {
+    return name.endsWith("_proj.weight");
+  }
+
+  /** An fp32 array as BF16 (round to nearest even), the fp32 one released. */
+  private static INDArray toBf16(INDArray a) {
+    INDArray b;
+    try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      b = a.castTo(DataType.BFLOAT16);
+    }
+    a.close();
+    return b;
+  }
+
+  /**
+   * These weights with the decoder projections stored in BF16 (rounded: for a model whose values are
+   * BF16 already, exact) — what loading a BF16 checkpoint with {@code keepBf16Projections} gives; for
+   * benchmarks and tests of that path on random weights. The fp32 projection arrays are released: use
+   * only the returned weights afterwards.
+   */
+  public LlamaWeights withBf16Projections() {
+    LayerWeights[] converted = new LayerWeights[layers.length];
+    for (int i = 0; i < layers.length; i++) {
+      LayerWeights l = layers[i];
+      converted[i] = new LayerWeights(l.inputNorm, toBf16(l.qProj), toBf16(l.kProj), toBf16(l.vProj), toBf16(l.oProj),
+          l.qBias, l.kBias, l.vBias, l.oBias, l.postAttentionNorm, toBf16(l.gateProj), toBf16(l.upProj), toBf16(l.downProj),
+          l.gateBias, l.upBias, l.downBias);
+    }
+    return new LlamaWeights(embedTokens, converted, finalNorm, lmHead);
+  }
+
+  /** Bytes the weights hold in memory (the tied head counted once). */
+  public long bytes() {
+    long n = embedTokens.length() * embedTokens.dataType().width() + finalNorm.length() * finalNorm.dataType().width();
+    if (lmHead != embedTokens) {
+      n += lmHead.length() * lmHead.dataType().width();
+    }
+    for (LayerWeights l : layers) {
+      for (INDArray a : new INDArray[] {l.inputNorm, l.postAttentionNorm, l.qProj, l.kProj, l.vProj, l.oProj, l.gateProj, l.upProj,
+          l.downProj, l.qBias, l.kBias, l.vBias, l.oBias, l.gateBias, l.upBias, l.downBias}) {
+        if (a != null) {
+          n += a.length() * a.dataType().width();
+        }
+      }
+    }
+    return n;
   }
 
   /**
@@ -137,7 +198,8 @@ public final class LlamaWeights {
 
   /** Adds every tensor to a writer, stored as {@code storage}. */
   public void addTo(SafetensorsWriter writer, LlamaConfig c, DType storage) {
-    byName(c).forEach((name, a) -> {
+    byName(c).forEach((name, stored) -> {
+      INDArray a = stored.dataType() == DataType.BFLOAT16 ? stored.castTo(DataType.FLOAT) : stored;
       if (a.dataType() == DataType.DOUBLE) {
         writer.add(name, storage, a.shape(), a.data().asNioDouble());
       } else {

@@ -105,7 +105,8 @@ public final class TrainingRun {
     LlamaModel model;
     try {
       adapter = Adapter.create(spec.adapter(), config, DataType.FLOAT);
-      model = adapter.attach(AdaptedModel.weights(modelDir, config, DataType.FLOAT));
+      // A BF16 checkpoint's projections stay BF16 in memory: half the weight memory, the same fp32 products.
+      model = adapter.attach(AdaptedModel.weights(modelDir, config, DataType.FLOAT, true));
     } catch (IllegalArgumentException e) {
       throw new RunInputException(RunInputException.SPEC, e.getMessage()); // e.g. target modules the model lacks
     } catch (ModelException e) {

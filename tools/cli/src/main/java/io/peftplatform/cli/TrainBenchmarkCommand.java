@@ -61,6 +61,9 @@ final class TrainBenchmarkCommand implements Callable<Integer> {
   @Option(names = "--activation-checkpointing", description = "Recompute each block's forward in backward: less memory, one more forward.")
   boolean activationCheckpointing;
 
+  @Option(names = "--bf16-weights", description = "Keep the projections in BF16, as training from a BF16 checkpoint does (half their memory).")
+  boolean bf16Weights;
+
   @Option(names = "--example-lengths", paramLabel = "MIN-MAX",
       description = "Random examples of lengths log-uniform in MIN-MAX (a chat set's long tail) instead of full rows of --seq-len,"
           + " padded to the longest (no PyTorch reference for these)")
@@ -132,8 +135,9 @@ final class TrainBenchmarkCommand implements Callable<Integer> {
         .withTargets(TargetModules.parse(targets));
     PaddedBatch input = lengths == null ? ForwardBenchmark.randomTokens(config, batch, seqLen, 0)
         : TrainBenchmark.shortExamples(config, batch, lengths[0], lengths[1], packing, 0);
-    TrainBenchmark.Result r = TrainBenchmark.run(config, spec, input, activationCheckpointing, warmup, steps, 0, profile);
-    String variant = (lengths == null ? "" : packing ? ", packed" : ", padded") + (activationCheckpointing ? ", checkpointed" : "");
+    TrainBenchmark.Result r = TrainBenchmark.run(config, spec, input, activationCheckpointing, bf16Weights, warmup, steps, 0, profile);
+    String variant = (lengths == null ? "" : packing ? ", packed" : ", padded") + (activationCheckpointing ? ", checkpointed" : "")
+        + (bf16Weights ? ", bf16 weights" : "");
     System.out.printf(Locale.ROOT, "| train (ND4J%s) | %s | %,d | %s | %d | %s | %s | %.3f | %.0f | %s |%n", variant, r.method(),
         r.parameters(), preset, batch, lengths == null ? Integer.toString(seqLen) : r.rows() + " x " + r.seqLen(), BenchCommand.threads(),
         r.secondsPerStep(), r.tokensPerSecond(), Sizes.human(r.peakRssBytes()));
@@ -157,6 +161,9 @@ final class TrainBenchmarkCommand implements Callable<Integer> {
         "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup)));
     if (activationCheckpointing) {
       cmd.add("--activation-checkpointing");
+    }
+    if (bf16Weights) {
+      cmd.add("--bf16-weights");
     }
     if (exampleLengths != null) {
       cmd.addAll(List.of("--example-lengths", exampleLengths));

@@ -53,6 +53,13 @@ public interface WorkerConfig {
   @WithDefault("false")
   boolean activationCheckpointing();
 
+  /**
+   * Train two steps of a tiny random model in the background at start-up, so the first job does not pay
+   * for loading ND4J's native libraries and compiling the training code (a few seconds on a small CPU).
+   */
+  @WithDefault("true")
+  boolean warmUp();
+
   /** Inference: what a worker keeps loaded, and how many requests may wait. */
   Serving serving();
 
