@@ -182,7 +182,7 @@ public final class Stack implements AutoCloseable {
   /** A heap and a bound on ND4J's off-heap memory (freed only when the GC runs). */
   private static List<String> numericJvm(String heap) {
     long offHeap = Math.max(1L << 30, physicalMemory() * 6 / 10);
-    return List.of(heap, "-XX:+UseSerialGC", "-Dorg.bytedeco.javacpp.maxbytes=" + offHeap,
+    return List.of(heap, "-XX:+UseSerialGC", "--add-modules=jdk.incubator.vector", "-Dorg.bytedeco.javacpp.maxbytes=" + offHeap,
         "-Dorg.bytedeco.javacpp.maxphysicalbytes=" + offHeap);
   }
 

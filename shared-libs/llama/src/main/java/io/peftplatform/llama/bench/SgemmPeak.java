@@ -1,6 +1,7 @@
 package io.peftplatform.llama.bench;
 
 import io.peftplatform.llama.nn.Ops;
+import io.peftplatform.llama.nn.Rows;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,9 +16,9 @@ public final class SgemmPeak {
 
   private SgemmPeak() {}
 
-  /** ND4J's backend in use: CpuBackend, or JCublasBackend with the cuda profile on a GPU. */
+  /** ND4J's backend in use (CpuBackend, or JCublasBackend with the cuda profile on a GPU) and the kernels' path. */
   public static String backend() {
-    return Nd4j.getBackend().getClass().getSimpleName();
+    return Nd4j.getBackend().getClass().getSimpleName() + (Rows.VECTOR ? ", SIMD kernels" : ", scalar kernels");
   }
 
   /** The best of several rounds of C = A·B at {@link #SIZE}³, in GFLOP/s; about a second of work. */

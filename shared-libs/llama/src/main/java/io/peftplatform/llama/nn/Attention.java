@@ -1,5 +1,6 @@
 package io.peftplatform.llama.nn;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -47,11 +48,29 @@ public final class Attention {
    * as a plain softmax of the masked scores gives.
    */
   static void maskedSoftmax(INDArray probs, INDArray mask, int heads) {
+    maskedSoftmax(probs, mask, heads, Rows.VECTOR && probs.dataType() == DataType.FLOAT && mask.dataType() == DataType.FLOAT);
+  }
+
+  /** @param simd through {@link VectorKernels} (fp32 arrays, the Vector API present), else row by row in double */
+  static void maskedSoftmax(INDArray probs, INDArray mask, int heads, boolean simd) {
     int tq = (int) mask.size(1);
     int tk = (int) mask.size(2);
     int rows = (int) (probs.length() / tk);
     Rows p = Rows.of(probs);
     Rows m = Rows.of(mask);
+    if (simd) {
+      Rows.parallel(rows, tk, (from, to) -> {
+        float[] x = new float[tk];
+        float[] add = new float[tk];
+        for (int r = from; r < to; r++) {
+          p.readFloats(r * tk, x, tk);
+          m.readFloats(((r / (heads * tq)) * tq + r % tq) * tk, add, tk);
+          VectorKernels.maskedSoftmaxRow(x, add, tk);
+          p.writeFloats(r * tk, x, tk);
+        }
+      });
+      return;
+    }
     Rows.parallel(rows, tk, (from, to) -> {
       double[] x = new double[tk];
       double[] add = new double[tk];
@@ -81,10 +100,27 @@ public final class Attention {
 
   /** dprobs ← probs ⊙ (dprobs − rowsum(dprobs ⊙ probs)) in place: the softmax's backward, one pass per row. */
   static void softmaxBackward(INDArray dprobs, INDArray probs) {
+    softmaxBackward(dprobs, probs, Rows.VECTOR && probs.dataType() == DataType.FLOAT && dprobs.dataType() == DataType.FLOAT);
+  }
+
+  static void softmaxBackward(INDArray dprobs, INDArray probs, boolean simd) {
     int cols = (int) probs.size(probs.rank() - 1);
     int rows = (int) (probs.length() / cols);
     Rows p = Rows.of(probs);
     Rows dp = Rows.of(dprobs);
+    if (simd) {
+      Rows.parallel(rows, cols, (from, to) -> {
+        float[] pr = new float[cols];
+        float[] g = new float[cols];
+        for (int r = from; r < to; r++) {
+          p.readFloats(r * cols, pr, cols);
+          dp.readFloats(r * cols, g, cols);
+          VectorKernels.softmaxBackwardRow(g, pr, cols);
+          dp.writeFloats(r * cols, g, cols);
+        }
+      });
+      return;
+    }
     Rows.parallel(rows, cols, (from, to) -> {
       double[] pr = new double[cols];
       double[] g = new double[cols];

@@ -6,6 +6,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
 import org.nd4j.linalg.factory.Nd4j;
@@ -60,13 +61,13 @@ public final class CrossEntropy {
    * @param lmHead (V, D)
    */
   public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, Arena arena) {
-    return run(hidden, targets, lmHead, 0, null, null, null, arena);
+    return run(hidden, targets, lmHead, 0, null, null, null, arena, simd(hidden));
   }
 
   /** {@link #forward}, also writing each row's loss to {@code rowLoss} (N; 0 on unscored rows). */
   public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, double[] rowLoss, Arena arena) {
     Arrays.fill(rowLoss, 0);
-    return run(hidden, targets, lmHead, 0, null, null, rowLoss, arena);
+    return run(hidden, targets, lmHead, 0, null, null, rowLoss, arena, simd(hidden));
   }
 
   /**
@@ -75,18 +76,29 @@ public final class CrossEntropy {
    */
   public static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double scale, INDArray dHidden, Arena arena) {
     dHidden.assign(0);
-    return run(hidden, targets, lmHead, scale, null, dHidden, null, arena);
+    return run(hidden, targets, lmHead, scale, null, dHidden, null, arena, simd(hidden));
   }
 
   /** {@link #forwardBackward} with a scale per row: dHidden = ∂(Σ rowScale · loss)/∂hidden. */
   public static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double[] rowScale, INDArray dHidden, Arena arena) {
     dHidden.assign(0);
-    return run(hidden, targets, lmHead, 0, rowScale, dHidden, null, arena);
+    return run(hidden, targets, lmHead, 0, rowScale, dHidden, null, arena, simd(hidden));
   }
 
   /** @param rowScale null for {@code scale} on every row (training's one scale, kept a scalar op) */
+  private static boolean simd(INDArray hidden) {
+    return Rows.VECTOR && hidden.dataType() == DataType.FLOAT;
+  }
+
+  /** {@link #forwardBackward(INDArray, int[], INDArray, double, INDArray, Arena)} choosing the path: for tests. */
+  static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double scale, INDArray dHidden, Arena arena, boolean simd) {
+    dHidden.assign(0);
+    return run(hidden, targets, lmHead, scale, null, dHidden, null, arena, simd);
+  }
+
+  /** @param simd the fp32 chunks through {@link VectorKernels}, else ND4J's ops */
   private static Sum run(INDArray hidden, int[] targets, INDArray lmHead, double scale, double[] rowScale, INDArray dHidden,
-      double[] rowLoss, Arena arena) {
+      double[] rowLoss, Arena arena, boolean simd) {
     long vocab = lmHead.size(0);
     int maxRows = (int) Math.max(1, CHUNK_ELEMENTS / vocab);
     double loss = 0;
@@ -96,6 +108,14 @@ public final class CrossEntropy {
       INDArray rows = hidden.get(interval(run[0], run[1]), all()); // (c, D)
       INDArray logits = arena.get("ce.logits", c, vocab);
       Ops.gemm(logits, rows, false, lmHead, true, 1.0, 0.0);
+      if (simd) {
+        loss += vectorized(logits, targets, run[0], c, (int) vocab, scale, rowScale, dHidden != null, rowLoss);
+        tokens += c;
+        if (dHidden != null) {
+          Ops.gemm(dHidden.get(interval(run[0], run[1]), all()), logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E
+        }
+        continue;
+      }
       double[] targetLogit = new double[c];
       for (int r = 0; r < c; r++) {
         int t = targets[run[0] + r];
@@ -136,5 +156,46 @@ public final class CrossEntropy {
       }
     }
     return new Sum(loss, tokens);
+  }
+
+  /**
+   * The fp32 SIMD path of one chunk: per row, in one read and one write, the log-sum-exp loss and, with
+   * {@code backward}, dlogits = scale · (softmax − onehot) in place of the logits. Returns the chunk's loss.
+   */
+  private static double vectorized(INDArray logits, int[] targets, int first, int c, int vocab, double scale, double[] rowScale,
+      boolean backward, double[] rowLoss) {
+    for (int r = 0; r < c; r++) {
+      int t = targets[first + r];
+      if (t < 0 || t >= vocab) {
+        throw new IllegalArgumentException("target id " + t + " is outside the vocabulary of " + vocab);
+      }
+    }
+    double[] losses = new double[c];
+    Rows rows = Rows.of(logits);
+    Rows.parallel(c, vocab, (from, to) -> {
+      float[] x = new float[vocab];
+      for (int r = from; r < to; r++) {
+        int t = targets[first + r];
+        rows.readFloats(r * vocab, x, vocab);
+        float max = VectorKernels.max(x, vocab);
+        float target = x[t];
+        double sum = VectorKernels.expShifted(x, vocab, max);
+        losses[r] = Math.log(sum) + max - target;
+        if (backward) {
+          double rs = rowScale == null ? scale : rowScale[first + r];
+          VectorKernels.scale(x, vocab, (float) (rs / sum));
+          x[t] -= (float) rs;
+          rows.writeFloats(r * vocab, x, vocab);
+        }
+      }
+    });
+    double loss = 0;
+    for (int r = 0; r < c; r++) {
+      loss += losses[r];
+      if (rowLoss != null) {
+        rowLoss[first + r] = losses[r];
+      }
+    }
+    return loss;
   }
 }

@@ -21,6 +21,14 @@ public final class Rows {
   /** The compute threads: OMP_NUM_THREADS, as for ND4J's OpenMP ops, else every core. */
   public static final int THREADS = threads();
 
+  /**
+   * Whether fp32 kernels take {@link VectorKernels}' SIMD path: the JVM runs with {@code --add-modules
+   * jdk.incubator.vector} (the peft launcher, the services and the tests do) and {@code -Dpeft.vector=false}
+   * is not set. Otherwise they compute row by row in double, as for fp64.
+   */
+  public static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+      && !"false".equals(System.getProperty("peft.vector"));
+
   private static final ForkJoinPool POOL = new ForkJoinPool(THREADS);
   /** Below this many elements a kernel runs on the calling thread: forking would cost more. */
   private static final long PARALLEL_MIN_ELEMENTS = 1 << 15;
@@ -77,6 +85,16 @@ public final class Rows {
       f[i] = (float) src[i];
     }
     floats.put(index, f, 0, length);
+  }
+
+  /** Copies elements [index, index + length) of an fp32 array into dst[0, length). */
+  public void readFloats(int index, float[] dst, int length) {
+    floats.get(index, dst, 0, length);
+  }
+
+  /** Writes src[0, length) to elements [index, index + length) of an fp32 array. */
+  public void writeFloats(int index, float[] src, int length) {
+    floats.put(index, src, 0, length);
   }
 
   private static float[] floatScratch(int length) {

@@ -1,5 +1,6 @@
 package io.peftplatform.llama.nn;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,6 +16,30 @@ public final class SwiGlu {
    * @param up (N, F) up_proj output
    */
   public static void forward(INDArray act, INDArray sigmoid, INDArray gate, INDArray up) {
+    forward(act, sigmoid, gate, up, vectorized(act, sigmoid, gate, up));
+  }
+
+  /** @param simd through {@link VectorKernels}, else ND4J's ops */
+  static void forward(INDArray act, INDArray sigmoid, INDArray gate, INDArray up, boolean simd) {
+    if (simd) {
+      int f = (int) gate.size(gate.rank() - 1);
+      Rows as = Rows.of(act);
+      Rows ss = Rows.of(sigmoid);
+      Rows gs = Rows.of(gate);
+      Rows us = Rows.of(up);
+      Rows.parallel((int) (gate.length() / f), f, (from, to) -> {
+        float[] g = new float[f];
+        float[] u = new float[f];
+        for (int i = from; i < to; i++) {
+          gs.readFloats(i * f, g, f);
+          us.readFloats(i * f, u, f);
+          VectorKernels.swigluForwardRow(g, u, f); // g ← σ(gate), u ← act
+          ss.writeFloats(i * f, g, f);
+          as.writeFloats(i * f, u, f);
+        }
+      });
+      return;
+    }
     Nd4j.exec(new Sigmoid(gate, sigmoid));
     gate.mul(sigmoid, act);
     act.muli(up);
@@ -31,6 +56,35 @@ public final class SwiGlu {
    * @param up (N, F) forward input
    */
   public static void backward(INDArray dGate, INDArray dUp, INDArray dAct, INDArray gate, INDArray sig, INDArray up, Arena arena) {
+    backward(dGate, dUp, dAct, gate, sig, up, arena, vectorized(dGate, dUp, dAct, gate, sig, up));
+  }
+
+  static void backward(INDArray dGate, INDArray dUp, INDArray dAct, INDArray gate, INDArray sig, INDArray up, Arena arena, boolean simd) {
+    if (simd) {
+      int f = (int) gate.size(gate.rank() - 1);
+      Rows dgs = Rows.of(dGate);
+      Rows dus = Rows.of(dUp);
+      Rows das = Rows.of(dAct);
+      Rows gs = Rows.of(gate);
+      Rows ss = Rows.of(sig);
+      Rows us = Rows.of(up);
+      Rows.parallel((int) (gate.length() / f), f, (from, to) -> {
+        float[] g = new float[f];
+        float[] s = new float[f];
+        float[] u = new float[f];
+        float[] da = new float[f];
+        for (int i = from; i < to; i++) {
+          gs.readFloats(i * f, g, f);
+          ss.readFloats(i * f, s, f);
+          us.readFloats(i * f, u, f);
+          das.readFloats(i * f, da, f);
+          VectorKernels.swigluBackwardRow(g, s, u, da, f); // g ← dGate, u ← dUp
+          dgs.writeFloats(i * f, g, f);
+          dus.writeFloats(i * f, u, f);
+        }
+      });
+      return;
+    }
     INDArray t = arena.get("swiglu.t", gate.shape());
     gate.mul(sig, t); // silu(g)
     dAct.mul(t, dUp);
@@ -38,5 +92,18 @@ public final class SwiGlu {
     sig.rsub(1.0, dGate); // 1 − σ
     dGate.muli(t).addi(sig);
     dGate.muli(up).muli(dAct);
+  }
+
+  /** The SIMD path: every array fp32 and dense, the Vector API present. */
+  private static boolean vectorized(INDArray... arrays) {
+    if (!Rows.VECTOR) {
+      return false;
+    }
+    for (INDArray a : arrays) {
+      if (a.dataType() != DataType.FLOAT) {
+        return false;
+      }
+    }
+    return true;
   }
 }

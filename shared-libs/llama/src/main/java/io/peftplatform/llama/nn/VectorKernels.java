@@ -1,0 +1,212 @@
+package io.peftplatform.llama.nn;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fp32 element-wise kernels whose cost is exp — the attention softmax, SwiGLU, the cross-entropy's
+ * softmax — in the JDK's Vector API, on SIMD lanes (about 1 ns an element where {@code Math.exp} takes
+ * 10–20). Deterministic: exp is Cephes' single-precision polynomial written in lane-wise IEEE operations
+ * (not the API's EXP, whose result differs between the interpreter's fallback and the compiled
+ * intrinsic), and sums add the lanes in a fixed order (not reduceLanes(ADD), whose order is free), so a
+ * rerun gives the same bits whatever the JIT has compiled by then. Used only when the JVM runs with {@code --add-modules
+ * jdk.incubator.vector} ({@link Rows#VECTOR}): nothing else may touch this class, which cannot load
+ * without that module. Each method works on float rows that {@link Rows} reads and writes; tails shorter
+ * than a vector run the same formulas one value at a time.
+ */
+final class VectorKernels {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+
+  // Cephes expf: exp(x) = 2^k · exp(r), k = round(x / ln 2), r = x − k·ln 2 (ln 2 split in two parts)
+  private static final float LOG2E = 1.44269504088896341f;
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+  /** Above this the scale 2^k would leave fp32 (k ≤ 127): inputs are clamped to it. */
+  private static final float MAX_ARG = 88.0f;
+  /** Below this exp is under fp32's smallest normal: the result is 0. */
+  private static final float MIN_ARG = -87.3365447f;
+  /** 1.5·2^23: adding and then subtracting it rounds a float to the nearest integer. */
+  private static final float ROUNDER = 12582912f;
+  private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+
+  /** exp of every lane, to about one ulp; 0 below {@link #MIN_ARG}. */
+  static FloatVector exp(FloatVector x) {
+    FloatVector c = x.min(MAX_ARG).max(MIN_ARG);
+    FloatVector kr = c.mul(LOG2E).add(ROUNDER); // k in the low mantissa bits
+    FloatVector k = kr.sub(ROUNDER);
+    FloatVector r = k.mul(-LN2_HI).add(c);
+    r = k.mul(-LN2_LO).add(r);
+    FloatVector p = FloatVector.broadcast(S, 1.9875691500E-4f);
+    p = p.mul(r).add(1.3981999507E-3f);
+    p = p.mul(r).add(8.3334519073E-3f);
+    p = p.mul(r).add(4.1665795894E-2f);
+    p = p.mul(r).add(1.6666665459E-1f);
+    p = p.mul(r).add(5.0000001201E-1f);
+    FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+    // 2^k from kr's bits (no float-to-int conversion: Java 17 does not compile that one to SIMD)
+    FloatVector scale = kr.reinterpretAsInts().sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    return y.mul(scale).blend(0f, x.compare(VectorOperators.LT, MIN_ARG));
+  }
+
+  /** The lanes' sum, added in lane order. */
+  private static float sum(FloatVector v) {
+    float[] lanes = v.toArray();
+    float s = 0;
+    for (float lane : lanes) {
+      s += lane;
+    }
+    return s;
+  }
+
+  /** exp of one value with the same formulas (the rows' tails). */
+  static float exp(float x) {
+    float c = Math.max(MIN_ARG, Math.min(MAX_ARG, x));
+    float kr = c * LOG2E + ROUNDER;
+    float k = kr - ROUNDER;
+    float r = k * -LN2_HI + c;
+    r = k * -LN2_LO + r;
+    float p = 1.9875691500E-4f;
+    p = p * r + 1.3981999507E-3f;
+    p = p * r + 8.3334519073E-3f;
+    p = p * r + 4.1665795894E-2f;
+    p = p * r + 1.6666665459E-1f;
+    p = p * r + 5.0000001201E-1f;
+    float y = p * (r * r) + r + 1f;
+    float e = y * Float.intBitsToFloat((Float.floatToRawIntBits(kr) - (ROUNDER_BITS - 127)) << 23);
+    return x < MIN_ARG ? 0f : e;
+  }
+
+  private VectorKernels() {}
+
+  /** x ← softmax(x + add) over [0, n), in place. */
+  static void maskedSoftmaxRow(float[] x, float[] add, int n) {
+    int bound = S.loopBound(n);
+    FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      FloatVector v = FloatVector.fromArray(S, x, j).add(FloatVector.fromArray(S, add, j));
+      v.intoArray(x, j);
+      vmax = vmax.max(v);
+    }
+    float max = vmax.reduceLanes(VectorOperators.MAX);
+    for (; j < n; j++) {
+      x[j] += add[j];
+      max = Math.max(max, x[j]);
+    }
+    expAndNormalize(x, n, max);
+  }
+
+  /** x ← exp(x − max) / Σ exp(x − max) over [0, n); returns nothing, the row is normalised in place. */
+  private static void expAndNormalize(float[] x, int n, float max) {
+    float sum = expShifted(x, n, max);
+    scale(x, n, 1f / sum);
+  }
+
+  /** x ← exp(x − max) over [0, n), in place; returns Σ. */
+  static float expShifted(float[] x, int n, float max) {
+    int bound = S.loopBound(n);
+    FloatVector vsum = FloatVector.zero(S);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      FloatVector e = exp(FloatVector.fromArray(S, x, j).sub(max));
+      e.intoArray(x, j);
+      vsum = vsum.add(e);
+    }
+    float sum = sum(vsum);
+    for (; j < n; j++) {
+      x[j] = exp(x[j] - max);
+      sum += x[j];
+    }
+    return sum;
+  }
+
+  /** The largest of x[0, n). */
+  static float max(float[] x, int n) {
+    int bound = S.loopBound(n);
+    FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      vmax = vmax.max(FloatVector.fromArray(S, x, j));
+    }
+    float max = vmax.reduceLanes(VectorOperators.MAX);
+    for (; j < n; j++) {
+      max = Math.max(max, x[j]);
+    }
+    return max;
+  }
+
+  /** x ← k · x over [0, n). */
+  static void scale(float[] x, int n, float k) {
+    int bound = S.loopBound(n);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      FloatVector.fromArray(S, x, j).mul(k).intoArray(x, j);
+    }
+    for (; j < n; j++) {
+      x[j] *= k;
+    }
+  }
+
+  /** g ← p ⊙ (g − Σ g ⊙ p) over [0, n): the softmax's backward. */
+  static void softmaxBackwardRow(float[] g, float[] p, int n) {
+    int bound = S.loopBound(n);
+    FloatVector vdot = FloatVector.zero(S);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      vdot = FloatVector.fromArray(S, g, j).fma(FloatVector.fromArray(S, p, j), vdot);
+    }
+    float dot = sum(vdot);
+    for (; j < n; j++) {
+      dot += g[j] * p[j];
+    }
+    for (j = 0; j < bound; j += S.length()) {
+      FloatVector pv = FloatVector.fromArray(S, p, j);
+      FloatVector.fromArray(S, g, j).sub(dot).mul(pv).intoArray(g, j);
+    }
+    for (; j < n; j++) {
+      g[j] = p[j] * (g[j] - dot);
+    }
+  }
+
+  /** sig ← σ(g), act ← g · σ(g) · up over [0, n); g is overwritten with σ(g) (sig may be g). */
+  static void swigluForwardRow(float[] g, float[] up, int n) {
+    int bound = S.loopBound(n);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      FloatVector gv = FloatVector.fromArray(S, g, j);
+      FloatVector sig = ONE.div(exp(gv.neg()).add(1f));
+      FloatVector.fromArray(S, up, j).mul(gv).mul(sig).intoArray(up, j);
+      sig.intoArray(g, j);
+    }
+    for (; j < n; j++) {
+      float sig = 1f / (1f + exp(-g[j]));
+      up[j] = up[j] * g[j] * sig;
+      g[j] = sig;
+    }
+  }
+
+  /**
+   * dGate ← dAct · up · (σ + silu · (1 − σ)), dUp ← dAct · silu with silu = g · σ, over [0, n); written
+   * into g (dGate) and up (dUp).
+   */
+  static void swigluBackwardRow(float[] g, float[] sig, float[] up, float[] dAct, int n) {
+    int bound = S.loopBound(n);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      FloatVector s = FloatVector.fromArray(S, sig, j);
+      FloatVector silu = FloatVector.fromArray(S, g, j).mul(s);
+      FloatVector da = FloatVector.fromArray(S, dAct, j);
+      FloatVector u = FloatVector.fromArray(S, up, j);
+      FloatVector dGate = da.mul(u).mul(silu.mul(s.neg().add(1f)).add(s));
+      dGate.intoArray(g, j);
+      da.mul(silu).intoArray(up, j);
+    }
+    for (; j < n; j++) {
+      float silu = g[j] * sig[j];
+      g[j] = dAct[j] * up[j] * (sig[j] + silu * (1 - sig[j]));
+      up[j] = dAct[j] * silu;
+    }
+  }
+}
