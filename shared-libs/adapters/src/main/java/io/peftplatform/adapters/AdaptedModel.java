@@ -1,9 +1,9 @@
 package io.peftplatform.adapters;
 
-import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.LlamaModel;
 import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.ModelDirectory;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.config.ModelException;
 import io.peftplatform.safetensors.Checkpoints;
 import io.peftplatform.safetensors.SafetensorsException;

@@ -1,8 +1,8 @@
 package io.peftplatform.llama;
 
+import io.peftplatform.llama.config.CheckpointLayout;
 import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.config.WeightNames;
-import io.peftplatform.llama.config.CheckpointLayout;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.SafetensorsWriter;
 import io.peftplatform.safetensors.TensorSource;
