@@ -86,7 +86,7 @@ public final class DecoderBlock {
       vh = cache.values(index, tk);
     }
     Profiler.mark("fwd regroup");
-    Attention.forward(a.ctx, a.probs, a.qh, kh, vh, p.mask(), b, heads, 1.0 / Math.sqrt(hd));
+    Attention.forward(a.ctx, a.probs, a.qh, kh, vh, p.mask(), heads, 1.0 / Math.sqrt(hd));
     Profiler.mark("fwd attention");
     a.attnOut.reshape('c', b, tq, kvHeads, group, hd).assign(a.ctx.reshape('c', b, kvHeads, group, tq, hd).permute(0, 3, 1, 2, 4));
 

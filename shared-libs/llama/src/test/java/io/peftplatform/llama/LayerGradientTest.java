@@ -103,7 +103,7 @@ class LayerGradientTest {
     INDArray ctx = Nd4j.create(DataType.DOUBLE, b * kvHeads, group * t, hd);
     INDArray probs = Nd4j.create(DataType.DOUBLE, b * kvHeads, group * t, t);
     double scale = 1 / Math.sqrt(hd);
-    Attention.forward(ctx, probs, qh, kh, vh, mask, b, kvHeads * group, scale);
+    Attention.forward(ctx, probs, qh, kh, vh, mask, kvHeads * group, scale);
     INDArray dq = Nd4j.create(DataType.DOUBLE, qh.shape());
     INDArray dk = Nd4j.create(DataType.DOUBLE, kh.shape());
     INDArray dv = Nd4j.create(DataType.DOUBLE, vh.shape());
@@ -111,7 +111,7 @@ class LayerGradientTest {
     java.util.function.DoubleSupplier loss = () -> {
       INDArray c = Nd4j.create(DataType.DOUBLE, ctx.shape());
       INDArray p = Nd4j.create(DataType.DOUBLE, probs.shape());
-      Attention.forward(c, p, qh, kh, vh, mask, b, kvHeads * group, scale);
+      Attention.forward(c, p, qh, kh, vh, mask, kvHeads * group, scale);
       return project(c, r);
     };
     GradientCheck.check("attention dq", qh, dq, loss);

@@ -22,7 +22,6 @@ public final class Attention {
    * @param kh (B·Hkv, Tk, hd) keys
    * @param vh (B·Hkv, Tk, hd) values
    * @param mask (B, Tq, Tk) additive mask: 0 where query may attend to key, {@link #MASKED} elsewhere
-   * @param batch B
    * @param heads Hq = Hkv·G
    * @param scale 1/sqrt(hd)
    */
@@ -33,7 +32,6 @@ public final class Attention {
       INDArray kh,
       INDArray vh,
       INDArray mask,
-      int batch,
       int heads,
       double scale) {
     Ops.batchedMatmul(probs, qh, false, kh, true, scale); // scores
