@@ -1,6 +1,5 @@
 package io.peftplatform.llama.nn;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -46,7 +45,7 @@ public final class Attention {
    * as a plain softmax of the masked scores gives.
    */
   static void maskedSoftmax(INDArray probs, INDArray mask, int heads) {
-    maskedSoftmax(probs, mask, heads, Rows.VECTOR && probs.dataType() == DataType.FLOAT && mask.dataType() == DataType.FLOAT);
+    maskedSoftmax(probs, mask, heads, Rows.simd(probs, mask));
   }
 
   /** @param simd through {@link VectorKernels} (fp32 arrays, the Vector API present), else row by row in double */
@@ -98,7 +97,7 @@ public final class Attention {
 
   /** dprobs ← probs ⊙ (dprobs − rowsum(dprobs ⊙ probs)) in place: the softmax's backward, one pass per row. */
   static void softmaxBackward(INDArray dprobs, INDArray probs) {
-    softmaxBackward(dprobs, probs, Rows.VECTOR && probs.dataType() == DataType.FLOAT && dprobs.dataType() == DataType.FLOAT);
+    softmaxBackward(dprobs, probs, Rows.simd(probs, dprobs));
   }
 
   static void softmaxBackward(INDArray dprobs, INDArray probs, boolean simd) {

@@ -6,7 +6,6 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
 import org.nd4j.linalg.factory.Nd4j;
@@ -61,13 +60,13 @@ public final class CrossEntropy {
    * @param lmHead (V, D)
    */
   public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, Arena arena) {
-    return run(hidden, targets, lmHead, 0, null, null, null, arena, simd(hidden));
+    return run(hidden, targets, lmHead, 0, null, null, null, arena, Rows.simd(hidden));
   }
 
   /** {@link #forward}, also writing each row's loss to {@code rowLoss} (N; 0 on unscored rows). */
   public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, double[] rowLoss, Arena arena) {
     Arrays.fill(rowLoss, 0);
-    return run(hidden, targets, lmHead, 0, null, null, rowLoss, arena, simd(hidden));
+    return run(hidden, targets, lmHead, 0, null, null, rowLoss, arena, Rows.simd(hidden));
   }
 
   /**
@@ -76,18 +75,13 @@ public final class CrossEntropy {
    */
   public static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double scale, INDArray dHidden, Arena arena) {
     dHidden.assign(0);
-    return run(hidden, targets, lmHead, scale, null, dHidden, null, arena, simd(hidden));
+    return run(hidden, targets, lmHead, scale, null, dHidden, null, arena, Rows.simd(hidden));
   }
 
   /** {@link #forwardBackward} with a scale per row: dHidden = ∂(Σ rowScale · loss)/∂hidden. */
   public static Sum forwardBackward(INDArray hidden, int[] targets, INDArray lmHead, double[] rowScale, INDArray dHidden, Arena arena) {
     dHidden.assign(0);
-    return run(hidden, targets, lmHead, 0, rowScale, dHidden, null, arena, simd(hidden));
-  }
-
-  /** @param rowScale null for {@code scale} on every row (training's one scale, kept a scalar op) */
-  private static boolean simd(INDArray hidden) {
-    return Rows.VECTOR && hidden.dataType() == DataType.FLOAT;
+    return run(hidden, targets, lmHead, 0, rowScale, dHidden, null, arena, Rows.simd(hidden));
   }
 
   /** {@link #forwardBackward(INDArray, int[], INDArray, double, INDArray, Arena)} choosing the path: for tests. */
@@ -96,7 +90,10 @@ public final class CrossEntropy {
     return run(hidden, targets, lmHead, scale, null, dHidden, null, arena, simd);
   }
 
-  /** @param simd the fp32 chunks through {@link VectorKernels}, else ND4J's ops */
+  /**
+   * @param rowScale null for {@code scale} on every row (training's one scale, kept a scalar op)
+   * @param simd the fp32 chunks through {@link VectorKernels}, else ND4J's ops
+   */
   private static Sum run(INDArray hidden, int[] targets, INDArray lmHead, double scale, double[] rowScale, INDArray dHidden,
       double[] rowLoss, Arena arena, boolean simd) {
     long vocab = lmHead.size(0);
@@ -105,57 +102,64 @@ public final class CrossEntropy {
     long tokens = 0;
     for (int[] run : runs(targets, maxRows)) {
       int c = run[1] - run[0];
+      for (int r = run[0]; r < run[1]; r++) {
+        if (targets[r] < 0 || targets[r] >= vocab) {
+          throw new IllegalArgumentException("target id " + targets[r] + " is outside the vocabulary of " + vocab);
+        }
+      }
       INDArray rows = hidden.get(interval(run[0], run[1]), all()); // (c, D)
       INDArray logits = arena.get("ce.logits", c, vocab);
       Ops.gemm(logits, rows, false, lmHead, true, 1.0, 0.0);
-      if (simd) {
-        loss += vectorized(logits, targets, run[0], c, (int) vocab, scale, rowScale, dHidden != null, rowLoss);
-        tokens += c;
-        if (dHidden != null) {
-          Ops.gemm(dHidden.get(interval(run[0], run[1]), all()), logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E
-        }
-        continue;
-      }
-      double[] targetLogit = new double[c];
-      for (int r = 0; r < c; r++) {
-        int t = targets[run[0] + r];
-        if (t < 0 || t >= vocab) {
-          throw new IllegalArgumentException("target id " + t + " is outside the vocabulary of " + vocab);
-        }
-        targetLogit[r] = logits.getDouble(r, t);
-      }
-      INDArray max = arena.get("ce.max", c);
-      INDArray sum = arena.get("ce.sum", c);
-      Nd4j.exec(new Max(logits, max, 1));
-      logits.subiColumnVector(max);
-      Transforms.exp(logits, false);
-      Nd4j.exec(new org.nd4j.linalg.api.ops.impl.reduce.same.Sum(logits, sum, 1));
-      for (int r = 0; r < c; r++) {
-        double l = Math.log(sum.getDouble(r)) + max.getDouble(r) - targetLogit[r];
-        loss += l;
-        if (rowLoss != null) {
-          rowLoss[run[0] + r] = l;
-        }
-      }
+      boolean backward = dHidden != null;
+      loss += simd ? vectorized(logits, targets, run[0], c, (int) vocab, scale, rowScale, backward, rowLoss)
+          : withNd4jOps(logits, targets, run[0], c, scale, rowScale, backward, rowLoss, arena);
       tokens += c;
-      if (dHidden != null) {
-        // dlogits = scale · (softmax − onehot), the scale one for all rows or one per row
-        logits.diviColumnVector(sum);
-        if (rowScale == null) {
-          logits.muli(scale);
-        } else {
-          logits.muliColumnVector(Nd4j.createFromArray(Arrays.copyOfRange(rowScale, run[0], run[1])).castTo(logits.dataType()));
-        }
-        for (int r = 0; r < c; r++) {
-          int t = targets[run[0] + r];
-          double rs = rowScale == null ? scale : rowScale[run[0] + r];
-          logits.putScalar(r, t, logits.getDouble(r, t) - rs);
-        }
-        INDArray dRows = dHidden.get(interval(run[0], run[1]), all());
-        Ops.gemm(dRows, logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E
+      if (backward) {
+        Ops.gemm(dHidden.get(interval(run[0], run[1]), all()), logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E
       }
     }
     return new Sum(loss, tokens);
+  }
+
+  /**
+   * One chunk in ND4J's ops (fp64, or without the Vector API): the chunk's loss, and with {@code backward}
+   * dlogits = scale · (softmax − onehot) in place of the logits.
+   */
+  private static double withNd4jOps(INDArray logits, int[] targets, int first, int c, double scale, double[] rowScale, boolean backward,
+      double[] rowLoss, Arena arena) {
+    double[] targetLogit = new double[c];
+    for (int r = 0; r < c; r++) {
+      targetLogit[r] = logits.getDouble(r, targets[first + r]);
+    }
+    INDArray max = arena.get("ce.max", c);
+    INDArray sum = arena.get("ce.sum", c);
+    Nd4j.exec(new Max(logits, max, 1));
+    logits.subiColumnVector(max);
+    Transforms.exp(logits, false);
+    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.reduce.same.Sum(logits, sum, 1));
+    double loss = 0;
+    for (int r = 0; r < c; r++) {
+      double l = Math.log(sum.getDouble(r)) + max.getDouble(r) - targetLogit[r];
+      loss += l;
+      if (rowLoss != null) {
+        rowLoss[first + r] = l;
+      }
+    }
+    if (backward) {
+      // dlogits = scale · (softmax − onehot), the scale one for all rows or one per row
+      logits.diviColumnVector(sum);
+      if (rowScale == null) {
+        logits.muli(scale);
+      } else {
+        logits.muliColumnVector(Nd4j.createFromArray(Arrays.copyOfRange(rowScale, first, first + c)).castTo(logits.dataType()));
+      }
+      for (int r = 0; r < c; r++) {
+        int t = targets[first + r];
+        double rs = rowScale == null ? scale : rowScale[first + r];
+        logits.putScalar(r, t, logits.getDouble(r, t) - rs);
+      }
+    }
+    return loss;
   }
 
   /**
@@ -164,12 +168,6 @@ public final class CrossEntropy {
    */
   private static double vectorized(INDArray logits, int[] targets, int first, int c, int vocab, double scale, double[] rowScale,
       boolean backward, double[] rowLoss) {
-    for (int r = 0; r < c; r++) {
-      int t = targets[first + r];
-      if (t < 0 || t >= vocab) {
-        throw new IllegalArgumentException("target id " + t + " is outside the vocabulary of " + vocab);
-      }
-    }
     double[] losses = new double[c];
     Rows rows = Rows.of(logits);
     Rows.parallel(c, vocab, (from, to) -> {

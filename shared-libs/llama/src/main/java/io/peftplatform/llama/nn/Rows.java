@@ -87,6 +87,19 @@ public final class Rows {
     floats.put(index, f, 0, length);
   }
 
+  /** Whether kernels over these arrays take the SIMD path: the Vector API present and every array fp32. */
+  public static boolean simd(INDArray... arrays) {
+    if (!VECTOR) {
+      return false;
+    }
+    for (INDArray a : arrays) {
+      if (a.dataType() != DataType.FLOAT) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Copies elements [index, index + length) of an fp32 array into dst[0, length). */
   public void readFloats(int index, float[] dst, int length) {
     floats.get(index, dst, 0, length);

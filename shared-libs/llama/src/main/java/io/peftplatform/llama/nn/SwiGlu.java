@@ -1,6 +1,5 @@
 package io.peftplatform.llama.nn;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,7 +15,7 @@ public final class SwiGlu {
    * @param up (N, F) up_proj output
    */
   public static void forward(INDArray act, INDArray sigmoid, INDArray gate, INDArray up) {
-    forward(act, sigmoid, gate, up, vectorized(act, sigmoid, gate, up));
+    forward(act, sigmoid, gate, up, Rows.simd(act, sigmoid, gate, up));
   }
 
   /** @param simd through {@link VectorKernels}, else ND4J's ops */
@@ -56,7 +55,7 @@ public final class SwiGlu {
    * @param up (N, F) forward input
    */
   public static void backward(INDArray dGate, INDArray dUp, INDArray dAct, INDArray gate, INDArray sig, INDArray up, Arena arena) {
-    backward(dGate, dUp, dAct, gate, sig, up, arena, vectorized(dGate, dUp, dAct, gate, sig, up));
+    backward(dGate, dUp, dAct, gate, sig, up, arena, Rows.simd(dGate, dUp, dAct, gate, sig, up));
   }
 
   static void backward(INDArray dGate, INDArray dUp, INDArray dAct, INDArray gate, INDArray sig, INDArray up, Arena arena, boolean simd) {
@@ -92,18 +91,5 @@ public final class SwiGlu {
     sig.rsub(1.0, dGate); // 1 − σ
     dGate.muli(t).addi(sig);
     dGate.muli(up).muli(dAct);
-  }
-
-  /** The SIMD path: every array fp32 and dense, the Vector API present. */
-  private static boolean vectorized(INDArray... arrays) {
-    if (!Rows.VECTOR) {
-      return false;
-    }
-    for (INDArray a : arrays) {
-      if (a.dataType() != DataType.FLOAT) {
-        return false;
-      }
-    }
-    return true;
   }
 }
