@@ -36,6 +36,7 @@ import io.peftplatform.training.spec.RunSpec;
 import io.peftplatform.worker.config.WorkerConfig;
 import io.smallrye.faulttolerance.api.Guard;
 import jakarta.annotation.PostConstruct;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -68,6 +69,7 @@ import org.jboss.logging.Logger;
  * {@code peft.max-crashes} times while running it fails as {@code worker_crashed}.
  */
 @ApplicationScoped
+@Startup // built with the object store and cache at start-up, not when the first job arrives
 public class JobRunner {
   private static final Logger LOG = Logger.getLogger(JobRunner.class);
 
