@@ -70,6 +70,12 @@ public final class SafetensorsWriter {
     return put(e, e.elementCount());
   }
 
+  /** As {@link #addLater}, from fp64 values (rounded once, to {@code dtype}). */
+  public SafetensorsWriter addLaterDoubles(String name, DType dtype, long[] shape, Supplier<double[]> values) {
+    Entry e = new Entry(name, dtype, shape.clone(), () -> DoubleBuffer.wrap(values.get()));
+    return put(e, e.elementCount());
+  }
+
   private static Supplier<Buffer> fixed(Buffer values) {
     Buffer copy = values.duplicate();
     return copy::duplicate;

@@ -1,0 +1,8 @@
+package io.peftplatform.merging.mergekit;
+
+/** A merge configuration that cannot run as written; the message names the field. */
+public final class MergeConfigException extends IllegalArgumentException {
+  public MergeConfigException(String message) {
+    super(message);
+  }
+}
