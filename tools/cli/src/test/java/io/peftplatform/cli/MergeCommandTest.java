@@ -70,4 +70,77 @@ class MergeCommandTest {
         "--weights", "1", "--output", out("y").toString());
     assertThat(weights.err().strip()).isEqualTo("peft: error: weights: 1 given for 2 adapters");
   }
+
+  @Test
+  void mergesWholeModelsFromAMergekitConfiguration() throws Exception {
+    // mergekit's base+adapter form folds the DoRA adapter in; task arithmetic with weight 1 is then the folded model
+    Path config = dir.resolve("fold.yml");
+    java.nio.file.Files.writeString(config, """
+        merge_method: task_arithmetic
+        base_model: %s
+        models:
+          - model: %s+%s
+            parameters:
+              weight: 1.0
+        dtype: float32
+        """.formatted(w.model(), w.model(), dora));
+    PeftCliTest.Run r = peft("merge", "--config", config.toString(), "--output", out("mergekit-fold").toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("task_arithmetic of 2 models, 2 layers");
+    assertThat(loss(out("mergekit-fold"))).isCloseTo(loss(w.model(), "--adapter", dora.toString()), offset(1e-4));
+
+    // slerp halfway between the base and the LoRA-merged model lands between their losses
+    PeftCliTest.Run merged = peft("merge", "--model", w.model().toString(), "--adapter", lora.toString(), "--output", out("lora-model").toString());
+    assertThat(merged.exitCode()).as(merged.err()).isZero();
+    Path slerp = dir.resolve("slerp.yml");
+    java.nio.file.Files.writeString(slerp, """
+        merge_method: slerp
+        base_model: %s
+        models:
+          - model: %s
+          - model: %s
+        parameters:
+          t:
+            - filter: self_attn
+              value: [0, 1]
+            - value: 0.5
+        """.formatted(w.model(), w.model(), out("lora-model")));
+    PeftCliTest.Run s = peft("merge", "--config", slerp.toString(), "--output", out("slerp").toString());
+    assertThat(s.exitCode()).as(s.err()).isZero();
+    double half = loss(out("slerp"));
+    assertThat(half).isLessThan(loss(w.model())).isGreaterThan(loss(out("lora-model")));
+  }
+
+  @Test
+  void badMergekitConfigurationsAreOneLineErrors() throws Exception {
+    Path config = dir.resolve("bad.yml");
+    java.nio.file.Files.writeString(config, """
+        merge_method: ties
+        base_model: %s
+        models:
+          - model: %s
+            parameters: {density: 0.5}
+        """.formatted(w.model(), out("nowhere")));
+    PeftCliTest.Run missing = peft("merge", "--config", config.toString(), "--output", out("bad").toString());
+    assertThat(missing.exitCode()).isEqualTo(1);
+    assertThat(missing.err().strip()).startsWith("peft: error: " + out("nowhere") + ": no such model directory").doesNotContain("\n");
+
+    java.nio.file.Files.writeString(config, """
+        merge_method: ties
+        base_model: %s
+        models:
+          - model: %s+%s
+            parameters: {density: 0.5}
+        """.formatted(w.model(), w.model(), dora));
+    PeftCliTest.Run weight = peft("merge", "--config", config.toString(), "--output", out("bad").toString());
+    assertThat(weight.err().strip()).startsWith("peft: error: models[0].parameters.weight: required by ties");
+
+    java.nio.file.Files.writeString(config, "merge_method: frankenmerge\nmodels: [{model: x}]\n");
+    PeftCliTest.Run method = peft("merge", "--config", config.toString(), "--output", out("bad").toString());
+    assertThat(method.err().strip()).startsWith("peft: error: merge_method: unknown method 'frankenmerge'; one of linear, task_arithmetic");
+
+    PeftCliTest.Run both = peft("merge", "--config", config.toString(), "--model", w.model().toString(), "--output", out("bad").toString());
+    assertThat(both.err().strip()).startsWith("peft: error: --config merges what the configuration names");
+    assertThat(out("bad")).doesNotExist();
+  }
 }

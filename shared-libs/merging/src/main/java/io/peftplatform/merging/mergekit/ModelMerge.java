@@ -75,7 +75,8 @@ public final class ModelMerge {
       SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
       long parameters = 0;
       for (Planned p : plan) {
-        writer.addLaterDoubles(p.name(), p.dtype(), p.shape(), () -> mergeTensor(config, slices.get(p.slice()), p, seed));
+        Settings settings = settings(config, slices.get(p.slice()), p);
+        writer.addLaterDoubles(p.name(), p.dtype(), p.shape(), () -> mergeTensor(config, slices.get(p.slice()), p, settings, seed));
         parameters += Arrays.stream(p.shape()).reduce(1, Math::multiplyExact);
       }
       int layers = (int) plan.stream().filter(p -> p.name().startsWith("model.layers.")).map(p -> layerOf(p.name())).distinct().count();
@@ -241,16 +242,16 @@ public final class ModelMerge {
     return referenceSource(config, 0, firstSlice).input();
   }
 
-  private static double[] mergeTensor(MergeConfig config, List<Resolved> sources, Planned p, long seed) {
+  /** A tensor's parameters, read and checked: the method's global ones, one map per source, the base's position (or -1). */
+  private record Settings(Map<String, Object> globals, List<Map<String, Object>> perSource, int baseIndex) {}
+
+  /** Reads and type-checks every parameter of one output tensor, before anything is written. */
+  private static Settings settings(MergeConfig config, List<Resolved> sources, Planned p) {
     WholeModelMethod method = config.method();
     Slice slice = config.slices().get(p.slice());
-    String base = slice.baseModel();
-    int rows = p.shape().length >= 2 ? (int) p.shape()[0] : 1;
-    List<float[]> values = new ArrayList<>();
     int baseIndex = -1;
     for (int i = 0; i < sources.size(); i++) {
-      values.add(sources.get(i).input().read(p.inputNames().get(i)));
-      if (sources.get(i).input().name.equals(base)) {
+      if (sources.get(i).input().name.equals(slice.baseModel())) {
         baseIndex = i;
       }
     }
@@ -260,21 +261,54 @@ public final class ModelMerge {
       if (v == null && e.getValue() == WholeModelMethod.Required.REQUIRED) {
         throw new MergeConfigException("parameters." + e.getKey() + ": required by " + method.configName() + " (for " + p.name() + ")");
       }
-      globals.put(e.getKey(), v != null ? v : e.getValue());
+      globals.put(e.getKey(), checked(v != null ? v : e.getValue(), e.getValue(), "parameters." + e.getKey()));
     }
     List<Map<String, Object>> perSource = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
       Map<String, Object> params = new LinkedHashMap<>();
+      String field = sources.get(i).field() + ".parameters.";
       for (var e : method.tensorParameters().entrySet()) {
         Object v = lookup(config, slice, sources.get(i), e.getKey(), p.inputNames().get(i), p.t());
-        if (v == null && e.getValue() == WholeModelMethod.Required.REQUIRED && i != baseIndex) {
-          throw new MergeConfigException(sources.get(i).field() + ".parameters." + e.getKey() + ": required by " + method.configName()
-              + " (for " + p.name() + ")");
+        if (v == null && e.getValue() == WholeModelMethod.Required.REQUIRED) {
+          if (i != baseIndex) {
+            throw new MergeConfigException(field + e.getKey() + ": required by " + method.configName() + " (for " + p.name() + ")");
+          }
+          continue;
         }
-        params.put(e.getKey(), v != null ? v : e.getValue());
+        params.put(e.getKey(), checked(v != null ? v : e.getValue(), e.getValue(), field + e.getKey()));
       }
       perSource.add(params);
     }
+    return new Settings(globals, perSource, baseIndex);
+  }
+
+  /** A value of the default's type: true/false where the default is, a finite number otherwise (null stays null). */
+  private static Object checked(Object v, Object defaultValue, String field) {
+    if (v == null) {
+      return null;
+    }
+    if (defaultValue instanceof Boolean) {
+      if (v instanceof Boolean) {
+        return v;
+      }
+      throw new MergeConfigException(field + ": expected true or false, got " + v);
+    }
+    if (v instanceof Double d && Double.isFinite(d)) {
+      return d;
+    }
+    throw new MergeConfigException(field + ": expected a finite number, got " + v);
+  }
+
+  private static double[] mergeTensor(MergeConfig config, List<Resolved> sources, Planned p, Settings settings, long seed) {
+    WholeModelMethod method = config.method();
+    int rows = p.shape().length >= 2 ? (int) p.shape()[0] : 1;
+    List<float[]> values = new ArrayList<>();
+    for (int i = 0; i < sources.size(); i++) {
+      values.add(sources.get(i).input().read(p.inputNames().get(i)));
+    }
+    Map<String, Object> globals = settings.globals();
+    List<Map<String, Object>> perSource = settings.perSource();
+    int baseIndex = settings.baseIndex();
     String name = p.name();
     return switch (method.kind()) {
       case LINEAR -> {
@@ -354,21 +388,19 @@ public final class ModelMerge {
     return null;
   }
 
+  /** A value {@link #checked} already; the field names it should a method read a parameter it does not declare. */
   private static double number(Object v, String field) {
     if (v instanceof Double d) {
-      if (!Double.isFinite(d)) {
-        throw new MergeConfigException(field + ": " + d + " is not a finite number");
-      }
       return d;
     }
-    throw new MergeConfigException(field + ": expected a number, got " + v);
+    throw new IllegalStateException(field + ": " + v);
   }
 
   private static boolean bool(Object v, String field) {
     if (v instanceof Boolean b) {
       return b;
     }
-    throw new MergeConfigException(field + ": expected true or false, got " + v);
+    throw new IllegalStateException(field + ": " + v);
   }
 
   /** config.json (layer count, dtype), generation config and the rest from the reference; the tokenizer from its source. */
