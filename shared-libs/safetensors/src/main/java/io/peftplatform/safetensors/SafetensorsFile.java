@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -39,7 +38,9 @@ public final class SafetensorsFile implements TensorSource {
   static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
   /** Longest single mapping; large tensors are read through several. */
-  private static final long MAX_MAP_BYTES = 1L << 30;
+  /** Bytes per read: a multiple of 8, so no element straddles two chunks. */
+  private static final int CHUNK_BYTES = 4 << 20;
+  private static final ThreadLocal<ByteBuffer> CHUNK = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(CHUNK_BYTES));
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -274,14 +275,26 @@ public final class SafetensorsFile implements TensorSource {
     void accept(ByteBuffer littleEndianChunk);
   }
 
+  /**
+   * Hands the tensor's bytes to {@code consumer} in chunks of at most 4 MiB, read with positional reads
+   * into a per-thread direct buffer: the page cache is copied once, without mapping (and faulting in) the
+   * file page by page. A chunk is valid only during its call.
+   */
   void forEachChunk(TensorInfo info, ChunkConsumer consumer) {
-    long chunk = MAX_MAP_BYTES - (MAX_MAP_BYTES % 8);
+    ByteBuffer buffer = CHUNK.get();
     try {
-      for (long off = info.begin(); off < info.end(); off += chunk) {
-        long len = Math.min(chunk, info.end() - off);
-        MappedByteBuffer mapped =
-            channel.map(FileChannel.MapMode.READ_ONLY, dataStart + off, len);
-        consumer.accept(mapped.order(ByteOrder.LITTLE_ENDIAN));
+      for (long off = info.begin(); off < info.end(); off += CHUNK_BYTES) {
+        int len = (int) Math.min(CHUNK_BYTES, info.end() - off);
+        buffer.clear().limit(len);
+        long position = dataStart + off;
+        while (buffer.hasRemaining()) {
+          int read = channel.read(buffer, position + buffer.position());
+          if (read < 0) {
+            throw new IOException("the file ends inside the tensor");
+          }
+        }
+        buffer.flip();
+        consumer.accept(buffer.order(ByteOrder.LITTLE_ENDIAN));
       }
     } catch (IOException e) {
       throw new SafetensorsException(

@@ -21,6 +21,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Supplier;
 
 /**
@@ -193,8 +197,10 @@ public final class SafetensorsWriter {
         length.putLong(headerBytes.length);
         out.write(length.array());
         out.write(headerBytes);
-        for (Entry e : tensors) {
-          writeValues(out, e);
+        try (Prefetch values = new Prefetch(tensors)) {
+          for (Entry e : tensors) {
+            writeValues(out, e, values.take());
+          }
         }
       }
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -215,28 +221,109 @@ public final class SafetensorsWriter {
     }
   }
 
-  private static void writeValues(OutputStream out, Entry e) throws IOException {
+  private static void writeValues(OutputStream out, Entry e, Buffer src) throws IOException {
     final int chunkElements = 1 << 16;
     ByteBuffer chunk =
         ByteBuffer.allocate(chunkElements * e.dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    Buffer src = e.values.get();
     if (src.remaining() != e.elementCount()) {
       throw new IllegalStateException(e.name + ": expected " + e.elementCount() + " values, got " + src.remaining());
+    }
+    FloatBuffer floats = src instanceof FloatBuffer f ? f : null;
+    DoubleBuffer doubles = src instanceof DoubleBuffer d ? d : null;
+    if (e.dtype == DType.F32 && doubles != null && doubles.hasArray()) {
+      // the common case of merges: fp64 results stored as F32, converted a chunk at a time and copied in bulk
+      double[] array = doubles.array();
+      float[] converted = new float[chunkElements];
+      for (int at = doubles.arrayOffset() + doubles.position(), end = at + doubles.remaining(); at < end; ) {
+        int n = Math.min(chunkElements, end - at);
+        for (int i = 0; i < n; i++) {
+          converted[i] = (float) array[at + i];
+        }
+        chunk.clear();
+        chunk.asFloatBuffer().put(converted, 0, n);
+        out.write(chunk.array(), 0, n * Float.BYTES);
+        at += n;
+      }
+      return;
     }
     while (src.hasRemaining()) {
       chunk.clear();
       int n = Math.min(chunkElements, src.remaining());
-      for (int i = 0; i < n; i++) {
-        double v = src instanceof FloatBuffer f ? f.get() : ((DoubleBuffer) src).get();
-        switch (e.dtype) {
-          case F32 -> chunk.putFloat((float) v);
-          case F64 -> chunk.putDouble(v);
-          case BF16 -> chunk.putShort(HalfFloats.floatToBf16((float) v));
-          case F16 -> chunk.putShort(HalfFloats.floatToF16((float) v));
-          default -> throw new IllegalStateException(e.dtype.name());
+      switch (e.dtype) {
+        case F32 -> {
+          for (int i = 0; i < n; i++) {
+            chunk.putFloat(floats != null ? floats.get() : (float) doubles.get());
+          }
         }
+        case F64 -> {
+          for (int i = 0; i < n; i++) {
+            chunk.putDouble(floats != null ? floats.get() : doubles.get());
+          }
+        }
+        case BF16 -> {
+          for (int i = 0; i < n; i++) {
+            chunk.putShort(HalfFloats.floatToBf16(floats != null ? floats.get() : (float) doubles.get()));
+          }
+        }
+        case F16 -> {
+          for (int i = 0; i < n; i++) {
+            chunk.putShort(HalfFloats.floatToF16(floats != null ? floats.get() : (float) doubles.get()));
+          }
+        }
+        default -> throw new IllegalStateException(e.dtype.name());
       }
       out.write(chunk.array(), 0, chunk.position());
+    }
+  }
+
+  /**
+   * The entries' values in order, each computed on a background thread while the one before it is
+   * written: reading and merging the next tensor overlaps writing this one (two tensors in memory).
+   */
+  private static final class Prefetch implements AutoCloseable {
+    private final List<Entry> entries;
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "safetensors-prefetch");
+      t.setDaemon(true);
+      return t;
+    });
+    private Future<Buffer> next;
+    private int index;
+
+    Prefetch(List<Entry> entries) {
+      this.entries = entries;
+      if (!entries.isEmpty()) {
+        next = executor.submit(() -> entries.get(0).values.get());
+      }
+    }
+
+    Buffer take() throws IOException {
+      Buffer current;
+      try {
+        current = next.get();
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while computing " + entries.get(index).name, ex);
+      } catch (ExecutionException ex) {
+        if (ex.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        if (ex.getCause() instanceof Error err) {
+          throw err;
+        }
+        throw new IOException(ex.getCause());
+      }
+      index++;
+      if (index < entries.size()) {
+        Entry e = entries.get(index);
+        next = executor.submit(() -> e.values.get());
+      }
+      return current;
+    }
+
+    @Override
+    public void close() {
+      executor.shutdownNow();
     }
   }
 }

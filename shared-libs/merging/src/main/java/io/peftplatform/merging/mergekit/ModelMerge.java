@@ -16,6 +16,7 @@ import io.peftplatform.safetensors.TensorSource;
 import io.peftplatform.text.ChatTemplate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -74,9 +75,10 @@ public final class ModelMerge {
       List<Planned> plan = plan(config, slices);
       SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
       long parameters = 0;
+      Buffers buffers = new Buffers();
       for (Planned p : plan) {
         Settings settings = settings(config, slices.get(p.slice()), p);
-        writer.addLaterDoubles(p.name(), p.dtype(), p.shape(), () -> mergeTensor(config, slices.get(p.slice()), p, settings, seed));
+        writer.addLaterDoubles(p.name(), p.dtype(), p.shape(), () -> mergeTensor(config, slices.get(p.slice()), p, settings, seed, buffers));
         parameters += Arrays.stream(p.shape()).reduce(1, Math::multiplyExact);
       }
       int layers = (int) plan.stream().filter(p -> p.name().startsWith("model.layers.")).map(p -> layerOf(p.name())).distinct().count();
@@ -299,13 +301,15 @@ public final class ModelMerge {
     throw new MergeConfigException(field + ": expected a finite number, got " + v);
   }
 
-  private static double[] mergeTensor(MergeConfig config, List<Resolved> sources, Planned p, Settings settings, long seed) {
+  private static double[] mergeTensor(MergeConfig config, List<Resolved> sources, Planned p, Settings settings, long seed, Buffers buffers) {
     WholeModelMethod method = config.method();
     int rows = p.shape().length >= 2 ? (int) p.shape()[0] : 1;
+    int n = Math.toIntExact(Arrays.stream(p.shape()).reduce(1, Math::multiplyExact));
     List<float[]> values = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
-      values.add(sources.get(i).input().read(p.inputNames().get(i)));
+      values.add(sources.get(i).input().read(p.inputNames().get(i), buffers.input(i, n)));
     }
+    double[] out = buffers.output(n);
     Map<String, Object> globals = settings.globals();
     List<Map<String, Object>> perSource = settings.perSource();
     int baseIndex = settings.baseIndex();
@@ -316,7 +320,7 @@ public final class ModelMerge {
         for (int i = 0; i < w.length; i++) {
           w[i] = number(perSource.get(i).get("weight"), sources.get(i).field() + ".parameters.weight");
         }
-        yield TensorMerge.linear(name, values, w, bool(globals.get("normalize"), "parameters.normalize"));
+        yield TensorMerge.linear(out, name, values, w, bool(globals.get("normalize"), "parameters.normalize"));
       }
       case TASK_ARITHMETIC -> {
         List<TensorMerge.TaskVector> tvs = new ArrayList<>();
@@ -330,13 +334,13 @@ public final class ModelMerge {
               q.containsKey("gamma") ? number(q.get("gamma"), f + "gamma") : 0,
               q.containsKey("epsilon") ? number(q.get("epsilon"), f + "epsilon") : 0));
         }
-        yield TensorMerge.taskArithmetic(name, values.get(baseIndex), tvs, method.sparsification(), method.signConsensus(),
+        yield TensorMerge.taskArithmetic(out, name, values.get(baseIndex), tvs, method.sparsification(), method.signConsensus(),
             bool(globals.get("normalize"), "parameters.normalize"), bool(globals.get("rescale"), "parameters.rescale"),
             number(globals.get("lambda"), "parameters.lambda"), rows, seed);
       }
       case SLERP -> {
         float[] other = values.get(baseIndex == 0 ? 1 : 0);
-        yield TensorMerge.slerp(number(globals.get("t"), "parameters.t"), values.get(baseIndex), other);
+        yield TensorMerge.slerp(out, number(globals.get("t"), "parameters.t"), values.get(baseIndex), other);
       }
       case NUSLERP -> {
         List<Integer> two = new ArrayList<>();
@@ -347,7 +351,7 @@ public final class ModelMerge {
         }
         int a = two.get(0);
         int b = two.get(1);
-        yield TensorMerge.nuslerp(values.get(a), values.get(b), number(perSource.get(a).get("weight"), sources.get(a).field() + ".parameters.weight"),
+        yield TensorMerge.nuslerp(out, values.get(a), values.get(b), number(perSource.get(a).get("weight"), sources.get(a).field() + ".parameters.weight"),
             number(perSource.get(b).get("weight"), sources.get(b).field() + ".parameters.weight"), baseIndex < 0 ? null : values.get(baseIndex),
             rows, bool(globals.get("nuslerp_row_wise"), "parameters.nuslerp_row_wise") && p.shape().length >= 2, // a vector is one row
             bool(globals.get("nuslerp_flatten"), "parameters.nuslerp_flatten"));
@@ -359,11 +363,11 @@ public final class ModelMerge {
             others.add(values.get(i));
           }
         }
-        yield TensorMerge.modelStock(values.get(baseIndex), others, rows, bool(globals.get("filter_wise"), "parameters.filter_wise"));
+        yield TensorMerge.modelStock(out, values.get(baseIndex), others, rows, bool(globals.get("filter_wise"), "parameters.filter_wise"));
       }
       case PASSTHROUGH -> {
         Object scale = perSource.get(0).get("scale");
-        yield TensorMerge.scaled(values.get(0), scale == null ? 1 : number(scale, sources.get(0).field() + ".parameters.scale"));
+        yield TensorMerge.scaled(out, values.get(0), scale == null ? 1 : number(scale, sources.get(0).field() + ".parameters.scale"));
       }
     };
   }
@@ -477,6 +481,31 @@ public final class ModelMerge {
     JSON.writerWithDefaultPrettyPrinter().writeValue(output.resolve(RECORD).toFile(), r);
   }
 
+  /**
+   * Arrays kept for the whole merge, by length (a Llama checkpoint has a handful of tensor sizes): one
+   * input array per source, two outputs per length — the writer writes one while the next is computed,
+   * and asks for a third only after the first is written. No tensor-sized garbage, so no collector pauses.
+   */
+  private static final class Buffers {
+    private final Map<Long, float[]> inputs = new java.util.HashMap<>();
+    private final Map<Integer, double[][]> outputs = new java.util.HashMap<>();
+    private final Map<Integer, Integer> turns = new java.util.HashMap<>();
+
+    float[] input(int source, int n) {
+      return inputs.computeIfAbsent(((long) source << 32) | n, k -> new float[n]);
+    }
+
+    /** An array of length n to overwrite, alternating between two. */
+    double[] output(int n) {
+      double[][] ring = outputs.computeIfAbsent(n, k -> new double[2][]);
+      int turn = turns.merge(n, 1, Integer::sum) & 1;
+      if (ring[turn] == null) {
+        ring[turn] = new double[n];
+      }
+      return ring[turn];
+    }
+  }
+
   /** One model of the merge, open: its tensors, layer count, and the adapter folded into it if any. */
   private static final class Input implements AutoCloseable {
     final String name;
@@ -519,15 +548,18 @@ public final class ModelMerge {
       return new Input(ref.name(), dir, source, layers, ref.adapter(), folded);
     }
 
-    /** The tensor in fp32; a module the folded adapter changes as W + ΔW, rounded once to fp32. */
-    float[] read(String tensor) {
+    /** The tensor in fp32 into {@code dst}; a module the folded adapter changes as W + ΔW, rounded once to fp32. */
+    float[] read(String tensor, float[] dst) {
       String module = tensor.endsWith(".weight") ? tensor.substring(0, tensor.length() - ".weight".length()) : null;
       if (module != null && foldedModules.contains(module)) {
         INDArray w = folded.baseWeight(module);
         INDArray merged = w.add(folded.taskVectors(module, w).get(0));
-        return merged.castTo(DataType.FLOAT).data().asFloat();
+        float[] values = merged.castTo(DataType.FLOAT).data().asFloat();
+        System.arraycopy(values, 0, dst, 0, dst.length);
+        return dst;
       }
-      return source.readFloats(tensor);
+      source.readFloats(tensor, FloatBuffer.wrap(dst));
+      return dst;
     }
 
     @Override

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * The per-tensor arithmetic of mergekit's methods (docs/merging.md, "Whole-model merges"), in fp64 over
  * fp32 inputs (every stored F32, F16 and BF16 value is exact in fp32). A tensor is {@code rows x cols}
- * row-major (a 1-D tensor is one row): the row-wise methods (DELLA's ranks, NuSLERP without flattening,
+ * row-major (a 1-D tensor is one row); each method overwrites every entry of {@code out} (the tensor's length). The row-wise methods (DELLA's ranks, NuSLERP without flattening,
  * Model Stock filter-wise) work on its rows.
  */
 final class TensorMerge {
@@ -23,16 +23,21 @@ final class TensorMerge {
   record TaskVector(float[] values, double weight, double density, double gamma, double epsilon) {}
 
   /** Σ wᵢ·xᵢ, divided by Σ wᵢ when normalizing. */
-  static double[] linear(String tensor, List<float[]> xs, double[] weights, boolean normalize) {
+  static double[] linear(double[] out, String tensor, List<float[]> xs, double[] weights, boolean normalize) {
     int n = xs.get(0).length;
-    double[] out = new double[n];
     double sum = 0;
     for (int i = 0; i < xs.size(); i++) {
       float[] x = xs.get(i);
       double w = weights[i];
       sum += w;
-      for (int e = 0; e < n; e++) {
-        out[e] += w * x[e];
+      if (i == 0) {
+        for (int e = 0; e < n; e++) {
+          out[e] = w * x[e];
+        }
+      } else {
+        for (int e = 0; e < n; e++) {
+          out[e] += w * x[e];
+        }
       }
     }
     if (normalize) {
@@ -51,10 +56,13 @@ final class TensorMerge {
    * {@code rescale} brought back to its L1 norm), weighted, optionally sign-elected (TIES), summed,
    * divided by the (agreeing) weights when normalizing, scaled by λ, added to the base.
    */
-  static double[] taskArithmetic(String tensor, float[] base, List<TaskVector> tvs, Sparsification sparsification, boolean consensus,
+  static double[] taskArithmetic(double[] out, String tensor, float[] base, List<TaskVector> tvs, Sparsification sparsification, boolean consensus,
       boolean normalize, boolean rescale, double lambda, int rows, long seed) {
     int n = base.length;
     int k = tvs.size();
+    if (sparsification == Sparsification.NONE && !consensus) {
+      return plainTaskArithmetic(out, base, tvs, normalize, lambda);
+    }
     double[][] weighted = new double[k][];
     double[] weights = new double[k];
     for (int i = 0; i < k; i++) {
@@ -71,7 +79,6 @@ final class TensorMerge {
       weighted[i] = delta;
       weights[i] = w;
     }
-    double[] out = new double[n];
     double weightSum = 0;
     for (double w : weights) {
       weightSum += w;
@@ -107,6 +114,49 @@ final class TensorMerge {
       out[e] = base[e] + lambda * mixed;
     }
     return out;
+  }
+
+  /** Task arithmetic without trimming or sign election, in one pass per entry (the same operations, in the same order). */
+  private static double[] plainTaskArithmetic(double[] out, float[] base, List<TaskVector> tvs, boolean normalize, double lambda) {
+    int n = base.length;
+    int k = tvs.size();
+    float[][] xs = new float[k][];
+    double[] w = new double[k];
+    double weightSum = 0;
+    for (int i = 0; i < k; i++) {
+      xs[i] = tvs.get(i).values();
+      w[i] = tvs.get(i).weight();
+      weightSum += w[i];
+    }
+    double divisor = Math.abs(weightSum) < 1e-8 ? 1 : weightSum;
+    inParallel(n, (from, to) -> {
+      for (int e = from; e < to; e++) {
+        double mixed = 0;
+        for (int i = 0; i < k; i++) {
+          mixed += ((double) xs[i][e] - base[e]) * w[i];
+        }
+        if (normalize) {
+          mixed /= divisor;
+        }
+        out[e] = base[e] + lambda * mixed;
+      }
+    });
+    return out;
+  }
+
+  interface Range {
+    void run(int from, int to);
+  }
+
+  /** Runs body over [0, n) in chunks on the common pool (entries are independent). */
+  static void inParallel(int n, Range body) {
+    final int chunk = 1 << 16;
+    if (n <= chunk) {
+      body.run(0, n);
+      return;
+    }
+    java.util.stream.IntStream.range(0, (n + chunk - 1) / chunk).parallel()
+        .forEach(c -> body.run(c * chunk, Math.min(n, (c + 1) * chunk)));
   }
 
   static double[] sparsify(String tensor, double[] delta, TaskVector tv, Sparsification method, boolean rescale, int rows,
@@ -182,13 +232,76 @@ final class TensorMerge {
 
   /**
    * Marks the entries of {@code values[from, from + n)} whose rank by fp32 magnitude (ascending, ties by
-   * position) lies in [lo, hi): mergekit sorts the magnitudes as float32.
+   * position) lies in [lo, hi): mergekit sorts the magnitudes as float32. Two selections find the
+   * magnitudes at ranks lo and hi − 1; one pass then places every entry, counting equal magnitudes in
+   * position order.
    */
-  private static void keepRanks(double[] values, int from, int n, int lo, int hi, boolean[] keep) {
-    long[] order = sortedByMagnitude(values, from, n);
-    for (int r = Math.max(lo, 0); r < Math.min(hi, n); r++) {
-      keep[from + (int) order[r]] = true;
+  static void keepRanks(double[] values, int from, int n, int lo, int hi, boolean[] keep) {
+    lo = Math.max(lo, 0);
+    hi = Math.min(hi, n);
+    if (lo >= hi) {
+      return;
     }
+    float[] mags = new float[n];
+    for (int i = 0; i < n; i++) {
+      mags[i] = Math.abs((float) values[from + i]);
+    }
+    float low = select(mags, lo);
+    float high = select(mags, hi - 1);
+    int belowLow = 0;
+    int belowHigh = 0;
+    for (float m : mags) {
+      belowLow += m < low ? 1 : 0;
+      belowHigh += m < high ? 1 : 0;
+    }
+    int equalLow = 0;
+    int equalHigh = 0;
+    for (int i = 0; i < n; i++) {
+      float m = mags[i];
+      boolean k;
+      if (m > low && m < high) {
+        k = true;
+      } else if (m == low) {
+        int rank = belowLow + equalLow++;
+        k = rank >= lo && rank < hi;
+      } else if (m == high) {
+        int rank = belowHigh + equalHigh++;
+        k = rank < hi;
+      } else {
+        k = false;
+      }
+      keep[from + i] = k;
+    }
+  }
+
+  /**
+   * The k-th smallest (0-based) of non-negative floats, by radix selection on their bits (which order
+   * like the values): a histogram of the upper 16 bits finds the bucket, a second of the lower 16 bits
+   * within it the value. Two branch-free passes, where comparison-based selection mispredicts on every
+   * element of random data.
+   */
+  static float select(float[] mags, int k) {
+    int[] histogram = new int[1 << 16];
+    for (float m : mags) {
+      histogram[Float.floatToRawIntBits(m) >>> 16]++;
+    }
+    int bucket = 0;
+    int before = 0;
+    while (before + histogram[bucket] <= k) {
+      before += histogram[bucket++];
+    }
+    Arrays.fill(histogram, 0);
+    for (float m : mags) {
+      int bits = Float.floatToRawIntBits(m);
+      if (bits >>> 16 == bucket) {
+        histogram[bits & 0xffff]++;
+      }
+    }
+    int low = 0;
+    while (before + histogram[low] <= k) {
+      before += histogram[low++];
+    }
+    return Float.intBitsToFloat((bucket << 16) | low);
   }
 
   /** rank[c] ∈ [0, n): the ascending fp32-magnitude rank of values[from + c], ties by position. */
@@ -213,7 +326,7 @@ final class TensorMerge {
   }
 
   /** mergekit's slerp of the flattened tensors from a (t = 0) to b (t = 1). */
-  static double[] slerp(double t, float[] a, float[] b) {
+  static double[] slerp(double[] out, double t, float[] a, float[] b) {
     int n = a.length;
     double na = norm(a);
     double nb = norm(b);
@@ -223,7 +336,6 @@ final class TensorMerge {
     for (int e = 0; e < n; e++) {
       dot += (a[e] / sa) * (b[e] / sb);
     }
-    double[] out = new double[n];
     double s0;
     double s1;
     if (Math.abs(dot) > SLERP_DOT_THRESHOLD) {
@@ -247,7 +359,7 @@ final class TensorMerge {
    * the flattened tensors, of each row, or ({@code rowWise}) of each column; with a base, of the task
    * vectors, added to it. Colinear vectors are lerped.
    */
-  static double[] nuslerp(float[] a, float[] b, double wa, double wb, float[] base, int rows, boolean rowWise, boolean flatten) {
+  static double[] nuslerp(double[] out, float[] a, float[] b, double wa, double wb, float[] base, int rows, boolean rowWise, boolean flatten) {
     int n = a.length;
     double t = Math.abs(wa + wb) < 1e-6 ? 0.5 : wb / (wa + wb);
     double[] v0 = new double[n];
@@ -278,7 +390,6 @@ final class TensorMerge {
       step = 1;
       stride = cols;
     }
-    double[] out = new double[n];
     for (int v = 0; v < count; v++) {
       int start = v * stride;
       double n0 = 0;
@@ -313,12 +424,11 @@ final class TensorMerge {
    * vectors (of the whole tensor, or per row with {@code filterWise}), t = N·cos θ / (1 + (N − 1)·cos θ),
    * result t·mean(xᵢ) + (1 − t)·base.
    */
-  static double[] modelStock(float[] base, List<float[]> xs, int rows, boolean filterWise) {
+  static double[] modelStock(double[] out, float[] base, List<float[]> xs, int rows, boolean filterWise) {
     int n = base.length;
     int count = filterWise ? rows : 1;
     int length = n / count;
     int models = xs.size();
-    double[] out = new double[n];
     double[] norms = new double[models];
     for (int v = 0; v < count; v++) {
       int start = v * length;
@@ -359,8 +469,7 @@ final class TensorMerge {
     return out;
   }
 
-  static double[] scaled(float[] x, double scale) {
-    double[] out = new double[x.length];
+  static double[] scaled(double[] out, float[] x, double scale) {
     for (int e = 0; e < x.length; e++) {
       out[e] = scale * x[e];
     }
