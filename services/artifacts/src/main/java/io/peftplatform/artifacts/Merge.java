@@ -7,7 +7,7 @@ import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
 
-/** A request to merge adapters of one base model, and how it ended. */
+/** A request to merge adapters of one base model, or whole models from a mergekit configuration, and how it ended. */
 @Entity
 @Table(name = "merges")
 public class Merge extends PanacheEntityBase {
@@ -53,6 +53,10 @@ public class Merge extends PanacheEntityBase {
   /** The id the output is registered under once the merge succeeds. */
   @Column(name = "output_id", nullable = false)
   public String outputId;
+
+  /** A whole-model merge's mergekit configuration (YAML or JSON text); null for an adapter merge. */
+  @Column(columnDefinition = "TEXT")
+  public String config;
 
   @Column(name = "error_code")
   public String errorCode;

@@ -152,4 +152,63 @@ class MergeResourceTest {
     as("merge-delta").contentType("application/json").body("{\"model\": \"" + ids[0] + "\", \"adapters\": [" + a + "]}")
         .post("/v1/merges").then().statusCode(400).body("field", equalTo("model")); // another tenant's model
   }
+
+  @Test
+  void aMergekitConfigNamingRegisteredIdsIsSentWithEveryModelsFiles() throws Exception {
+    String[] ids = modelWithAdapters("merge-kit");
+    String[] second = modelWithAdapters("merge-kit");
+    String yaml = """
+        merge_method: slerp
+        base_model: %s
+        models:
+          - model: %s
+          - model: %s+%s
+        parameters:
+          t: [0, 0.5, 1]
+        """.formatted(ids[0], ids[0], second[0], second[1]);
+    // the adapter of the second model belongs to it: fine; the request names config, seed and name only
+    String body = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("config", yaml).put("seed", 4).toString();
+    JsonPath created = as("merge-kit").contentType("application/json").body(body).post("/v1/merges").then().statusCode(201)
+        .body("status", equalTo("queued")).body("method", equalTo("slerp")).body("output_type", equalTo("model"))
+        .body("config", equalTo(yaml)).extract().jsonPath();
+    MergeRequested request = EventLog.await(Topics.MERGE_COMMANDS, MergeRequested.class, created.getString("id"), 1, WAIT).get(0);
+    assertThat(request.config()).isEqualTo(yaml);
+    assertThat(request.modelId()).isEqualTo(ids[0]);
+    assertThat(request.models()).extracting(MergeRequested.Registered::id).containsExactly(ids[0], second[0], second[1]);
+    assertThat(request.models().get(2).files()).extracting(f -> ObjectLayout.fileName(f.key())).contains("adapter_model.safetensors");
+    assertThat(request.outputId()).startsWith("model-");
+
+    // the same configuration as a JSON object
+    String json = "{\"config\": {\"merge_method\": \"task_arithmetic\", \"base_model\": \"" + ids[0] + "\", \"models\": [{\"model\": \""
+        + second[0] + "\", \"parameters\": {\"weight\": 0.5}}]}}";
+    String fromJson = as("merge-kit").contentType("application/json").body(json).post("/v1/merges").then().statusCode(201)
+        .body("method", equalTo("task_arithmetic")).extract().path("id");
+    assertThat(EventLog.await(Topics.MERGE_COMMANDS, MergeRequested.class, fromJson, 1, WAIT).get(0).models()).hasSize(2);
+  }
+
+  @Test
+  void badMergekitConfigsNameTheConfig() throws Exception {
+    String[] ids = modelWithAdapters("merge-kit-bad");
+    String[] other = modelWithAdapters("merge-kit-bad");
+    String[] foreign = modelWithAdapters("merge-kit-foreign");
+    java.util.function.Function<String, String> config = yaml -> new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+        .put("config", yaml).toString();
+    Object[][] cases = {
+        {config.apply("merge_method: karcher\nmodels: [{model: " + ids[0] + "}]"), "config", "merge_method: unknown method 'karcher'"},
+        {config.apply("merge_method: linear\nmodels: [{model: ../../etc/passwd}]"), "config", "not a registered model id"},
+        {config.apply("merge_method: linear\nmodels: [{model: " + foreign[0] + "}]"), "config", "no model " + foreign[0]},
+        {config.apply("merge_method: linear\nmodels: [{model: " + ids[0] + "+" + foreign[1] + "}]"), "config", "no adapter " + foreign[1]},
+        {config.apply("merge_method: linear\nmodels: [{model: " + ids[0] + "+" + other[1] + "}]"), "config", "belongs to model " + other[0]},
+        {config.apply("merge_method: linear\nmodels: [{model: " + ids[0] + "}]\ntokenizer_source: " + other[0]), "config", "tokenizer_source"},
+        {config.apply("merge_method: linear\nmodels: [{model: " + ids[0] + "]"), "config", "not valid YAML"},
+        {config.apply("x".repeat(70_000)), "config", "at most 65536"},
+        {"{\"config\": 7}", "config", "mergekit's YAML"},
+        {"{\"config\": \"merge_method: linear\", \"adapters\": []}", "adapters", "leave this out"},
+    };
+    for (Object[] c : cases) {
+      as("merge-kit-bad").contentType("application/json").body((String) c[0]).post("/v1/merges").then()
+          .statusCode(400).contentType("application/problem+json").body("field", equalTo(c[1]))
+          .body("detail", org.hamcrest.Matchers.containsString((String) c[2]));
+    }
+  }
 }

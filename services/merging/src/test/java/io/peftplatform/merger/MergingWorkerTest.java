@@ -94,7 +94,7 @@ class MergingWorkerTest {
   static MergeRequested request(String id, String method, int rank, String outputId) {
     return new MergeRequested(EventCodec.newId(), EventCodec.now(), id, TENANT, "model-base", model,
         List.of(new MergeRequested.Input("adapter-a", lora, 0.7), new MergeRequested.Input("adapter-b", dora, 0.5)),
-        method, 0.6, 3, rank, outputId);
+        method, 0.6, 3, rank, outputId, null, List.of());
   }
 
   static String newId() {
@@ -151,6 +151,58 @@ class MergingWorkerTest {
     MergeFailed failed = EventLog.await(Topics.MERGE_EVENTS, MergeFailed.class, failing, 1, WAIT).get(0);
     assertThat(failed.message()).startsWith("rank: must be between 1 and");
     assertThat(store.list(ObjectLayout.adapterPrefix(TENANT, "adapter-x"))).isEmpty();
+  }
+
+  static MergeRequested configRequest(String id, String yaml, String outputId) {
+    return new MergeRequested(EventCodec.newId(), EventCodec.now(), id, TENANT, "model-base", model, List.of(), "slerp", 0, 0, 0, outputId,
+        yaml, List.of(new MergeRequested.Registered("model-base", model), new MergeRequested.Registered("adapter-a", lora)));
+  }
+
+  @Test
+  void mergesWholeModelsFromAMergekitConfigAndFailsOneTheCheckpointsRefuse() throws Exception {
+    String id = newId();
+    String outputId = "model-kit-" + id.substring(6);
+    EventLog.publish(Topics.MERGE_COMMANDS, configRequest(id, """
+        merge_method: slerp
+        base_model: model-base
+        models:
+          - model: model-base
+          - model: model-base+adapter-a
+        parameters:
+          t: 0.5
+        """, outputId));
+    MergeSucceeded done = EventLog.await(Topics.MERGE_EVENTS, MergeSucceeded.class, id, 1, WAIT).get(0);
+    assertThat(done.output()).isEqualTo("model");
+    assertThat(done.outputId()).isEqualTo(outputId);
+    assertThat(done.files()).extracting(f -> ObjectLayout.fileName(f.key()))
+        .contains("config.json", "model.safetensors", "tokenizer.json", "peft_merge.json");
+    Path downloaded = Files.createTempDirectory("kit");
+    for (ObjectRef f : done.files()) {
+      store.get(f, downloaded.resolve(ObjectLayout.fileName(f.key())));
+    }
+    Path base = Files.createTempDirectory("kit-base");
+    for (ObjectRef f : model) {
+      store.get(f, base.resolve(ObjectLayout.fileName(f.key())));
+    }
+    try (TensorSource before = Checkpoints.open(base); TensorSource after = Checkpoints.open(downloaded)) {
+      String q = "model.layers.0.self_attn.q_proj.weight"; // the adapter changes it: halfway, so not the base
+      assertThat(after.readFloats(q)).isNotEqualTo(before.readFloats(q));
+      assertThat(after.readFloats("model.norm.weight")).isEqualTo(before.readFloats("model.norm.weight"));
+    }
+    assertThat(ModelDirectory.loadModel(downloaded, DataType.FLOAT).config().numLayers()).isPositive();
+
+    String failing = newId();
+    EventLog.publish(Topics.MERGE_COMMANDS, configRequest(failing, """
+        merge_method: ties
+        base_model: model-base
+        models:
+          - model: model-base+adapter-a
+            parameters: {density: 0.5}
+        """, "model-kit-x"));
+    MergeFailed failed = EventLog.await(Topics.MERGE_EVENTS, MergeFailed.class, failing, 1, WAIT).get(0);
+    assertThat(failed.code()).isEqualTo("merge_failed");
+    assertThat(failed.message()).startsWith("models[0].parameters.weight: required by ties");
+    assertThat(store.list(ObjectLayout.modelPrefix(TENANT, "model-kit-x"))).isEmpty();
   }
 
   /** A merge that killed its workers again and again fails instead of killing the next one. */

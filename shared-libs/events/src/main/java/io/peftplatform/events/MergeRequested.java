@@ -5,12 +5,16 @@ import java.util.List;
 
 /**
  * Merge adapters of one base model (docs/merging.md): into a new model, or into one LoRA adapter when
- * {@code rank} is positive. Sent once by the artifacts service; a redelivered request whose result is
- * already stored is answered again from that result, not merged twice.
+ * {@code rank} is positive; or, with {@code config}, whole models as a mergekit configuration describes
+ * them. Sent once by the artifacts service; a redelivered request whose result is already stored is
+ * answered again from that result, not merged twice.
  *
- * @param method linear, task_arithmetic, ties, dare_linear or dare_ties
+ * @param method linear, task_arithmetic, ties, dare_linear or dare_ties; for a config, its merge_method
  * @param rank 0 for a model; the LoRA rank of an adapter
  * @param outputId the id the result will be registered under (a model or an adapter id)
+ * @param config a mergekit YAML configuration naming registered ids ({@code model-…} or
+ *     {@code model-…+adapter-…}); null for an adapter merge
+ * @param models the files of every id the config names
  */
 public record MergeRequested(
     String eventId,
@@ -24,11 +28,21 @@ public record MergeRequested(
     double density,
     long seed,
     int rank,
-    String outputId)
+    String outputId,
+    String config,
+    List<Registered> models)
     implements PlatformEvent {
   public MergeRequested {
     modelFiles = List.copyOf(modelFiles);
     adapters = List.copyOf(adapters);
+    models = models == null ? List.of() : List.copyOf(models); // absent from requests sent before configs existed
+  }
+
+  /** A registered model or adapter a config names, by id, with its files. */
+  public record Registered(String id, List<ObjectRef> files) {
+    public Registered {
+      files = List.copyOf(files);
+    }
   }
 
   /** One adapter to merge, with its weight. */

@@ -1,11 +1,11 @@
 package io.peftplatform.cli;
 
+import io.peftplatform.merge.config.MergeConfig;
+import io.peftplatform.merge.config.ModelReference;
 import io.peftplatform.merging.MergeMethod;
 import io.peftplatform.merging.MergeSpec;
 import io.peftplatform.merging.Merger;
-import io.peftplatform.merging.mergekit.MergeConfig;
 import io.peftplatform.merging.mergekit.ModelMerge;
-import io.peftplatform.merging.mergekit.ModelReference;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;

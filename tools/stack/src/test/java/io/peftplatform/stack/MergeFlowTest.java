@@ -75,6 +75,29 @@ class MergeFlowTest {
   }
 
   @Test
+  void aMergekitConfigOverRegisteredIdsFoldsAnAdapterIntoANewModel() {
+    // task arithmetic of model+adapter with weight 1 is the adapter folded in: it generates like the adapter
+    String yaml = """
+        merge_method: task_arithmetic
+        base_model: %s
+        models:
+          - model: %s+%s
+            parameters:
+              weight: 1.0
+        """.formatted(modelId, modelId, first);
+    JsonNode created = client.createMerge(JSON.createObjectNode().put("config", yaml).put("name", "mergekit fold"));
+    JsonNode merge = client.awaitMerge(created.path("id").asText(), RunningStack.JOB_TIMEOUT);
+    assertThat(merge.path("status").asText()).as(merge.toString()).isEqualTo("succeeded");
+    assertThat(merge.path("method").asText()).isEqualTo("task_arithmetic");
+    String merged = merge.path("output_id").asText();
+    assertThat(client.getModel(merged).path("status").asText()).isEqualTo("ready");
+    ObjectNode prompt = JSON.createObjectNode().put("prompt", "cold is the opposite of").put("max_tokens", 4).put("temperature", 0.0);
+    String asModel = client.completion(prompt.deepCopy().put("model", merged)).at("/choices/0/text").asText();
+    String asAdapter = client.completion(prompt.deepCopy().put("model", first)).at("/choices/0/text").asText();
+    assertThat(asModel).isEqualTo(asAdapter).isNotEmpty();
+  }
+
+  @Test
   void twoAdaptersMergedByTiesIntoOneLoraLowerTheLoss() throws Exception {
     ObjectNode request = merge("ties", first, second).put("density", 0.7);
     request.putObject("output").put("type", "adapter").put("rank", 8);

@@ -1,10 +1,9 @@
 package io.peftplatform.artifacts.rest;
 
-import org.eclipse.microprofile.openapi.annotations.Operation;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.peftplatform.service.page.ListPage;
 import io.peftplatform.artifacts.rest.Responses.MergeResponse;
 import io.peftplatform.artifacts.service.MergeService;
+import io.peftplatform.service.page.ListPage;
 import io.peftplatform.service.problem.RequestValues;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
@@ -19,6 +18,7 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
  * Merges of adapters: {@code {"model", "adapters": [{"id", "weight"}], "method", "density", "seed",
@@ -33,7 +33,7 @@ public class MergeResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
-  @Operation(summary = "Merge adapters", description = "`{model, adapters: [{id, weight}], method: linear|task_arithmetic|ties|dare_linear|dare_ties, density, seed, output: {type: model|adapter, rank}, name}`; runs on a merging worker.")
+  @Operation(summary = "Merge adapters, or whole models from a mergekit configuration", description = "`{model, adapters: [{id, weight}], method: linear|task_arithmetic|ties|dare_linear|dare_ties, density, seed, output: {type: model|adapter, rank}, name}`, or `{config, seed, name}` with `config` mergekit's YAML (a string, or the same as a JSON object) naming registered ids (`model-…`, `model-…+adapter-…`); runs on a merging worker.")
   public Response create(@Context HttpHeaders headers, JsonNode body) {
     return Response.status(Response.Status.CREATED).entity(MergeResponse.of(merges.create(tenants.of(headers), body))).build();
   }

@@ -2,8 +2,8 @@ package io.peftplatform.artifacts.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peftplatform.artifacts.Adapter;
-import io.peftplatform.artifacts.Merge;
 import io.peftplatform.artifacts.Dataset;
+import io.peftplatform.artifacts.Merge;
 import io.peftplatform.artifacts.Model;
 import io.peftplatform.artifacts.service.Json;
 import io.peftplatform.artifacts.service.ModelCatalog;
@@ -83,14 +83,15 @@ public final class Responses {
 
   public record MergeResponse(String id, String object, String name, String status, String model, JsonNode adapters,
       String method, Double density, Long seed, String outputType, Integer rank, String outputId, long createdAt,
-      Long finishedAt, ErrorInfo error) {
+      Long finishedAt, ErrorInfo error, String config) {
     static MergeResponse of(Merge m) {
-      boolean dare = m.method.startsWith("dare");
+      boolean random = m.method.startsWith("dare") || m.method.startsWith("della");
+      boolean fromConfig = m.config != null;
       return new MergeResponse(m.id, "merge", m.name, m.status, m.modelId, Json.tree(m.adapters), m.method,
-          m.method.equals("ties") || dare ? m.density : null, dare ? m.seed : null, m.outputType, m.rank,
+          !fromConfig && (m.method.equals("ties") || random) ? m.density : null, random ? m.seed : null, m.outputType, m.rank,
           m.status.equals(Merge.SUCCEEDED) ? m.outputId : null, m.createdAt.getEpochSecond(),
           m.finishedAt == null ? null : m.finishedAt.getEpochSecond(),
-          m.errorCode == null ? null : new ErrorInfo(m.errorCode, m.errorMessage));
+          m.errorCode == null ? null : new ErrorInfo(m.errorCode, m.errorMessage), m.config);
     }
   }
 

@@ -11,6 +11,8 @@ import io.peftplatform.events.MergeFailed;
 import io.peftplatform.events.MergeRequested;
 import io.peftplatform.events.MergeSucceeded;
 import io.peftplatform.events.Topics;
+import io.peftplatform.merge.config.MergeConfig;
+import io.peftplatform.merge.config.MergeConfigException;
 import io.peftplatform.service.inbox.Inbox;
 import io.peftplatform.service.outbox.Outbox;
 import io.peftplatform.service.problem.ApiException;
@@ -36,7 +38,9 @@ import java.util.Set;
 public class MergeService {
   static final Set<String> METHODS = Set.of("linear", "task_arithmetic", "ties", "dare_linear", "dare_ties");
   static final int MAX_ADAPTERS = 16;
-  static final Set<String> FIELDS = Set.of("model", "adapters", "method", "density", "seed", "output", "name");
+  static final Set<String> FIELDS = Set.of("model", "adapters", "method", "density", "seed", "output", "name", "config");
+  static final int MAX_CONFIG_CHARS = 65_536;
+  static final int MAX_CONFIG_MODELS = 16;
 
   @Inject Outbox outbox;
   @Inject Inbox inbox;
@@ -51,6 +55,9 @@ public class MergeService {
     }
     // The request's own form first (every field, whatever the registry holds), then the registry.
     KnownFields.check(body, "", FIELDS);
+    if (body.has("config")) {
+      return createFromConfig(tenant, body);
+    }
     String modelId = RequestValues.id(text(body, "model", "is required: the id of the base model the adapters were trained on"), "model");
     JsonNode list = body.path("adapters");
     if (!list.isArray() || list.isEmpty() || list.size() > MAX_ADAPTERS) {
@@ -147,7 +154,103 @@ public class MergeService {
     m.createdAt = Instant.now();
     m.persist();
     outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, modelId,
-        Json.refs(model.files), inputs, method, density, m.seed, rank == null ? 0 : rank, m.outputId));
+        Json.refs(model.files), inputs, method, density, m.seed, rank == null ? 0 : rank, m.outputId, null, List.of()));
+    return m;
+  }
+
+  /**
+   * A whole-model merge from a mergekit configuration (docs/merging.md) whose models are the tenant's
+   * registered ids: {@code model-…}, or {@code model-…+adapter-…} for an adapter of that model folded in.
+   * The configuration is read here (its errors are the request's); what only the checkpoints can tell —
+   * shapes, per-tensor parameters — fails the merge with the reason.
+   */
+  private Merge createFromConfig(String tenant, JsonNode body) {
+    for (String f : List.of("model", "adapters", "method", "density", "output")) {
+      if (body.has(f)) {
+        throw ApiException.badRequest("a merge with a config names its models and method there: leave this out", f);
+      }
+    }
+    JsonNode c = body.path("config");
+    String text;
+    if (c.isTextual()) {
+      text = c.asText();
+    } else if (c.isObject()) {
+      text = Json.write(c); // JSON is YAML
+    } else {
+      throw ApiException.badRequest("must be mergekit's YAML as a string, or the same as a JSON object", "config");
+    }
+    if (text.length() > MAX_CONFIG_CHARS) {
+      throw ApiException.badRequest("must be at most " + MAX_CONFIG_CHARS + " characters", "config");
+    }
+    MergeConfig config;
+    try {
+      config = MergeConfig.parse(text);
+    } catch (MergeConfigException e) {
+      throw ApiException.badRequest(e.getMessage(), "config");
+    }
+    List<String> names = config.referencedModels();
+    if (names.size() > MAX_CONFIG_MODELS) {
+      throw ApiException.badRequest("names " + names.size() + " models; at most " + MAX_CONFIG_MODELS, "config");
+    }
+    String tokenizer = config.tokenizerSource();
+    if (tokenizer != null && !tokenizer.equals("base") && !names.contains(tokenizer)) {
+      throw ApiException.badRequest("tokenizer_source: must be base or one of the merge's models", "config");
+    }
+    JsonNode s = body.path("seed");
+    if (!s.isMissingNode() && !s.isNull() && !(s.isIntegralNumber() && s.canConvertToLong())) {
+      throw ApiException.badRequest("must be an integer", "seed");
+    }
+    JsonNode name = body.path("name");
+    if (!name.isMissingNode() && !name.isNull() && !(name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 256)) {
+      throw ApiException.badRequest("must be a non-blank string of at most 256 characters", "name");
+    }
+    RequestValues.name(name.isTextual() ? name.asText() : null, "name");
+
+    java.util.Map<String, MergeRequested.Registered> registered = new java.util.LinkedHashMap<>();
+    Model base = null;
+    for (String ref : names) {
+      int plus = ref.indexOf('+');
+      String modelId = plus < 0 ? ref : ref.substring(0, plus);
+      String adapterId = plus < 0 ? null : ref.substring(plus + 1);
+      if (!RequestValues.isId(modelId) || !modelId.startsWith("model-") || (adapterId != null
+          && (!RequestValues.isId(adapterId) || !adapterId.startsWith("adapter-")))) {
+        throw ApiException.badRequest(ref + ": not a registered model id (model-…) or model-…+adapter-…", "config");
+      }
+      Model model = models.find(tenant, modelId).orElseThrow(() -> ApiException.badRequest("no model " + modelId, "config"));
+      if (!model.status.equals(Model.READY)) {
+        throw ApiException.badRequest("model " + modelId + " is " + model.status + ", not ready", "config");
+      }
+      if (base == null) {
+        base = model; // the base model, or the first one named
+      }
+      registered.putIfAbsent(modelId, new MergeRequested.Registered(modelId, Json.refs(model.files)));
+      if (adapterId != null) {
+        Adapter a = Adapter.<Adapter>find("id = ?1 and tenant = ?2", adapterId, tenant).firstResultOptional()
+            .orElseThrow(() -> ApiException.badRequest("no adapter " + adapterId, "config"));
+        if (!a.modelId.equals(modelId)) {
+          throw ApiException.badRequest("adapter " + adapterId + " belongs to model " + a.modelId + ", not " + modelId, "config");
+        }
+        registered.putIfAbsent(adapterId, new MergeRequested.Registered(adapterId, Json.refs(a.files)));
+      }
+    }
+
+    Merge m = new Merge();
+    m.id = Ids.next("merge");
+    m.tenant = tenant;
+    m.status = Merge.QUEUED;
+    m.modelId = base.id;
+    m.adapters = "[]";
+    m.method = config.method().configName();
+    m.density = 0;
+    m.seed = s.asLong(0);
+    m.outputType = "model";
+    m.outputId = Ids.next("model");
+    m.config = text;
+    m.name = name.isTextual() ? name.asText() : truncate(base.name + " (" + m.method + " of " + names.size() + " models)", 256);
+    m.createdAt = Instant.now();
+    m.persist();
+    outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, base.id, Json.refs(base.files),
+        List.of(), m.method, 0, m.seed, 0, m.outputId, text, List.copyOf(registered.values())));
     return m;
   }
 

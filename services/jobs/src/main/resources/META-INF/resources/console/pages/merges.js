@@ -1,5 +1,6 @@
 // Merges: adapters of one model, each with a weight, merged by a method into a new model or one LoRA;
-// followed to the end, with a link to what came out.
+// or whole models by a mergekit configuration over registered ids; followed to the end, with a link to
+// what came out.
 import { useState } from 'preact/hooks';
 import { all, send } from '../api.js';
 import { Empty, Field, FormError, html, Select, Status, time, usePoll } from '../ui.js';
@@ -89,6 +90,60 @@ function MergeForm({ initialModel, onDone }) {
   </form>`;
 }
 
+const EXAMPLE = `merge_method: slerp
+base_model: model-…
+models:
+  - model: model-…
+  - model: model-…+adapter-…   # an adapter folded in first
+parameters:
+  t: [0, 0.5, 1]              # a gradient over the layers`;
+
+/** Whole models merged by mergekit's YAML (docs/merging.md), naming registered model and adapter ids. */
+function ConfigForm({ onDone }) {
+  const [config, setConfig] = useState('');
+  const [seed, setSeed] = useState('');
+  const [name, setName] = useState('');
+  const [errors, setErrors] = useState({});
+  const [apiError, setApiError] = useState(null);
+  const submit = async (e) => {
+    e.preventDefault();
+    const found = {};
+    if (!config.trim()) found.config = 'paste a mergekit configuration';
+    if (seed !== '' && !/^\d+$/.test(seed)) found.seed = 'must be a whole number';
+    setErrors(found);
+    setApiError(null);
+    if (Object.keys(found).length) return;
+    const request = { config };
+    if (seed !== '') request.seed = Number(seed);
+    if (name) request.name = name;
+    try {
+      await send('POST', '/v1/merges', request);
+      setConfig('');
+      onDone();
+    } catch (err) {
+      setApiError(err);
+    }
+  };
+  const error = (n) => errors[n] || apiError;
+  return html`<details class="merge-config">
+    <summary>Merge whole models by a mergekit configuration</summary>
+    <form onSubmit=${submit} novalidate aria-label="New mergekit merge">
+      <${Field} label="Configuration (mergekit YAML)" name="config" error=${error('config')}
+          hint="linear, task_arithmetic, ties, dare_*, breadcrumbs*, della*, slerp, nuslerp, model_stock, passthrough">${(a) => html`
+        <textarea id=${a.id} name="config" data-field="config" rows="10" spellcheck="false" placeholder=${EXAMPLE}
+          aria-invalid=${a['aria-invalid']} aria-describedby=${a['aria-describedby']} value=${config}
+          onInput=${(e) => setConfig(e.target.value)}></textarea>`}<//>
+      <div class="grid">
+        <${Field} label="Seed" name="seed" value=${seed} onInput=${(e) => setSeed(e.target.value)} error=${error('seed')}
+          hint="DARE's and DELLA's random drops" inputmode="numeric" />
+        <${Field} label="Name" name="name" value=${name} onInput=${(e) => setName(e.target.value)} error=${error('name')} hint="optional" />
+      </div>
+      <${FormError} error=${apiError} fields=${['config', 'seed', 'name']} />
+      <button type="submit">Merge models</button>
+    </form>
+  </details>`;
+}
+
 function Result({ merge }) {
   if (merge.status !== 'succeeded' || !merge.output_id) return merge.error ? html`<span class="field-error">${merge.error.message}</span>` : '—';
   return merge.output_type === 'adapter'
@@ -101,6 +156,7 @@ export function MergesPage({ query }) {
   return html`<section aria-labelledby="merges-title">
     <h1 id="merges-title">Merges</h1>
     <${MergeForm} initialModel=${query?.get('model')} onDone=${reload} />
+    <${ConfigForm} onDone=${reload} />
     ${error && html`<p class="form-error" role="alert">${error.message}</p>`}
     ${merges && merges.length === 0 && html`<${Empty}>No merges yet.<//>`}
     ${merges && merges.length > 0 && html`<div class="table-wrap"><table class="merges">
@@ -109,7 +165,8 @@ export function MergesPage({ query }) {
       <tbody>${merges.map((m) => html`<tr key=${m.id} data-merge=${m.id}>
         <td>${m.name || m.id} <small>${m.id}</small></td><td><${Status} status=${m.status} /></td><td>${m.model}</td>
         <td>${m.method}${m.density != null ? ` (density ${m.density})` : ''}</td>
-        <td>${(m.adapters || []).map((a) => html`<div><a href=${`#/adapters/${a.id}`}>${a.id}</a> × ${a.weight}</div>`)}</td>
+        <td>${m.config ? html`<details><summary>mergekit configuration</summary><pre>${m.config}</pre></details>`
+          : (m.adapters || []).map((a) => html`<div><a href=${`#/adapters/${a.id}`}>${a.id}</a> × ${a.weight}</div>`)}</td>
         <td><${Result} merge=${m} /></td><td>${time(m.created_at)}</td>
       </tr>`)}</tbody></table></div>`}
   </section>`;

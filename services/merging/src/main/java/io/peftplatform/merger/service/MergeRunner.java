@@ -9,18 +9,22 @@ import io.peftplatform.events.MergeSucceeded;
 import io.peftplatform.events.ObjectRef;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.events.Topics;
+import io.peftplatform.merge.config.MergeConfig;
+import io.peftplatform.merge.config.MergeConfigException;
+import io.peftplatform.merge.config.ModelReference;
 import io.peftplatform.merger.config.MergerConfig;
 import io.peftplatform.merging.MergeMethod;
 import io.peftplatform.merging.MergeSpec;
 import io.peftplatform.merging.Merger;
+import io.peftplatform.merging.mergekit.ModelMerge;
 import io.peftplatform.service.kafka.EventPublisher;
 import io.peftplatform.service.retry.Retries;
 import io.peftplatform.service.retry.Transient;
 import io.peftplatform.storage.Attempts;
 import io.peftplatform.storage.LocalCache;
 import io.peftplatform.storage.ObjectLayout;
-import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.storage.ScratchDirectories;
 import io.smallrye.faulttolerance.api.Guard;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,7 +35,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
@@ -125,6 +131,9 @@ public class MergeRunner {
   }
 
   private MergeSucceeded merge(MergeRequested r, Path work, Attempts.Attempt attempt) {
+    if (r.config() != null) {
+      return mergeModels(r, work, attempt);
+    }
     long start = System.nanoTime();
     Path modelDir = cache.directory("model", r.modelFiles());
     List<Path> adapterDirs = new ArrayList<>();
@@ -138,7 +147,42 @@ public class MergeRunner {
     boolean model = r.rank() == 0;
     Merger.Result result = model ? Merger.toModel(modelDir, adapterDirs, spec, out)
         : Merger.toAdapter(modelDir, adapterDirs, spec, r.rank(), out, r.modelId());
-    // Under this attempt's prefix: a run presumed dead cannot overwrite what this one registers.
+    List<ObjectRef> files = upload(r, model, out, attempt);
+    LOG.infof("merge %s: %s of %d adapters into %s %s in %.1f s", r.aggregateId(), r.method(), r.adapters().size(),
+        model ? "model" : "adapter", r.outputId(), (System.nanoTime() - start) / 1e9);
+    return new MergeSucceeded(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), r.modelId(), model ? "model" : "adapter",
+        r.outputId(), files, result.parameters(), model ? architecture(out) : null);
+  }
+
+  /**
+   * A mergekit configuration over registered models: every id it names fetched (cached by SHA-256),
+   * {@code model-…+adapter-…} folding the adapter in, the output a new model.
+   */
+  private MergeSucceeded mergeModels(MergeRequested r, Path work, Attempts.Attempt attempt) {
+    long start = System.nanoTime();
+    MergeConfig config = MergeConfig.parse(r.config());
+    Map<String, Path> dirs = new HashMap<>();
+    for (MergeRequested.Registered m : r.models()) {
+      dirs.put(m.id(), cache.directory(m.id().startsWith("adapter-") ? "adapter" : "model", m.files()));
+    }
+    ModelReference.Resolver resolver = id -> {
+      Path dir = dirs.get(id);
+      if (dir == null) {
+        throw new MergeConfigException(id + ": not a model or adapter of this merge");
+      }
+      return dir;
+    };
+    Path out = work.resolve("output");
+    ModelMerge.Result result = ModelMerge.run(config, resolver, r.seed(), out);
+    List<ObjectRef> files = upload(r, true, out, attempt);
+    LOG.infof("merge %s: %s of %d models into model %s in %.1f s", r.aggregateId(), config.method().configName(),
+        config.referencedModels().size(), r.outputId(), (System.nanoTime() - start) / 1e9);
+    return new MergeSucceeded(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), r.modelId(), "model", r.outputId(), files,
+        result.parameters(), architecture(out));
+  }
+
+  /** Under this attempt's prefix: a run presumed dead cannot overwrite what this one registers. */
+  private List<ObjectRef> upload(MergeRequested r, boolean model, Path out, Attempts.Attempt attempt) {
     String prefix = (model ? ObjectLayout.modelPrefix(r.tenant(), r.outputId()) : ObjectLayout.adapterPrefix(r.tenant(), r.outputId()))
         + attempt.id() + "/";
     List<ObjectRef> files = new ArrayList<>();
@@ -149,10 +193,7 @@ public class MergeRunner {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    LOG.infof("merge %s: %s of %d adapters into %s %s in %.1f s", r.aggregateId(), r.method(), r.adapters().size(),
-        model ? "model" : "adapter", r.outputId(), (System.nanoTime() - start) / 1e9);
-    return new MergeSucceeded(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), r.modelId(), model ? "model" : "adapter",
-        r.outputId(), files, result.parameters(), model ? architecture(out) : null);
+    return files;
   }
 
   private static String architecture(Path modelDir) {

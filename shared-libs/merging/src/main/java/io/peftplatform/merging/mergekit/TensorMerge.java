@@ -1,7 +1,8 @@
 package io.peftplatform.merging.mergekit;
 
 import io.peftplatform.adapters.SeededStream;
-import io.peftplatform.merging.mergekit.WholeModelMethod.Sparsification;
+import io.peftplatform.merge.config.MergeConfigException;
+import io.peftplatform.merge.config.WholeModelMethod.Sparsification;
 import java.util.Arrays;
 import java.util.List;
 

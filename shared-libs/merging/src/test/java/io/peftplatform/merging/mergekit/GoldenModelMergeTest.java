@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peftplatform.merge.config.MergeConfig;
+import io.peftplatform.merge.config.ModelReference;
 import io.peftplatform.safetensors.Checkpoints;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.SafetensorsFile;

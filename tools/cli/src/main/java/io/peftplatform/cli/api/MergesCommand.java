@@ -16,14 +16,18 @@ import picocli.CommandLine.Parameters;
 public final class MergesCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Command(name = "create", description = "Merge adapters of one model (docs/merging.md); --wait until it ends.")
+  @Command(name = "create", description = {"Merge adapters of one model (docs/merging.md); --wait until it ends.",
+      "--config merge.yml: whole models by a mergekit configuration naming registered ids (model-…, model-…+adapter-…)."})
   static final class Create implements Callable<Integer> {
     @Mixin ApiOptions api;
 
-    @Option(names = "--model", required = true, paramLabel = "ID", description = "The base model the adapters were trained on.")
+    @Option(names = "--config", paramLabel = "YAML", description = "A mergekit configuration over registered models (instead of --model/--adapter).")
+    java.nio.file.Path config;
+
+    @Option(names = "--model", paramLabel = "ID", description = "The base model the adapters were trained on.")
     String model;
 
-    @Option(names = "--adapter", required = true, paramLabel = "ID[:WEIGHT]", description = "An adapter, with its weight (default 1); repeat.")
+    @Option(names = "--adapter", paramLabel = "ID[:WEIGHT]", description = "An adapter, with its weight (default 1); repeat.")
     java.util.List<String> adapters;
 
     @Option(names = "--method", defaultValue = "task_arithmetic", paramLabel = "M",
@@ -33,7 +37,7 @@ public final class MergesCommand {
     @Option(names = "--density", paramLabel = "D", description = "ties and dare: the fraction kept (default 0.5).")
     Double density;
 
-    @Option(names = "--seed", paramLabel = "S", description = "dare: seeds the random drop (default 0).")
+    @Option(names = "--seed", paramLabel = "S", description = "dare and della: seeds the random drop (default 0).")
     Long seed;
 
     @Option(names = "--rank", paramLabel = "R", description = "Make one LoRA adapter of this rank instead of a model.")
@@ -47,6 +51,25 @@ public final class MergesCommand {
 
     @Override
     public Integer call() {
+      ObjectNode request;
+      if (config != null) {
+        if (model != null || adapters != null || rank != null || density != null) {
+          throw new IllegalArgumentException("--config names the models and method: leave out --model, --adapter, --density and --rank");
+        }
+        try {
+          request = JSON.createObjectNode().put("config", java.nio.file.Files.readString(config));
+        } catch (java.io.IOException e) {
+          throw new IllegalArgumentException("--config " + config + ": cannot read (" + e.getMessage() + ")");
+        }
+      } else if (model == null || adapters == null) {
+        throw new IllegalArgumentException("give --model and --adapter (an adapter merge) or --config merge.yml (a mergekit merge)");
+      } else {
+        request = adapterMerge();
+      }
+      return send(request);
+    }
+
+    private ObjectNode adapterMerge() {
       ObjectNode request = JSON.createObjectNode().put("model", model).put("method", method);
       for (String a : adapters) {
         int colon = a.lastIndexOf(':');
@@ -62,11 +85,15 @@ public final class MergesCommand {
       if (density != null) {
         request.put("density", density);
       }
-      if (seed != null) {
-        request.put("seed", seed);
-      }
       if (rank != null) {
         request.putObject("output").put("type", "adapter").put("rank", rank);
+      }
+      return request;
+    }
+
+    private int send(ObjectNode request) {
+      if (seed != null) {
+        request.put("seed", seed);
       }
       if (name != null) {
         request.put("name", name);

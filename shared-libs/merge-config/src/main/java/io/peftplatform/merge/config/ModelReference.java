@@ -1,4 +1,4 @@
-package io.peftplatform.merging.mergekit;
+package io.peftplatform.merge.config;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.peftplatform.merging.mergekit;
+package io.peftplatform.merge.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.peftplatform.merging.mergekit;
+package io.peftplatform.merge.config;
 
 /** A merge configuration that cannot run as written; the message names the field. */
 public final class MergeConfigException extends IllegalArgumentException {

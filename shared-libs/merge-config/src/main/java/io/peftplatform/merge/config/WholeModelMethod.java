@@ -1,10 +1,11 @@
-package io.peftplatform.merging.mergekit;
+package io.peftplatform.merge.config;
+
+import static io.peftplatform.merge.config.WholeModelMethod.Required.REQUIRED;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
-import static io.peftplatform.merging.mergekit.WholeModelMethod.Required.REQUIRED;
 
 /**
  * mergekit's merge methods for whole checkpoints, each with the parameters it reads and their defaults

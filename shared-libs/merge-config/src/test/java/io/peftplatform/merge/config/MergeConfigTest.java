@@ -1,4 +1,4 @@
-package io.peftplatform.merging.mergekit;
+package io.peftplatform.merge.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
