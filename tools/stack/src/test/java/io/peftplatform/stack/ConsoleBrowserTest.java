@@ -330,6 +330,21 @@ class ConsoleBrowserTest {
     assertThat(merge.path("density").asDouble()).isEqualTo(0.7);
     assertThat(merge.path("adapters").findValues("weight").stream().map(JsonNode::asDouble).toList()).containsExactly(1.0, 0.5);
     assertThat(row.getText()).contains(merge.path("output_id").asText());
+
+    // Whole models by a mergekit configuration: the API's refusal shown at the field, then a fold that succeeds.
+    browser.find("details.merge-config summary").click();
+    browser.fill("Configuration (mergekit YAML)", "{merge_method: frankenmerge, models: [{model: " + modelId + "}]}");
+    browser.click("Merge models");
+    assertThat(browser.errorAt("config")).contains("unknown method 'frankenmerge'");
+    browser.fill("Configuration (mergekit YAML)", "{merge_method: task_arithmetic, base_model: " + modelId + ", models: [{model: "
+        + modelId + "+" + adapterId + ", parameters: {weight: 0.5}}]}");
+    browser.fill("Merged model's name", "console mergekit");
+    everyControlIsLabelled("merges");
+    browser.click("Merge models");
+    WebElement kit = browser.waitFor(d -> browser.all("tr[data-merge]").stream().filter(r -> r.getText().contains("console mergekit")
+        && r.getText().contains("succeeded")).findFirst().orElse(null), RunningStack.JOB_TIMEOUT, "the mergekit merge succeeded");
+    assertThat(kit.getText()).contains("task_arithmetic").contains("mergekit configuration");
+    assertThat(client.getMerge(kit.getAttribute("data-merge")).path("config").asText()).contains(adapterId);
     photograph("merges");
   }
 

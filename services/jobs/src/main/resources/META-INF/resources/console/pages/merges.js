@@ -134,9 +134,10 @@ function ConfigForm({ onDone }) {
           aria-invalid=${a['aria-invalid']} aria-describedby=${a['aria-describedby']} value=${config}
           onInput=${(e) => setConfig(e.target.value)}></textarea>`}<//>
       <div class="grid">
-        <${Field} label="Seed" name="seed" value=${seed} onInput=${(e) => setSeed(e.target.value)} error=${error('seed')}
+        <${Field} label="Random seed" name="seed" value=${seed} onInput=${(e) => setSeed(e.target.value)} error=${error('seed')}
           hint="DARE's and DELLA's random drops" inputmode="numeric" />
-        <${Field} label="Name" name="name" value=${name} onInput=${(e) => setName(e.target.value)} error=${error('name')} hint="optional" />
+        <${Field} label="Merged model's name" name="name" value=${name} onInput=${(e) => setName(e.target.value)} error=${error('name')}
+          hint="optional" />
       </div>
       <${FormError} error=${apiError} fields=${['config', 'seed', 'name']} />
       <button type="submit">Merge models</button>
