@@ -46,6 +46,9 @@ public record MergeConfig(
   private static final Set<String> TOP_KEYS = Set.of("merge_method", "base_model", "models", "slices", "parameters", "dtype",
       "out_dtype", "tokenizer_source", "chat_template", "modules", "tokenizer", "name");
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  /** Models of one slice (or of {@code models:}): each holds a tensor in memory while it merges. */
+  public static final int MAX_SOURCES = 32;
+  public static final int MAX_SLICES = 256;
 
   public static MergeConfig read(Path file) {
     try {
@@ -90,6 +93,9 @@ public record MergeConfig(
     List<Slice> slices = new ArrayList<>();
     if (hasModels) {
       JsonNode models = list(root, "models");
+      if (models.size() > MAX_SOURCES) {
+        throw new MergeConfigException("models: " + models.size() + " given; at most " + MAX_SOURCES);
+      }
       List<Source> sources = new ArrayList<>();
       for (int i = 0; i < models.size(); i++) {
         JsonNode m = models.get(i);
@@ -104,6 +110,9 @@ public record MergeConfig(
       slices.add(new Slice(sources, base, Map.of()));
     } else {
       JsonNode list = list(root, "slices");
+      if (list.size() > MAX_SLICES) {
+        throw new MergeConfigException("slices: " + list.size() + " given; at most " + MAX_SLICES);
+      }
       for (int i = 0; i < list.size(); i++) {
         String field = "slices[" + i + "]";
         JsonNode s = list.get(i);
@@ -115,6 +124,9 @@ public record MergeConfig(
           throw new MergeConfigException(field + ".residual_weight: not supported");
         }
         JsonNode srcs = list(s, "sources", field);
+        if (srcs.size() > MAX_SOURCES) {
+          throw new MergeConfigException(field + ".sources: " + srcs.size() + " given; at most " + MAX_SOURCES);
+        }
         List<Source> sources = new ArrayList<>();
         for (int j = 0; j < srcs.size(); j++) {
           String f = field + ".sources[" + j + "]";

@@ -68,6 +68,14 @@ class MergeConfigTest {
   }
 
   @Test
+  void tooManyModelsOrSlicesAreRefused() {
+    String many = "merge_method: linear\nmodels: [" + "{model: a}, ".repeat(33) + "]\n";
+    assertThatThrownBy(() -> MergeConfig.parse(many)).hasMessage("models: 33 given; at most 32");
+    String slices = "merge_method: passthrough\nslices: [" + "{sources: [{model: a, layer_range: [0, 1]}]}, ".repeat(257) + "]\n";
+    assertThatThrownBy(() -> MergeConfig.parse(slices)).hasMessage("slices: 257 given; at most 256");
+  }
+
+  @Test
   void parametersAMethodDoesNotReadAreNotedNotSilentlyUsed() {
     MergeConfig c = MergeConfig.parse("merge_method: linear\nmodels: [{model: a, parameters: {weight: 1, density: 0.5}}]\n");
     assertThat(c.notes()).containsExactly("parameter density is not read by linear; ignored");

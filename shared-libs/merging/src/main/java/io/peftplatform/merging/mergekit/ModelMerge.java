@@ -77,6 +77,7 @@ public final class ModelMerge {
       }
       List<String> notes = new ArrayList<>(config.notes());
       List<List<Resolved>> slices = resolveSlices(config, inputs, notes);
+      checkOutputLayers(slices, inputs);
       List<Planned> plan = plan(config, slices);
       SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
       long parameters = 0;
@@ -157,6 +158,21 @@ public final class ModelMerge {
       out.add(sources);
     }
     return out;
+  }
+
+  /** Stacked slices may grow a model (frankenmerges), but not without bound: at most 4x its largest input. */
+  static final int MAX_LAYER_GROWTH = 4;
+
+  private static void checkOutputLayers(List<List<Resolved>> slices, Map<String, Input> inputs) {
+    int layers = 0;
+    for (List<Resolved> s : slices) {
+      layers += s.get(0).layerEnd() - s.get(0).layerStart();
+    }
+    int largest = inputs.values().stream().mapToInt(in -> in.layers).max().orElse(0);
+    if (layers > MAX_LAYER_GROWTH * largest) {
+      throw new MergeConfigException("slices: " + layers + " output layers from models of at most " + largest + "; at most "
+          + MAX_LAYER_GROWTH + "x the largest input");
+    }
   }
 
   private static void require(boolean ok, String message) {

@@ -71,4 +71,14 @@ class GoldenModelMergeTest {
     System.out.printf("golden mergekit %-24s %3d tensors, %d layers, worst %.2f ulp of the stored type%n", name, result.tensors(),
         result.layers(), worst);
   }
+
+  @org.junit.jupiter.api.Test
+  void stackedSlicesMayNotGrowAModelWithoutBound() {
+    // 13 copies of a 3-layer model: 39 layers, over 4x
+    MergeConfig config = MergeConfig.parse("merge_method: passthrough\nslices: ["
+        + "{sources: [{model: a, layer_range: [0, 3]}]}, ".repeat(13) + "]\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModelMerge.run(config, ModelReference.paths(FIXTURES.resolve("models")), 0,
+        tmp.resolve("big"))).hasMessage("slices: 39 output layers from models of at most 3; at most 4x the largest input");
+    assertThat(tmp.resolve("big")).doesNotExist();
+  }
 }
