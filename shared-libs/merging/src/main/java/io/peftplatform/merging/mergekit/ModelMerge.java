@@ -94,7 +94,7 @@ public final class ModelMerge {
       } else {
         writer.write(output.resolve(Checkpoints.SINGLE_FILE));
       }
-      Input reference = referenceOf(config, slices.get(0), inputs);
+      Input reference = referenceSource(config, 0, slices.get(0)).input();
       writeModelFiles(config, reference, inputs, resolver, layers, output);
       writeRecord(config, inputs, seed, layers, notes, output);
       return new Result(plan.size(), parameters, layers, writer.totalBytes(), List.copyOf(notes));
@@ -259,10 +259,6 @@ public final class ModelMerge {
   private static Resolved referenceSource(MergeConfig config, int s, List<Resolved> sources) {
     String base = config.slices().get(s).baseModel();
     return sources.stream().filter(r -> r.input().name.equals(base)).findFirst().orElse(sources.get(0));
-  }
-
-  private static Input referenceOf(MergeConfig config, List<Resolved> firstSlice, Map<String, Input> inputs) {
-    return referenceSource(config, 0, firstSlice).input();
   }
 
   /** A tensor's parameters, read and checked: the method's global ones, one map per source, the base's position (or -1). */

@@ -50,4 +50,38 @@ class TensorMergeTest {
       assertThat(TensorMerge.select(a.clone(), k)).isEqualTo(sorted[k]);
     }
   }
+
+  @Test
+  void rowRanksEqualSortingByMagnitudeThenPosition() {
+    Random random = new Random(11);
+    for (int trial = 0; trial < 200; trial++) {
+      int n = 1 + random.nextInt(trial < 100 ? 30 : 3000);
+      double[] values = new double[n + 5];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = trial % 2 == 0 ? random.nextGaussian() * Math.pow(10, random.nextInt(20) - 10) : (random.nextInt(5) - 2) * 0.5;
+      }
+      int[] got = new int[n];
+      TensorMerge.ranks(values, 5, n, got, new TensorMerge.RankScratch(n));
+      Integer[] order = IntStream.range(0, n).boxed().toArray(Integer[]::new);
+      Arrays.sort(order, Comparator.<Integer>comparingDouble(i -> Math.abs((float) values[5 + i])).thenComparingInt(i -> i));
+      int[] want = new int[n];
+      for (int r = 0; r < n; r++) {
+        want[order[r]] = r;
+      }
+      assertThat(got).as("n=%d", n).isEqualTo(want);
+    }
+  }
+
+  @Test
+  void parallelChunksCoverEveryEntryOnce() {
+    for (int n : new int[] {1, 65_536, 65_537, 300_001}) {
+      int[] visits = new int[n];
+      TensorMerge.inParallel(n, (from, to) -> {
+        for (int e = from; e < to; e++) {
+          visits[e]++;
+        }
+      });
+      assertThat(Arrays.stream(visits).allMatch(v -> v == 1)).as("n=%d", n).isTrue();
+    }
+  }
 }
