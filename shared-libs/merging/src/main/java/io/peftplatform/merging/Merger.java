@@ -34,7 +34,7 @@ public final class Merger {
   /** Provenance written beside the output. */
   public static final String RECORD = "peft_merge.json";
   /** Hugging Face's default largest shard. */
-  static final long MAX_SHARD_BYTES = 5L * 1000 * 1000 * 1000;
+  public static final long MAX_SHARD_BYTES = 5L * 1000 * 1000 * 1000;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Merger() {}
@@ -76,7 +76,7 @@ public final class Merger {
       } else {
         writer.write(output.resolve(Checkpoints.SINGLE_FILE));
       }
-      copyModelFiles(modelDir, output);
+      copyModelFiles(modelDir, output, Set.of());
       writeRecord(output, adapterDirs, spec, 0);
       return new Result(modules.size(), parameters);
     } catch (IOException e) {
@@ -120,12 +120,12 @@ public final class Merger {
     }
   }
 
-  /** Everything but the weights: config, tokenizer, generation config. */
-  private static void copyModelFiles(Path modelDir, Path output) throws IOException {
+  /** Everything but the weights (config, tokenizer, generation config), less the files named in {@code except}. */
+  public static void copyModelFiles(Path modelDir, Path output, Set<String> except) throws IOException {
     try (Stream<Path> files = Files.list(modelDir)) {
       for (Path f : files.filter(Files::isRegularFile).toList()) {
         String name = f.getFileName().toString();
-        if (!name.endsWith(".safetensors") && !name.equals(Checkpoints.SHARD_INDEX)) {
+        if (!name.endsWith(".safetensors") && !name.equals(Checkpoints.SHARD_INDEX) && !except.contains(name)) {
           Files.copy(f, output.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
       }

@@ -94,10 +94,7 @@ public class MergeService {
     if (!d.isMissingNode() && !d.isNull() && !(d.isNumber() && density > 0 && density <= 1)) {
       throw ApiException.badRequest("must be a number in (0, 1]", "density");
     }
-    JsonNode s = body.path("seed");
-    if (!s.isMissingNode() && !s.isNull() && !(s.isIntegralNumber() && s.canConvertToLong())) {
-      throw ApiException.badRequest("must be an integer", "seed");
-    }
+    long seed = seed(body);
     JsonNode output = body.path("output");
     if (!output.isMissingNode() && !output.isNull() && !output.isObject()) {
       throw ApiException.badRequest("must be an object {\"type\": \"model\" | \"adapter\", \"rank\": …}", "output");
@@ -114,11 +111,7 @@ public class MergeService {
     } else if (!type.equals("model")) {
       throw ApiException.badRequest("must be model or adapter", "output.type");
     }
-    JsonNode name = body.path("name");
-    if (!name.isMissingNode() && !name.isNull() && !(name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 256)) {
-      throw ApiException.badRequest("must be a non-blank string of at most 256 characters", "name");
-    }
-    RequestValues.name(name.isTextual() ? name.asText() : null, "name");
+    String name = name(body);
 
     Model model = models.find(tenant, modelId).orElseThrow(() -> ApiException.badRequest("no model " + modelId, "model"));
     if (!model.status.equals(Model.READY)) {
@@ -146,11 +139,11 @@ public class MergeService {
     m.adapters = Json.write(recorded);
     m.method = method;
     m.density = density;
-    m.seed = s.asLong(0);
+    m.seed = seed;
     m.outputType = type;
     m.rank = rank;
     m.outputId = Ids.next(type.equals("model") ? "model" : "adapter");
-    m.name = name.isTextual() ? name.asText() : truncate(model.name + " (" + method + " of " + inputs.size() + ")", 256);
+    m.name = name != null ? name : truncate(model.name + " (" + method + " of " + inputs.size() + ")", 256);
     m.createdAt = Instant.now();
     m.persist();
     outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, modelId,
@@ -196,15 +189,8 @@ public class MergeService {
     if (tokenizer != null && !tokenizer.equals("base") && !names.contains(tokenizer)) {
       throw ApiException.badRequest("tokenizer_source: must be base or one of the merge's models", "config");
     }
-    JsonNode s = body.path("seed");
-    if (!s.isMissingNode() && !s.isNull() && !(s.isIntegralNumber() && s.canConvertToLong())) {
-      throw ApiException.badRequest("must be an integer", "seed");
-    }
-    JsonNode name = body.path("name");
-    if (!name.isMissingNode() && !name.isNull() && !(name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 256)) {
-      throw ApiException.badRequest("must be a non-blank string of at most 256 characters", "name");
-    }
-    RequestValues.name(name.isTextual() ? name.asText() : null, "name");
+    long seed = seed(body);
+    String name = name(body);
 
     java.util.Map<String, MergeRequested.Registered> registered = new java.util.LinkedHashMap<>();
     Model base = null;
@@ -242,16 +228,34 @@ public class MergeService {
     m.adapters = "[]";
     m.method = config.method().configName();
     m.density = 0;
-    m.seed = s.asLong(0);
+    m.seed = seed;
     m.outputType = "model";
     m.outputId = Ids.next("model");
     m.config = text;
-    m.name = name.isTextual() ? name.asText() : truncate(base.name + " (" + m.method + " of " + names.size() + " models)", 256);
+    m.name = name != null ? name : truncate(base.name + " (" + m.method + " of " + names.size() + " models)", 256);
     m.createdAt = Instant.now();
     m.persist();
     outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, base.id, Json.refs(base.files),
         List.of(), m.method, 0, m.seed, 0, m.outputId, text, List.copyOf(registered.values())));
     return m;
+  }
+
+  /** The request's seed (0 when absent). */
+  private static long seed(JsonNode body) {
+    JsonNode s = body.path("seed");
+    if (!s.isMissingNode() && !s.isNull() && !(s.isIntegralNumber() && s.canConvertToLong())) {
+      throw ApiException.badRequest("must be an integer", "seed");
+    }
+    return s.asLong(0);
+  }
+
+  /** The request's name for the output, or null for the default. */
+  private static String name(JsonNode body) {
+    JsonNode name = body.path("name");
+    if (!name.isMissingNode() && !name.isNull() && !(name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 256)) {
+      throw ApiException.badRequest("must be a non-blank string of at most 256 characters", "name");
+    }
+    return RequestValues.name(name.isTextual() ? name.asText() : null, "name");
   }
 
   private static String truncate(String s, int max) {

@@ -2,6 +2,7 @@ package io.peftplatform.worker.service;
 
 import io.peftplatform.llama.checkpoint.Presets;
 import io.peftplatform.storage.ObjectStore;
+import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.text.Tokenizer;
 import io.peftplatform.text.bpe.GeneratedTokenizer;
 import io.peftplatform.training.bench.TrainBenchmark;
@@ -15,8 +16,6 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
@@ -63,18 +62,9 @@ public class WorkerWarmUp {
     } catch (IOException | RuntimeException | LinkageError ex) {
       LOG.warnf("warm-up failed (the first job will start slower): %s", ex.toString());
     } finally {
-      deleteQuietly(dir);
-    }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    if (dir == null) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException ignored) {
-      // a temporary directory; the OS cleans it
+      if (dir != null) {
+        ScratchDirectories.deleteQuietly(dir);
+      }
     }
   }
 }

@@ -9,11 +9,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A whole-model merge in mergekit's YAML: {@code merge_method}, {@code base_model}, either {@code models}
@@ -167,6 +169,9 @@ public record MergeConfig(
       throw new MergeConfigException("tokenizer_source: union (a merged vocabulary) is not supported; use base or one model of the merge");
     }
     String chatTemplate = text(root, "chat_template", false);
+    if (chatTemplate != null && !chatTemplate.equals("chatml") && !chatTemplate.contains("{{") && !chatTemplate.contains("{%")) {
+      throw new MergeConfigException("chat_template: '" + chatTemplate + "' is neither chatml nor a Jinja template");
+    }
     return new MergeConfig(method, base, hasModels, List.copyOf(slices), parameters, outDtype != null ? outDtype : dtype,
         tokenizerSource, chatTemplate, List.copyOf(notes));
   }
@@ -192,7 +197,7 @@ public record MergeConfig(
 
   private static void checkParameterNames(WholeModelMethod method, Map<String, ParameterSetting> global, List<Slice> slices,
       List<String> notes) {
-    Set<String> known = new java.util.HashSet<>(method.globalParameters().keySet());
+    Set<String> known = new HashSet<>(method.globalParameters().keySet());
     known.addAll(method.tensorParameters().keySet());
     List<Map<String, ParameterSetting>> all = new ArrayList<>();
     all.add(global);
@@ -200,7 +205,7 @@ public record MergeConfig(
       all.add(s.parameters());
       s.sources().forEach(src -> all.add(src.parameters()));
     }
-    Set<String> unused = new java.util.TreeSet<>();
+    Set<String> unused = new TreeSet<>();
     for (Map<String, ParameterSetting> m : all) {
       for (String name : m.keySet()) {
         if (!known.contains(name)) {
@@ -214,6 +219,17 @@ public record MergeConfig(
     if (all.stream().anyMatch(m -> m.containsKey("int8_mask"))) {
       notes.add("int8_mask ignored: masks and sums are computed in fp64 here");
     }
+  }
+
+  /** The name {@code config.json}'s {@code torch_dtype} gives a stored type. */
+  public static String dtypeName(DType dtype) {
+    return switch (dtype) {
+      case F16 -> "float16";
+      case BF16 -> "bfloat16";
+      case F64 -> "float64";
+      case F32 -> "float32";
+      default -> throw new IllegalArgumentException(dtype + " is not a floating-point type");
+    };
   }
 
   private static DType dtype(JsonNode root, String field) {

@@ -12,6 +12,7 @@ import io.peftplatform.merge.config.ParameterSetting;
 import io.peftplatform.merge.config.WholeModelMethod.Kind;
 import io.peftplatform.merge.config.WholeModelMethod;
 import io.peftplatform.merging.AdapterSet;
+import io.peftplatform.merging.Merger;
 import io.peftplatform.safetensors.Checkpoints;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.SafetensorsException;
@@ -27,14 +28,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -47,9 +50,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * tensor of each source and the result.
  */
 public final class ModelMerge {
-  /** Provenance written beside the output. */
-  public static final String RECORD = "peft_merge.json";
-  static final long MAX_SHARD_BYTES = 5L * 1000 * 1000 * 1000;
   private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.(.+)$");
   private static final Set<String> TOKENIZER_FILES = Set.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
       "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json");
@@ -89,8 +89,8 @@ public final class ModelMerge {
       }
       int layers = (int) plan.stream().filter(p -> p.name().startsWith("model.layers.")).map(p -> layerOf(p.name())).distinct().count();
       Files.createDirectories(output);
-      if (writer.totalBytes() > MAX_SHARD_BYTES) {
-        writer.writeSharded(output, MAX_SHARD_BYTES);
+      if (writer.totalBytes() > Merger.MAX_SHARD_BYTES) {
+        writer.writeSharded(output, Merger.MAX_SHARD_BYTES);
       } else {
         writer.write(output.resolve(Checkpoints.SINGLE_FILE));
       }
@@ -435,14 +435,9 @@ public final class ModelMerge {
       Input in = inputs.get(source);
       tokenizerDir = in != null ? in.dir : ModelReference.resolve(source, resolver).model();
     }
-    try (Stream<Path> files = Files.list(reference.dir)) {
-      for (Path f : files.filter(Files::isRegularFile).toList()) {
-        String name = f.getFileName().toString();
-        if (!name.endsWith(".safetensors") && !name.equals(Checkpoints.SHARD_INDEX) && !name.equals(RECORD) && !TOKENIZER_FILES.contains(name)) {
-          Files.copy(f, output.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    }
+    Set<String> except = new HashSet<>(TOKENIZER_FILES);
+    except.add(Merger.RECORD);
+    Merger.copyModelFiles(reference.dir, output, except);
     for (String name : TOKENIZER_FILES) {
       Path f = tokenizerDir.resolve(name);
       if (Files.isRegularFile(f)) {
@@ -454,20 +449,12 @@ public final class ModelMerge {
       ObjectNode c = (ObjectNode) JSON.readTree(configJson.toFile());
       c.put("num_hidden_layers", layers);
       if (config.outputDtype() != null) {
-        c.put("torch_dtype", switch (config.outputDtype()) {
-          case F16 -> "float16";
-          case BF16 -> "bfloat16";
-          case F64 -> "float64";
-          default -> "float32";
-        });
+        c.put("torch_dtype", MergeConfig.dtypeName(config.outputDtype()));
       }
       JSON.writerWithDefaultPrettyPrinter().writeValue(configJson.toFile(), c);
     }
     if (config.chatTemplate() != null) {
       String template = config.chatTemplate().equals("chatml") ? ChatTemplate.DEFAULT_CHATML : config.chatTemplate();
-      if (!template.contains("{{") && !template.contains("{%")) {
-        throw new MergeConfigException("chat_template: '" + config.chatTemplate() + "' is neither chatml nor a Jinja template");
-      }
       Path tc = output.resolve("tokenizer_config.json");
       ObjectNode node = Files.isRegularFile(tc) ? (ObjectNode) JSON.readTree(tc.toFile()) : JSON.createObjectNode();
       node.put("chat_template", template);
@@ -495,7 +482,7 @@ public final class ModelMerge {
     }
     var n = r.putArray("notes");
     notes.forEach(n::add);
-    JSON.writerWithDefaultPrettyPrinter().writeValue(output.resolve(RECORD).toFile(), r);
+    JSON.writerWithDefaultPrettyPrinter().writeValue(output.resolve(Merger.RECORD).toFile(), r);
   }
 
   /**
@@ -504,9 +491,9 @@ public final class ModelMerge {
    * and asks for a third only after the first is written. No tensor-sized garbage, so no collector pauses.
    */
   private static final class Buffers {
-    private final Map<Long, float[]> inputs = new java.util.HashMap<>();
-    private final Map<Integer, double[][]> outputs = new java.util.HashMap<>();
-    private final Map<Integer, Integer> turns = new java.util.HashMap<>();
+    private final Map<Long, float[]> inputs = new HashMap<>();
+    private final Map<Integer, double[][]> outputs = new HashMap<>();
+    private final Map<Integer, Integer> turns = new HashMap<>();
 
     float[] input(int source, int n) {
       return inputs.computeIfAbsent(((long) source << 32) | n, k -> new float[n]);
@@ -529,11 +516,11 @@ public final class ModelMerge {
     final Path dir;
     final TensorSource source;
     final int layers;
-    final java.util.Optional<Path> adapter;
+    final Optional<Path> adapter;
     private final AdapterSet folded;
     private final Set<String> foldedModules;
 
-    private Input(String name, Path dir, TensorSource source, int layers, java.util.Optional<Path> adapter, AdapterSet folded) {
+    private Input(String name, Path dir, TensorSource source, int layers, Optional<Path> adapter, AdapterSet folded) {
       this.name = name;
       this.dir = dir;
       this.source = source;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.merge.config.MergeConfig;
 import io.peftplatform.merge.config.ModelReference;
+import io.peftplatform.merging.Merger;
 import io.peftplatform.safetensors.Checkpoints;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.SafetensorsFile;
@@ -67,7 +68,7 @@ class GoldenModelMergeTest {
         }
       }
     }
-    assertThat(out.resolve(ModelMerge.RECORD)).exists();
+    assertThat(out.resolve(Merger.RECORD)).exists();
     System.out.printf("golden mergekit %-24s %3d tensors, %d layers, worst %.2f ulp of the stored type%n", name, result.tensors(),
         result.layers(), worst);
   }
