@@ -145,6 +145,19 @@ public final class LlamaModel {
    * @param cache key/value cache when generating (batch 1), else null
    */
   public INDArray hiddenStates(int[] tokens, int batch, int seqLen, int[] attentionMask, KvCache cache, Arena arena) {
+    return hiddenStates(tokens, batch, seqLen, attentionMask, cache, arena, null);
+  }
+
+  /** Sees the residual stream leaving each decoder block during a forward pass. */
+  @FunctionalInterface
+  public interface BlockObserver {
+    /** @param output (N, D) block {@code layer}'s output, valid only during the call */
+    void blockOutput(int layer, INDArray output);
+  }
+
+  /** {@link #hiddenStates(int[], int, int, int[], KvCache, Arena)}, showing each block's output to {@code observer} (or null). */
+  public INDArray hiddenStates(int[] tokens, int batch, int seqLen, int[] attentionMask, KvCache cache, Arena arena,
+      BlockObserver observer) {
     if (tokens.length != batch * seqLen) {
       throw new IllegalArgumentException(tokens.length + " tokens for a batch of " + batch + " x " + seqLen);
     }
@@ -163,6 +176,9 @@ public final class LlamaModel {
     for (DecoderBlock block : blocks) {
       try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
         block.forward(h, h, a, p, cache, arena);
+      }
+      if (observer != null) {
+        observer.blockOutput(block.index(), h);
       }
     }
     if (cache != null) {
@@ -229,11 +245,44 @@ public final class LlamaModel {
   }
 
   /** The loss and ∂loss/∂(final normed hidden states), written into its second argument. */
-  private interface Head {
+  @FunctionalInterface
+  public interface Head {
+    /**
+     * @param normed (N, D) the final-normed hidden states
+     * @param dNormed (N, D) overwritten with ∂loss/∂normed
+     */
     CrossEntropy.Sum lossAndGradient(INDArray normed, INDArray dNormed);
   }
 
+  /** A loss on the residual stream leaving some decoder blocks, beside the head's. */
+  public interface BlockLoss {
+    /** Whether the loss reads block {@code layer}'s output. */
+    boolean reads(int layer);
+
+    /**
+     * Adds the loss's gradient on block {@code layer}'s output to dOutput; the loss keeps its own value.
+     *
+     * @param output (N, D) block {@code layer}'s output in the forward pass
+     * @param dOutput (N, D) ∂L/∂output so far
+     */
+    void addGradient(int layer, INDArray output, INDArray dOutput);
+  }
+
+  /**
+   * One pass for any objective on the outputs: forward keeping each block's activations, the head's loss
+   * and gradient, then backward through every block, adding {@code blockLoss}'s gradient (when not null)
+   * where it reads a block's output. Adapters and other trainable layers accumulate their gradients.
+   * Returns the head's loss.
+   */
+  public CrossEntropy.Sum forwardBackward(PaddedBatch batch, Head head, BlockLoss blockLoss, Arena arena) {
+    return forwardBackward(batch, arena, head, blockLoss);
+  }
+
   private CrossEntropy.Sum forwardBackward(PaddedBatch batch, Arena arena, Head head) {
+    return forwardBackward(batch, arena, head, null);
+  }
+
+  private CrossEntropy.Sum forwardBackward(PaddedBatch batch, Arena arena, Head head, BlockLoss blockLoss) {
     int b = batch.batchSize();
     int t = batch.seqLen();
     long n = (long) b * t;
@@ -269,6 +318,11 @@ public final class LlamaModel {
     INDArray dh = arena.zeros("dh", n, d);
     RmsNorm.backward(dh, dNormed, h, rstd, weights.finalNorm);
     for (int i = blocks.length - 1; i >= 0; i--) {
+      if (blockLoss != null && blockLoss.reads(i)) {
+        // block i's output: the next block's input (kept apart with checkpointing), or the last residual stream
+        INDArray output = i == blocks.length - 1 ? h : recompute ? inputs[i + 1] : acts[i + 1].input;
+        blockLoss.addGradient(i, output, dh);
+      }
       if (recompute) {
         // The block's forward again, from its kept input, refills the one shared set of activations.
         acts[i].input.assign(inputs[i]);

@@ -37,7 +37,7 @@ public final class CrossEntropy {
   }
 
   /** [start, end) runs of consecutive scored rows, none longer than maxRows. */
-  static List<int[]> runs(int[] targets, int maxRows) {
+  public static List<int[]> runs(int[] targets, int maxRows) {
     List<int[]> out = new ArrayList<>();
     int i = 0;
     while (i < targets.length) {
