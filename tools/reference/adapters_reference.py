@@ -93,7 +93,8 @@ def adapted_linear(x, W, bias, ad):
     raise ValueError(kind)
 
 
-def forward(cfg, W, adapters, ids, mask):
+def forward(cfg, W, adapters, ids, mask, hidden=None):
+    """Logits (B, T, V); with a list as `hidden`, each decoder layer's output (B, T, D) is appended to it."""
     B, T = ids.shape
     H, Hkv, hd, eps = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["rms_norm_eps"]
     x = W["model.embed_tokens.weight"][ids]
@@ -120,6 +121,8 @@ def forward(cfg, W, adapters, ids, mask):
         x = x + lin(attn, i, "o_proj")
         h = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)
         x = x + lin(torch.nn.functional.silu(lin(h, i, "gate_proj")) * lin(h, i, "up_proj"), i, "down_proj")
+        if hidden is not None:
+            hidden.append(x)
     x = rms_norm(x, W["model.norm.weight"], eps)
     return x @ (W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]).T
 
