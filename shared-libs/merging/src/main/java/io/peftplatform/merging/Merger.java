@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
 import io.peftplatform.adapters.ModulePlan;
+import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.safetensors.Checkpoints;
 import io.peftplatform.safetensors.SafetensorsWriter;
 import io.peftplatform.safetensors.TensorInfo;
@@ -17,13 +18,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Merges adapters of one base model and writes the result: a whole model in Hugging Face layout (the
@@ -47,29 +52,40 @@ public final class Merger {
    * checkpoint streams through one tensor at a time: memory holds one module's weights, not the model.
    */
   public static Result toModel(Path modelDir, List<Path> adapterDirs, MergeSpec spec, Path output) {
-    checkOutput(output, Checkpoints.SINGLE_FILE);
     try (AdapterSet set = AdapterSet.load(modelDir, adapterDirs, DataType.FLOAT)) {
       checkCount(set, spec);
-      Set<String> modules = new HashSet<>(set.modules());
-      TensorSource source = set.base();
-      long parameters = 0;
-      SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
-      for (String name : source.names()) {
-        TensorInfo info = source.info(name);
-        if (!info.dtype().isFloatingPoint()) {
-          throw new IllegalArgumentException(source.location() + ": tensor " + name + " is " + info.dtype() + "; only float checkpoints merge");
-        }
-        String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
-        if (module != null && modules.contains(module)) {
-          writer.addLater(name, info.dtype(), info.shape(), () -> {
-            INDArray weight = set.baseWeight(module);
-            return weight.addi(TaskVectorMerge.merge(module, set.taskVectors(module, weight), spec)).data().asFloat();
-          });
-        } else {
-          writer.addLater(name, info.dtype(), info.shape(), () -> source.readFloats(name));
-        }
-        parameters += info.elementCount();
+      Map<String, Supplier<float[]>> replaced = new LinkedHashMap<>();
+      for (String module : set.modules()) {
+        replaced.put(module + ".weight", () -> {
+          INDArray weight = set.baseWeight(module);
+          return weight.addi(TaskVectorMerge.merge(module, set.taskVectors(module, weight), spec)).data().asFloat();
+        });
       }
+      long parameters = writeModel(modelDir, set.base(), replaced, output);
+      writeRecord(output, adapterDirs, spec, 0);
+      return new Result(replaced.size(), parameters);
+    }
+  }
+
+  /**
+   * Writes the base checkpoint with some tensors replaced — {@code replaced} gives a tensor's new values
+   * (fp32, stored in the tensor's own type) — streamed one tensor at a time (memory holds one tensor, not
+   * the model), sharded when the base was and the output is over 5 GB, beside the base's other files.
+   * Returns the parameters written.
+   */
+  public static long writeModel(Path modelDir, TensorSource source, Map<String, Supplier<float[]>> replaced, Path output) {
+    checkOutput(output, Checkpoints.SINGLE_FILE);
+    long parameters = 0;
+    SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+    for (String name : source.names()) {
+      TensorInfo info = source.info(name);
+      if (!info.dtype().isFloatingPoint()) {
+        throw new IllegalArgumentException(source.location() + ": tensor " + name + " is " + info.dtype() + "; only float checkpoints merge");
+      }
+      writer.addLater(name, info.dtype(), info.shape(), replaced.getOrDefault(name, () -> source.readFloats(name)));
+      parameters += info.elementCount();
+    }
+    try {
       Files.createDirectories(output);
       if (Files.exists(modelDir.resolve(Checkpoints.SHARD_INDEX)) && writer.totalBytes() > MAX_SHARD_BYTES) {
         writer.writeSharded(output, MAX_SHARD_BYTES);
@@ -77,11 +93,10 @@ public final class Merger {
         writer.write(output.resolve(Checkpoints.SINGLE_FILE));
       }
       copyModelFiles(modelDir, output, Set.of());
-      writeRecord(output, adapterDirs, spec, 0);
-      return new Result(modules.size(), parameters);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + output + ": " + e.getMessage(), e);
     }
+    return parameters;
   }
 
   /**
@@ -89,23 +104,34 @@ public final class Merger {
    * each module's merged task vector at that rank.
    */
   public static Result toAdapter(Path modelDir, List<Path> adapterDirs, MergeSpec spec, int rank, Path output, String baseModelName) {
-    checkOutput(output, AdapterFiles.CONFIG);
     try (AdapterSet set = AdapterSet.load(modelDir, adapterDirs, DataType.FLOAT)) {
       checkCount(set, spec);
-      TreeSet<String> targets = new TreeSet<>();
-      set.modules().forEach(m -> targets.add(m.substring(m.lastIndexOf('.') + 1)));
-      AdapterSpec loraSpec = AdapterSpec.defaults(AdapterMethod.LORA).withRank(rank).withAlpha(rank).withTargets(new ArrayList<>(targets));
-      Adapter lora = Adapter.create(loraSpec, set.config(), DataType.FLOAT);
-      for (ModulePlan plan : lora.plans().values()) {
-        INDArray delta = TaskVectorMerge.merge(plan.module(), set.taskVectors(plan.module()), spec);
-        LowRankFactors f = LowRankFactors.of(plan.module(), delta, rank);
-        lora.parameters().value(plan.name("lora_A")).assign(f.a());
-        lora.parameters().value(plan.name("lora_B")).assign(f.b());
-      }
-      AdapterFiles.write(lora, output, baseModelName);
+      Result r = writeLora(set.config(), set.modules(), module -> TaskVectorMerge.merge(module, set.taskVectors(module), spec), rank,
+          output, baseModelName);
       writeRecord(output, adapterDirs, spec, rank);
-      return new Result(lora.plans().size(), lora.parameterCount());
+      return r;
     }
+  }
+
+  /**
+   * Writes one PEFT LoRA adapter (r = rank, lora_alpha = rank, so scaling 1) on the given modules whose
+   * B·A is the best rank-r approximation of {@code update}'s ΔW (out, in) of each (the SVD merge).
+   */
+  public static Result writeLora(LlamaConfig config, List<String> modules, Function<String, INDArray> update, int rank, Path output,
+      String baseModelName) {
+    checkOutput(output, AdapterFiles.CONFIG);
+    TreeSet<String> targets = new TreeSet<>();
+    modules.forEach(m -> targets.add(m.substring(m.lastIndexOf('.') + 1)));
+    AdapterSpec loraSpec = AdapterSpec.defaults(AdapterMethod.LORA).withRank(rank).withAlpha(rank).withTargets(new ArrayList<>(targets));
+    Adapter lora = Adapter.create(loraSpec, config, DataType.FLOAT);
+    for (ModulePlan plan : lora.plans().values()) {
+      INDArray delta = modules.contains(plan.module()) ? update.apply(plan.module()) : Nd4j.zeros(DataType.FLOAT, plan.out(), plan.in());
+      LowRankFactors f = LowRankFactors.of(plan.module(), delta.castTo(DataType.FLOAT), rank);
+      lora.parameters().value(plan.name("lora_A")).assign(f.a());
+      lora.parameters().value(plan.name("lora_B")).assign(f.b());
+    }
+    AdapterFiles.write(lora, output, baseModelName);
+    return new Result(lora.plans().size(), lora.parameterCount());
   }
 
   private static void checkCount(AdapterSet set, MergeSpec spec) {
@@ -114,7 +140,7 @@ public final class Merger {
     }
   }
 
-  private static void checkOutput(Path output, String marker) {
+  static void checkOutput(Path output, String marker) {
     if (Files.exists(output.resolve(marker))) {
       throw new IllegalArgumentException(output + " already holds " + marker + "; choose an empty directory");
     }
