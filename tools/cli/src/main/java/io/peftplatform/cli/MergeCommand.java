@@ -1,25 +1,36 @@
 package io.peftplatform.cli;
 
+import io.peftplatform.merge.config.LearnedMergeSpec;
 import io.peftplatform.merge.config.MergeConfig;
 import io.peftplatform.merge.config.ModelReference;
 import io.peftplatform.merging.MergeMethod;
 import io.peftplatform.merging.MergeSpec;
 import io.peftplatform.merging.Merger;
+import io.peftplatform.merging.learned.LearnedMerge;
 import io.peftplatform.merging.mergekit.ModelMerge;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "merge", sortOptions = false,
     description = {"Merge adapters into their base model, several adapters into one LoRA, or whole models from a mergekit configuration.",
         "One adapter, default settings: the base with the adapter merged in, a plain Hugging Face model.",
         "Several: their updates combined by --method; --rank R writes one LoRA of rank R instead of a model (SVD).",
         "--config merge.yml: mergekit's YAML (merge_method, base_model, models or slices, parameters, dtype); model paths",
-        "relative to the current directory, MODEL+ADAPTER folds an adapter in first."})
+        "relative to the current directory, MODEL+ADAPTER folds an adapter in first.",
+        "--method expert_merging | ada_merging: coefficients learned on calibration texts, per module (and chunk) and expert;",
+        "expert_merging takes one --calibration per --adapter/--expert, in the order given; ada_merging one or more for all."})
 final class MergeCommand implements Callable<Integer> {
+  @Spec CommandSpec command;
+
   @Option(names = "--config", paramLabel = "YAML", description = "A mergekit configuration: merges whole models (no --model/--adapter).")
   Path config;
 
@@ -29,9 +40,50 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--adapter", paramLabel = "DIR", description = "An adapter directory; repeat for several.")
   List<Path> adapters;
 
+  @Option(names = "--expert", paramLabel = "DIR", description = "A whole fine-tuned model of the base (learned merges); repeat for several.")
+  List<Path> wholeModels;
+
   @Option(names = "--method", defaultValue = "task_arithmetic", paramLabel = "M",
-      description = "linear, task_arithmetic, ties, dare_linear or dare_ties (default: ${DEFAULT-VALUE}).")
+      description = "linear, task_arithmetic, ties, dare_linear, dare_ties; learned: expert_merging, ada_merging (default: ${DEFAULT-VALUE}).")
   String method;
+
+  @Option(names = "--calibration", paramLabel = "FILE", description = "Learned merges: unlabeled JSONL texts (text, prompt/completion or messages).")
+  List<Path> calibrations;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Learned merges: optimizer steps (default: 100).")
+  Integer steps;
+
+  @Option(names = "--lr", paramLabel = "LR", description = "Learned merges: Adam's learning rate (default: 0.05 expert_merging, 0.01 ada_merging).")
+  Double learningRate;
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Learned merges: texts per batch (default: 4).")
+  Integer batchSize;
+
+  @Option(names = "--seq-len", paramLabel = "N", description = "Learned merges: texts cut to this many tokens (default: 256).")
+  Integer seqLen;
+
+  @Option(names = "--chunks", paramLabel = "N", description = "Learned merges: coefficients per module and expert, over its output rows (default: 1).")
+  Integer chunks;
+
+  @Option(names = "--importance-chunks", description = "Expert Merging++: learn one coefficient per module first, then give important layers"
+      + " more chunks (--chunks on average).")
+  Boolean importanceChunks;
+
+  @Option(names = "--init", paramLabel = "C", description = "Learned merges: every coefficient's start (default: 0.5 expert_merging, 0.3 ada_merging).")
+  Double initialCoefficient;
+
+  @Option(names = "--temperature", paramLabel = "T", description = "expert_merging: the logit alignment's temperature (default: 1).")
+  Double temperature;
+
+  @Option(names = "--hidden-layers", split = ",", paramLabel = "L,L…", description = "expert_merging: decoder layers whose outputs are aligned"
+      + " (0-based; default: the middle one).")
+  List<Integer> hiddenLayers;
+
+  @Option(names = "--hidden-weight", paramLabel = "W", description = "expert_merging: the hidden-state loss's weight (default: 0.1).")
+  Double hiddenWeight;
+
+  @Option(names = "--regularization", paramLabel = "G", description = "expert_merging: the pull toward --init (default: 0.1).")
+  Double regularization;
 
   @Option(names = "--weights", split = ",", paramLabel = "W,W…", description = "One weight per adapter, in order (default: 1 each).")
   List<Double> weights;
@@ -40,7 +92,7 @@ final class MergeCommand implements Callable<Integer> {
       description = "ties: fraction of each update kept; dare: probability an entry is kept (default: ${DEFAULT-VALUE}).")
   double density;
 
-  @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seeds DARE's and DELLA's random drops (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seeds DARE's and DELLA's random drops and the order of a learned merge's texts (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--rank", paramLabel = "R", description = "Write a LoRA adapter of this rank (SVD of the merged update) instead of a model.")
@@ -57,10 +109,21 @@ final class MergeCommand implements Callable<Integer> {
       }
       return mergeModels();
     }
+    if (LearnedMergeSpec.Method.isLearned(method)) {
+      return learnedMerge(LearnedMergeSpec.Method.byName(method));
+    }
+    if (wholeModels != null || calibrations != null) {
+      throw new IllegalArgumentException("--expert and --calibration are for the learned merges (--method expert_merging or ada_merging)");
+    }
     if (model == null || adapters == null) {
       throw new IllegalArgumentException("give --model and --adapter (an adapter merge) or --config merge.yml (a mergekit merge)");
     }
-    MergeMethod m = MergeMethod.byName(method);
+    MergeMethod m;
+    try {
+      m = MergeMethod.byName(method);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage() + "; or learned: expert_merging, ada_merging");
+    }
     List<Double> w = weights != null ? weights : Collections.nCopies(adapters.size(), 1.0);
     MergeSpec spec = new MergeSpec(m, w, density, seed);
     long start = System.nanoTime();
@@ -86,5 +149,65 @@ final class MergeCommand implements Callable<Integer> {
         c.method().configName(), c.referencedModels().size(), c.referencedModels().size() == 1 ? "" : "s", r.layers(), r.tensors(),
         r.parameters(), r.bytes() / 1e6, (System.nanoTime() - start) / 1e9);
     return 0;
+  }
+
+  private int learnedMerge(LearnedMergeSpec.Method m) {
+    if (model == null) {
+      throw new IllegalArgumentException("--model: the base model the experts were fine-tuned from is needed");
+    }
+    if (weights != null) {
+      throw new IllegalArgumentException("--weights: a learned merge learns its coefficients; leave --weights out");
+    }
+    List<LearnedMerge.ExpertInput> experts = experts(m);
+    LearnedMergeSpec spec = LearnedMergeSpec.of(m, steps, learningRate, batchSize, seqLen, chunks, importanceChunks, initialCoefficient,
+        temperature, hiddenLayers, hiddenWeight, regularization, seed);
+    long start = System.nanoTime();
+    LearnedMerge merge = LearnedMerge.prepare(spec, model, experts, m.calibrationPerExpert() ? List.of() : calibrations, DataType.FLOAT);
+    System.err.printf("%s: %d coefficients on %d modules of %d experts, %d calibration texts (%.1f s to prepare)%n", m.apiName(),
+        merge.coefficientCount(), merge.modules().size(), experts.size(), merge.calibrationSizes().stream().mapToInt(Integer::intValue).sum(),
+        (System.nanoTime() - start) / 1e9);
+    merge.run(new ProgressBar(System.err), null, null);
+    LearnedMerge.StepLoss last = merge.history().get(merge.history().size() - 1);
+    Merger.Result r;
+    String what;
+    if (rank != null) {
+      r = merge.writeAdapter(output, rank, model.toString());
+      what = String.format("a PEFT LORA adapter of rank %d on %d modules", rank, r.modules());
+    } else {
+      r = merge.writeModel(output);
+      what = String.format("the base model with %d modules changed", r.modules());
+    }
+    System.out.printf("wrote %s: %s, %,d parameters (%s of %d experts, loss %.4f -> %.4f, coefficients in %s, %.1f s)%n", output, what,
+        r.parameters(), m.apiName(), experts.size(), merge.history().get(0).loss(), last.loss(), Merger.RECORD,
+        (System.nanoTime() - start) / 1e9);
+    return 0;
+  }
+
+  /** --adapter and --expert in the order given, each with its --calibration for Expert Merging. */
+  private List<LearnedMerge.ExpertInput> experts(LearnedMergeSpec.Method m) {
+    Iterator<Path> adapterDirs = adapters == null ? Collections.emptyIterator() : adapters.iterator();
+    Iterator<Path> modelDirs = wholeModels == null ? Collections.emptyIterator() : wholeModels.iterator();
+    List<LearnedMerge.ExpertInput> out = new ArrayList<>();
+    List<Path> files = calibrations == null ? List.of() : calibrations;
+    for (String arg : command.commandLine().getParseResult().originalArgs()) {
+      boolean whole = arg.equals("--expert") || arg.startsWith("--expert=");
+      if (whole || arg.equals("--adapter") || arg.startsWith("--adapter=")) {
+        Path dir = whole ? modelDirs.next() : adapterDirs.next();
+        int i = out.size();
+        Path calibration = m.calibrationPerExpert() && i < files.size() ? files.get(i) : null;
+        out.add(new LearnedMerge.ExpertInput(dir.toString(), dir, whole, calibration == null ? null : calibration.toString(), calibration));
+      }
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("give the experts: --adapter DIR (an adapter of --model) or --expert DIR (a whole fine-tuned model), each repeatable");
+    }
+    if (m.calibrationPerExpert() && files.size() != out.size()) {
+      throw new IllegalArgumentException("--calibration: " + m.apiName() + " takes one per expert, in the order of --adapter/--expert: "
+          + out.size() + " experts, " + files.size() + " files");
+    }
+    if (!m.calibrationPerExpert() && files.isEmpty()) {
+      throw new IllegalArgumentException("--calibration: " + m.apiName() + " needs calibration texts (one or more JSONL files, shared by all experts)");
+    }
+    return out;
   }
 }

@@ -4,6 +4,7 @@ import static io.peftplatform.cli.PeftCliTest.peft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -65,7 +66,8 @@ class MergeCommandTest {
         "--output", out("x").toString());
     assertThat(method.exitCode()).isEqualTo(1);
     assertThat(method.err().strip()).isEqualTo(
-        "peft: error: unknown merge method 'slerp'; expected one of linear, task_arithmetic, ties, dare_linear, dare_ties");
+        "peft: error: unknown merge method 'slerp'; expected one of linear, task_arithmetic, ties, dare_linear, dare_ties;"
+            + " or learned: expert_merging, ada_merging");
     PeftCliTest.Run weights = peft("merge", "--model", w.model().toString(), "--adapter", lora.toString(), "--adapter", dora.toString(),
         "--weights", "1", "--output", out("y").toString());
     assertThat(weights.err().strip()).isEqualTo("peft: error: weights: 1 given for 2 adapters");
@@ -142,5 +144,54 @@ class MergeCommandTest {
     PeftCliTest.Run both = peft("merge", "--config", config.toString(), "--model", w.model().toString(), "--output", out("bad").toString());
     assertThat(both.err().strip()).startsWith("peft: error: --config merges what the configuration names");
     assertThat(out("bad")).doesNotExist();
+  }
+
+  @Test
+  void learnsMergeCoefficientsOnCalibrationTexts() throws Exception {
+    double base = loss(w.model());
+    PeftCliTest.Run em = peft("merge", "--method", "expert_merging", "--model", w.model().toString(),
+        "--adapter", lora.toString(), "--calibration", w.data().toString(), "--adapter", dora.toString(), "--calibration", w.data().toString(),
+        "--steps", "6", "--chunks", "2", "--output", out("expert-merging").toString());
+    assertThat(em.exitCode()).as(em.err()).isZero();
+    assertThat(em.out()).contains("the base model with 14 modules changed").contains("expert_merging of 2 experts");
+    assertThat(em.err()).contains("step 6/6 | loss").contains("expert_merging: 56 coefficients on 14 modules of 2 experts");
+    JsonNode record = TinyWorkspace.JSON.readTree(out("expert-merging").resolve("peft_merge.json").toFile());
+    assertThat(record.path("experts").get(1).path("name").asText()).isEqualTo(dora.toString());
+    assertThat(record.path("experts").get(1).path("calibration").asText()).isEqualTo(w.data().toString());
+    JsonNode q = record.path("coefficients").path("model.layers.0.self_attn.q_proj");
+    assertThat(q).hasSize(2);
+    assertThat(q.get(0)).hasSize(2);
+    assertThat(q.get(0).get(0).asDouble()).isStrictlyBetween(0.0, 1.0);
+    assertThat(loss(out("expert-merging"))).isLessThan(base - 0.1);
+
+    // AdaMerging with one shared set, written as one LoRA
+    PeftCliTest.Run ada = peft("merge", "--method", "ada-merging", "--model", w.model().toString(), "--adapter", lora.toString(),
+        "--adapter", dora.toString(), "--calibration", w.data().toString(), "--steps", "4", "--rank", "8",
+        "--output", out("ada-merging").toString());
+    assertThat(ada.exitCode()).as(ada.err()).isZero();
+    assertThat(ada.out()).contains("a PEFT LORA adapter of rank 8 on 14 modules").contains("ada_merging of 2 experts");
+    assertThat(loss(w.model(), "--adapter", out("ada-merging").toString())).isLessThan(base - 0.1);
+  }
+
+  @Test
+  void badLearnedMergesAreOneLineErrors() {
+    PeftCliTest.Run count = peft("merge", "--method", "expert_merging", "--model", w.model().toString(), "--adapter", lora.toString(),
+        "--adapter", dora.toString(), "--calibration", w.data().toString(), "--output", out("z").toString());
+    assertThat(count.exitCode()).isEqualTo(1);
+    assertThat(count.err().strip()).isEqualTo("peft: error: --calibration: expert_merging takes one per expert, in the order of"
+        + " --adapter/--expert: 2 experts, 1 files");
+    PeftCliTest.Run init = peft("merge", "--method", "expert_merging", "--model", w.model().toString(), "--adapter", lora.toString(),
+        "--calibration", w.data().toString(), "--init", "1", "--output", out("z").toString());
+    assertThat(init.err().strip()).isEqualTo("peft: error: initial_coefficient: must be in (0, 1) (a sigmoid's value), got 1.0");
+    PeftCliTest.Run weights = peft("merge", "--method", "ada_merging", "--model", w.model().toString(), "--adapter", lora.toString(),
+        "--calibration", w.data().toString(), "--weights", "2", "--output", out("z").toString());
+    assertThat(weights.err().strip()).isEqualTo("peft: error: --weights: a learned merge learns its coefficients; leave --weights out");
+    PeftCliTest.Run layer = peft("merge", "--method", "expert_merging", "--model", w.model().toString(), "--adapter", lora.toString(),
+        "--calibration", w.data().toString(), "--hidden-layers", "7", "--output", out("z").toString());
+    assertThat(layer.err().strip()).isEqualTo("peft: error: hidden_layers: the model has layers 0 to 1, got 7");
+    PeftCliTest.Run stray = peft("merge", "--model", w.model().toString(), "--adapter", lora.toString(), "--calibration",
+        w.data().toString(), "--output", out("z").toString());
+    assertThat(stray.err().strip()).startsWith("peft: error: --expert and --calibration are for the learned merges");
+    assertThat(out("z")).doesNotExist();
   }
 }
