@@ -9,7 +9,10 @@ import static org.hamcrest.Matchers.startsWith;
 
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobSucceeded;
+import io.peftplatform.events.MergeCancelRequested;
+import io.peftplatform.events.MergeCancelled;
 import io.peftplatform.events.MergeFailed;
+import io.peftplatform.events.MergeProgressed;
 import io.peftplatform.events.MergeRequested;
 import io.peftplatform.events.MergeSucceeded;
 import io.peftplatform.events.ModelChanged;
@@ -207,6 +210,107 @@ class MergeResourceTest {
     };
     for (Object[] c : cases) {
       as("merge-kit-bad").contentType("application/json").body((String) c[0]).post("/v1/merges").then()
+          .statusCode(400).contentType("application/problem+json").body("field", equalTo(c[1]))
+          .body("detail", org.hamcrest.Matchers.containsString((String) c[2]));
+    }
+  }
+
+  /** A dataset of the tenant, uploaded through the API. */
+  private String dataset(String tenant, String... lines) throws Exception {
+    Path file = dir.resolve("d-" + System.nanoTime() + ".jsonl");
+    java.nio.file.Files.writeString(file, String.join("\n", lines) + "\n");
+    return as(tenant).multiPart("file", file.toFile()).post("/v1/files").then().statusCode(201).extract().path("id");
+  }
+
+  @Test
+  void aLearnedMergeCarriesItsCalibrationReportsProgressAndCanBeCancelled() throws Exception {
+    String[] ids = modelWithAdapters("merge-learned");
+    String cats = dataset("merge-learned", "{\"text\": \"the cat sat\"}", "{\"text\": \"the dog ran\"}");
+    String sums = dataset("merge-learned", "{\"prompt\": \"1+1=\", \"completion\": \"2\"}");
+    String body = "{\"model\": \"" + ids[0] + "\", \"method\": \"expert_merging\", \"adapters\": [{\"id\": \"" + ids[1]
+        + "\", \"calibration_file\": \"" + cats + "\"}, {\"id\": \"" + ids[2] + "\", \"calibration_file\": \"" + sums + "\"}],"
+        + " \"hyperparameters\": {\"steps\": 40, \"chunks\": 4, \"importance_chunking\": true, \"hidden_layers\": [0]}, \"seed\": 7}";
+    JsonPath created = as("merge-learned").contentType("application/json").body(body).post("/v1/merges").then().statusCode(201)
+        .body("status", equalTo("queued")).body("method", equalTo("expert_merging")).body("hyperparameters.steps", equalTo(40))
+        .body("hyperparameters.learning_rate", equalTo(0.05f)).body("hyperparameters.importance_chunking", equalTo(true))
+        .body("adapters[1].calibration_file", equalTo(sums)).body("seed", equalTo(7)).body("cancel_requested", equalTo(false))
+        .extract().jsonPath();
+    String mergeId = created.getString("id");
+    MergeRequested request = EventLog.await(Topics.MERGE_COMMANDS, MergeRequested.class, mergeId, 1, WAIT).get(0);
+    assertThat(request.learned().spec().steps()).isEqualTo(40);
+    assertThat(request.learned().spec().chunks()).isEqualTo(4);
+    assertThat(request.learned().spec().hiddenLayers()).containsExactly(0);
+    assertThat(request.learned().spec().seed()).isEqualTo(7);
+    assertThat(request.learned().calibration()).extracting(MergeRequested.Registered::id).containsExactly(cats, sums);
+    assertThat(request.learned().calibration().get(0).files().get(0).key()).isEqualTo(ObjectLayout.datasetKey("merge-learned", cats));
+
+    // progress, as a worker reports it: running with the latest loss
+    EventLog.publish(Topics.MERGE_EVENTS, new MergeProgressed(EventCodec.newId(), Instant.now(), mergeId, "merge-learned", 12, 40, 0.25,
+        Map.of("logits", 0.2, "hidden", 0.04, "pull", 0.01)));
+    Awaitility.await().atMost(WAIT).until(() -> "running".equals(as("merge-learned").get("/v1/merges/" + mergeId).jsonPath().getString("status")));
+    as("merge-learned").get("/v1/merges/" + mergeId).then().body("progress.step", equalTo(12)).body("progress.steps", equalTo(40))
+        .body("progress.loss", equalTo(0.25f)).body("progress.parts.hidden", equalTo(0.04f));
+
+    // a running merge is asked to stop, and cancelled once its worker says so; then it cannot be cancelled again
+    as("merge-learned").post("/v1/merges/" + mergeId + "/cancel").then().statusCode(200).body("status", equalTo("running"))
+        .body("cancel_requested", equalTo(true));
+    EventLog.await(Topics.MERGE_CONTROL, MergeCancelRequested.class, mergeId, 1, WAIT);
+    EventLog.publish(Topics.MERGE_EVENTS, new MergeCancelled(EventCodec.newId(), Instant.now(), mergeId, "merge-learned", 13));
+    Awaitility.await().atMost(WAIT).until(() -> "cancelled".equals(as("merge-learned").get("/v1/merges/" + mergeId).jsonPath().getString("status")));
+    as("merge-learned").post("/v1/merges/" + mergeId + "/cancel").then().statusCode(409).body("field", equalTo("id"));
+    as("merge-other").post("/v1/merges/" + mergeId + "/cancel").then().statusCode(404);
+
+    // AdaMerging on one shared dataset, into a LoRA; cancelled while queued: at once
+    String ada = as("merge-learned").contentType("application/json").body("{\"model\": \"" + ids[0] + "\", \"method\": \"ada_merging\","
+        + " \"adapters\": [\"" + ids[1] + "\", {\"id\": \"" + ids[2] + "\"}], \"calibration_file\": \"" + cats + "\","
+        + " \"output\": {\"type\": \"adapter\", \"rank\": 4}}").post("/v1/merges").then().statusCode(201)
+        .body("calibration_file", equalTo(cats)).body("hyperparameters.initial_coefficient", equalTo(0.3f)).extract().path("id");
+    MergeRequested adaRequest = EventLog.await(Topics.MERGE_COMMANDS, MergeRequested.class, ada, 1, WAIT).get(0);
+    assertThat(adaRequest.learned().calibration()).extracting(MergeRequested.Registered::id).containsExactly(cats);
+    assertThat(adaRequest.rank()).isEqualTo(4);
+    as("merge-learned").post("/v1/merges/" + ada + "/cancel").then().statusCode(200).body("status", equalTo("cancelled"));
+    EventLog.await(Topics.MERGE_CONTROL, MergeCancelRequested.class, ada, 1, WAIT);
+    // the worker's late word changes nothing
+    EventLog.publish(Topics.MERGE_EVENTS, new MergeProgressed(EventCodec.newId(), Instant.now(), ada, "merge-learned", 1, 100, 2.0, Map.of()));
+    EventLog.publish(Topics.MERGE_EVENTS, new MergeCancelled(EventCodec.newId(), Instant.now(), ada, "merge-learned", 0));
+    Thread.sleep(500);
+    as("merge-learned").get("/v1/merges/" + ada).then().body("status", equalTo("cancelled")).body("progress", equalTo(null));
+  }
+
+  @Test
+  void badLearnedMergesNameTheFieldAtFault() throws Exception {
+    String[] ids = modelWithAdapters("merge-learned-bad");
+    String text = dataset("merge-learned-bad", "{\"text\": \"hello there\"}");
+    String pairs = dataset("merge-learned-bad", "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}");
+    String foreign = dataset("merge-learned-foreign", "{\"text\": \"not yours\"}");
+    String m = "\"model\": \"" + ids[0] + "\"";
+    java.util.function.Function<String, String> em = calibration -> "{" + m + ", \"method\": \"expert_merging\", \"adapters\": [{\"id\": \""
+        + ids[1] + "\", \"calibration_file\": \"" + calibration + "\"}]";
+    Object[][] cases = {
+        {"{" + m + ", \"method\": \"expert_merging\", \"adapters\": [\"" + ids[1] + "\"]}", "adapters[0].calibration_file", "is required"},
+        {em.apply(text) + ", \"calibration_file\": \"" + text + "\"}", "calibration_file", "per adapter"},
+        {"{" + m + ", \"method\": \"expert_merging\", \"adapters\": [{\"id\": \"" + ids[1] + "\", \"weight\": 2, \"calibration_file\": \""
+            + text + "\"}]}", "adapters[0].weight", "learns its coefficients"},
+        {em.apply(foreign) + "}", "adapters[0].calibration_file", "no dataset " + foreign},
+        {em.apply(pairs) + "}", "adapters[0].calibration_file", "prompt_chosen_rejected"},
+        {em.apply("../../etc/passwd") + "}", "adapters[0].calibration_file", ""},
+        {em.apply(text) + ", \"hyperparameters\": {\"steps\": 0}}", "hyperparameters.steps", "must be in [1, 10000]"},
+        {em.apply(text) + ", \"hyperparameters\": {\"steps\": 1e9}}", "hyperparameters.steps", "integer"},
+        {em.apply(text) + ", \"hyperparameters\": {\"chunks\": 65}}", "hyperparameters.chunks", "[1, 64]"},
+        {em.apply(text) + ", \"hyperparameters\": {\"initial_coefficient\": 1}}", "hyperparameters.initial_coefficient", "(0, 1)"},
+        {em.apply(text) + ", \"hyperparameters\": {\"hidden_layers\": [\"middle\"]}}", "hyperparameters.hidden_layers", "layer numbers"},
+        {em.apply(text) + ", \"hyperparameters\": {\"warmup\": 3}}", "hyperparameters.warmup", ""},
+        {em.apply(text) + ", \"hyperparameters\": [1]}", "hyperparameters", "object"},
+        {em.apply(text) + ", \"density\": 0.5}", "density", "takes no density"},
+        {"{" + m + ", \"method\": \"ada_merging\", \"adapters\": [\"" + ids[1] + "\"]}", "calibration_file", "is required"},
+        {"{" + m + ", \"method\": \"ada_merging\", \"adapters\": [{\"id\": \"" + ids[1] + "\", \"calibration_file\": \"" + text + "\"}],"
+            + " \"calibration_file\": \"" + text + "\"}", "adapters[0].calibration_file", "at the top"},
+        {"{" + m + ", \"method\": \"ada_merging\", \"adapters\": [\"" + ids[1] + "\"], \"calibration_file\": \"" + text + "\","
+            + " \"hyperparameters\": {\"importance_chunking\": true}}", "hyperparameters.importance_chunking", "expert_merging"},
+        {"{" + m + ", \"adapters\": [\"" + ids[1] + "\"], \"hyperparameters\": {}}", "hyperparameters", "learned merges"},
+    };
+    for (Object[] c : cases) {
+      as("merge-learned-bad").contentType("application/json").body((String) c[0]).post("/v1/merges").then()
           .statusCode(400).contentType("application/problem+json").body("field", equalTo(c[1]))
           .body("detail", org.hamcrest.Matchers.containsString((String) c[2]));
     }

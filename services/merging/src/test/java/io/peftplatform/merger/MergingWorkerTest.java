@@ -4,8 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.adapters.AdapterFiles;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.MergeCancelRequested;
+import io.peftplatform.events.MergeCancelled;
 import io.peftplatform.events.MergeFailed;
+import io.peftplatform.events.MergeProgressed;
 import io.peftplatform.events.MergeRequested;
 import io.peftplatform.events.MergeSucceeded;
 import io.peftplatform.events.ObjectRef;
@@ -14,6 +19,8 @@ import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.llama.checkpoint.CheckpointWriter;
 import io.peftplatform.llama.checkpoint.Presets;
 import io.peftplatform.llama.config.LlamaConfig;
+import io.peftplatform.merge.config.LearnedMergeSpec;
+import io.peftplatform.merging.learned.LearnedMerge;
 import io.peftplatform.safetensors.Checkpoints;
 import io.peftplatform.safetensors.DType;
 import io.peftplatform.safetensors.TensorSource;
@@ -22,6 +29,7 @@ import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.testsupport.EventLog;
 import io.peftplatform.testsupport.KafkaTestResource;
 import io.peftplatform.testsupport.S3TestResource;
+import io.peftplatform.training.CancellationToken;
 import io.peftplatform.training.spec.AdapterMethod;
 import io.peftplatform.training.spec.AdapterSpec;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -53,6 +61,9 @@ class MergingWorkerTest {
   static List<ObjectRef> model;
   static List<ObjectRef> lora;
   static List<ObjectRef> dora;
+  static Path local; // the same files on this machine
+  static ObjectRef calibrationA;
+  static ObjectRef calibrationB;
 
   @BeforeEach
   void upload() throws IOException {
@@ -60,10 +71,22 @@ class MergingWorkerTest {
       return;
     }
     Path dir = Files.createTempDirectory("merge-test");
+    local = dir;
     LlamaConfig config = CheckpointWriter.writeRandom(dir.resolve("model"), Presets.get("tiny"), 7, DType.F32, Long.MAX_VALUE);
     model = uploadDir(dir.resolve("model"), ObjectLayout.modelPrefix(TENANT, "model-base"));
     lora = uploadDir(trainedLooking(AdapterMethod.LORA, config, dir.resolve("lora")), ObjectLayout.adapterPrefix(TENANT, "adapter-a"));
     dora = uploadDir(trainedLooking(AdapterMethod.DORA, config, dir.resolve("dora")), ObjectLayout.adapterPrefix(TENANT, "adapter-b"));
+    calibrationA = calibration(dir.resolve("a.jsonl"), "file-a", "the cat sat on the mat");
+    calibrationB = calibration(dir.resolve("b.jsonl"), "file-b", "one plus two is three");
+  }
+
+  ObjectRef calibration(Path file, String id, String text) throws IOException {
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 6; i++) {
+      lines.append("{\"text\": \"").append(text).append(" ").append(i).append("\"}\n");
+    }
+    Files.writeString(file, lines);
+    return store.put(ObjectLayout.datasetKey(TENANT, id), file);
   }
 
   /** An adapter as training leaves one: B no longer zero, so it changes the model. */
@@ -94,7 +117,7 @@ class MergingWorkerTest {
   static MergeRequested request(String id, String method, int rank, String outputId) {
     return new MergeRequested(EventCodec.newId(), EventCodec.now(), id, TENANT, "model-base", model,
         List.of(new MergeRequested.Input("adapter-a", lora, 0.7), new MergeRequested.Input("adapter-b", dora, 0.5)),
-        method, 0.6, 3, rank, outputId, null, List.of());
+        method, 0.6, 3, rank, outputId, null, List.of(), null);
   }
 
   static String newId() {
@@ -155,7 +178,7 @@ class MergingWorkerTest {
 
   static MergeRequested configRequest(String id, String yaml, String outputId) {
     return new MergeRequested(EventCodec.newId(), EventCodec.now(), id, TENANT, "model-base", model, List.of(), "slerp", 0, 0, 0, outputId,
-        yaml, List.of(new MergeRequested.Registered("model-base", model), new MergeRequested.Registered("adapter-a", lora)));
+        yaml, List.of(new MergeRequested.Registered("model-base", model), new MergeRequested.Registered("adapter-a", lora)), null);
   }
 
   @Test
@@ -229,5 +252,68 @@ class MergingWorkerTest {
     MergeFailed failed = EventLog.await(Topics.MERGE_EVENTS, MergeFailed.class, id, 1, WAIT).get(0);
     assertThat(failed.code()).isEqualTo("invalid_command");
     assertThat(EventLog.awaitRaw(Topics.MERGE_COMMANDS + Topics.DEAD_LETTER_SUFFIX, poison::equals, 1, WAIT)).hasSize(1);
+  }
+
+  static MergeRequested learnedRequest(String id, int steps, String outputId) {
+    LearnedMergeSpec spec = LearnedMergeSpec.of(LearnedMergeSpec.Method.EXPERT_MERGING, steps, null, 2, 32, 2, null, null, null, null, null,
+        null, 1L);
+    return new MergeRequested(EventCodec.newId(), EventCodec.now(), id, TENANT, "model-base", model,
+        List.of(new MergeRequested.Input("adapter-a", lora, 1), new MergeRequested.Input("adapter-b", dora, 1)),
+        "expert_merging", 0, 1, 0, outputId, null, List.of(), new MergeRequested.Learned(spec,
+            List.of(new MergeRequested.Registered("file-a", List.of(calibrationA)), new MergeRequested.Registered("file-b", List.of(calibrationB)))));
+  }
+
+  @Test
+  void aLearnedMergeReportsItsStepsAndRegistersItsCoefficients() throws Exception {
+    String id = newId();
+    String outputId = "model-learned-" + id.substring(6);
+    EventLog.publish(Topics.MERGE_COMMANDS, learnedRequest(id, 6, outputId));
+    MergeSucceeded done = EventLog.await(Topics.MERGE_EVENTS, MergeSucceeded.class, id, 1, WAIT).get(0);
+    List<MergeProgressed> progress = EventLog.awaitAll(Topics.MERGE_EVENTS, MergeProgressed.class, id, Duration.ofSeconds(2));
+    assertThat(progress).isNotEmpty();
+    assertThat(progress.get(0).step()).isEqualTo(1);
+    assertThat(progress.get(progress.size() - 1).step()).isEqualTo(6);
+    assertThat(progress.get(0).parts()).containsKeys("logits", "hidden", "pull");
+    ObjectRef record = done.files().stream().filter(f -> ObjectLayout.fileName(f.key()).equals("peft_merge.json")).findFirst().orElseThrow();
+    JsonNode r = new ObjectMapper().readTree(store.readText(record.key()));
+    assertThat(r.path("method").asText()).isEqualTo("expert_merging");
+    assertThat(r.path("experts").get(1).path("calibration").asText()).isEqualTo("file-b");
+    assertThat(r.path("coefficients").path("model.layers.1.mlp.down_proj").get(0)).hasSize(2);
+  }
+
+  @Test
+  void aLearnedMergeStopsWhenAskedAndANewAttemptResumesFromTheSavedState() throws Exception {
+    // Stopped: the first progress seen, a stop sent on peft.merge-control
+    String id = newId();
+    EventLog.publish(Topics.MERGE_COMMANDS, learnedRequest(id, 5000, "model-stopped-" + id.substring(6)));
+    EventLog.await(Topics.MERGE_EVENTS, MergeProgressed.class, id, 1, WAIT);
+    EventLog.publish(Topics.MERGE_CONTROL, new MergeCancelRequested(EventCodec.newId(), EventCodec.now(), id, TENANT));
+    MergeCancelled cancelled = EventLog.await(Topics.MERGE_EVENTS, MergeCancelled.class, id, 1, WAIT).get(0);
+    assertThat(cancelled.step()).isBetween(1, 4999);
+    assertThat(store.list(ObjectLayout.modelPrefix(TENANT, "model-stopped-" + id.substring(6)))).isEmpty();
+
+    // Resumed: an earlier attempt died after saving its state at step 3; the next starts at step 4
+    String resumed = newId();
+    MergeRequested r = learnedRequest(resumed, 8, "model-resumed-" + resumed.substring(6));
+    LearnedMerge run = LearnedMerge.prepare(r.learned().spec(), local.resolve("model"), List.of(
+        new LearnedMerge.ExpertInput("adapter-a", local.resolve("lora"), false, "file-a", local.resolve("a.jsonl")),
+        new LearnedMerge.ExpertInput("adapter-b", local.resolve("dora"), false, "file-b", local.resolve("b.jsonl"))), List.of(), DataType.FLOAT);
+    CancellationToken stop = new CancellationToken();
+    LearnedMerge.State state = run.run(s -> {
+      if (s.step() == 2) {
+        stop.cancel();
+      }
+    }, stop, null);
+    assertThat(state.step()).isEqualTo(3);
+    String ghost = ObjectLayout.mergePrefix(TENANT, resumed) + "attempts/001-ghost/";
+    byte[] started = "{}".getBytes();
+    store.put(ghost + "started.json", new java.io.ByteArrayInputStream(started), started.length);
+    byte[] saved = new ObjectMapper().writeValueAsBytes(state);
+    store.put(ghost + "learned-state.json", new java.io.ByteArrayInputStream(saved), saved.length);
+    EventLog.publish(Topics.MERGE_COMMANDS, r);
+    EventLog.await(Topics.MERGE_EVENTS, MergeSucceeded.class, resumed, 1, WAIT);
+    List<MergeProgressed> steps = EventLog.awaitAll(Topics.MERGE_EVENTS, MergeProgressed.class, resumed, Duration.ofSeconds(2));
+    assertThat(steps.get(0).step()).isEqualTo(4);
+    assertThat(steps.get(steps.size() - 1).step()).isEqualTo(8);
   }
 }

@@ -1,5 +1,6 @@
 package io.peftplatform.events;
 
+import io.peftplatform.merge.config.LearnedMergeSpec;
 import java.time.Instant;
 import java.util.List;
 
@@ -15,6 +16,7 @@ import java.util.List;
  * @param config a mergekit YAML configuration naming registered ids ({@code model-…} or
  *     {@code model-…+adapter-…}); null for an adapter merge
  * @param models the files of every id the config names
+ * @param learned a learned merge's settings and calibration datasets; null for any other merge
  */
 public record MergeRequested(
     String eventId,
@@ -30,7 +32,8 @@ public record MergeRequested(
     int rank,
     String outputId,
     String config,
-    List<Registered> models)
+    List<Registered> models,
+    Learned learned)
     implements PlatformEvent {
   public MergeRequested {
     modelFiles = List.copyOf(modelFiles);
@@ -38,7 +41,17 @@ public record MergeRequested(
     models = models == null ? List.of() : List.copyOf(models); // absent from requests sent before configs existed
   }
 
-  /** A registered model or adapter a config names, by id, with its files. */
+  /**
+   * A learned merge (Expert Merging, AdaMerging) of the adapters: its settings, and its calibration
+   * datasets — one per adapter, in order, for Expert Merging; one shared set for AdaMerging.
+   */
+  public record Learned(LearnedMergeSpec spec, List<Registered> calibration) {
+    public Learned {
+      calibration = List.copyOf(calibration);
+    }
+  }
+
+  /** A registered model, adapter or dataset, by id, with its files. */
   public record Registered(String id, List<ObjectRef> files) {
     public Registered {
       files = List.copyOf(files);

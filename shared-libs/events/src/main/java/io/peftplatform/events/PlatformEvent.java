@@ -30,11 +30,14 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = MergeRequested.class, name = "MergeRequested"),
   @JsonSubTypes.Type(value = MergeSucceeded.class, name = "MergeSucceeded"),
   @JsonSubTypes.Type(value = MergeFailed.class, name = "MergeFailed"),
+  @JsonSubTypes.Type(value = MergeProgressed.class, name = "MergeProgressed"),
+  @JsonSubTypes.Type(value = MergeCancelRequested.class, name = "MergeCancelRequested"),
+  @JsonSubTypes.Type(value = MergeCancelled.class, name = "MergeCancelled"),
 })
 public sealed interface PlatformEvent
     permits JobSubmitted, JobCancelRequested, JobStarted, TrainingProgressed, JobHeartbeat, CheckpointSaved, JobSucceeded,
         JobFailed, JobCancelled, JobPauseRequested, JobResumeRequested, JobPaused, ModelChanged, DatasetChanged, ArtifactDeleted, MergeRequested, MergeSucceeded,
-        MergeFailed {
+        MergeFailed, MergeProgressed, MergeCancelRequested, MergeCancelled {
   String eventId();
 
   Instant time();

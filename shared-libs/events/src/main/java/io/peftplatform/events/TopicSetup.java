@@ -11,7 +11,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Creates the platform's topics if missing: three partitions each (so several workers share jobs), the
- * control topic compacted by job id. Every service calls it at startup; whichever comes first creates.
+ * control topics compacted by job and merge id. Every service calls it at startup; whichever comes first creates.
  */
 public final class TopicSetup {
   private TopicSetup() {}
@@ -23,7 +23,8 @@ public final class TopicSetup {
         new NewTopic(Topics.ARTIFACT_EVENTS, partitions, replication),
         new NewTopic(Topics.MERGE_COMMANDS, partitions, replication),
         new NewTopic(Topics.MERGE_EVENTS, partitions, replication),
-        new NewTopic(Topics.JOB_CONTROL, 1, replication).configs(Map.of("cleanup.policy", "compact")));
+        new NewTopic(Topics.JOB_CONTROL, 1, replication).configs(Map.of("cleanup.policy", "compact")),
+        new NewTopic(Topics.MERGE_CONTROL, 1, replication).configs(Map.of("cleanup.policy", "compact")));
     // Short timeouts: a broker that is away is reported within seconds (the caller tries again later).
     Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000));

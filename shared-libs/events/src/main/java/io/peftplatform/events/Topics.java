@@ -28,8 +28,14 @@ public final class Topics {
   /** {@link MergeRequested}: artifacts → merging workers (one consumer group: each merge runs once). */
   public static final String MERGE_COMMANDS = "peft.merge-commands";
 
-  /** {@link MergeSucceeded}, {@link MergeFailed}: merging workers → artifacts (registers the output). */
+  /**
+   * {@link MergeProgressed}, {@link MergeSucceeded}, {@link MergeFailed}, {@link MergeCancelled}: merging workers → artifacts
+   * (progress, the output registered, or why not).
+   */
   public static final String MERGE_EVENTS = "peft.merge-events";
+
+  /** {@link MergeCancelRequested}: artifacts → every merging worker (each reads it all, from the start; compacted by merge id). */
+  public static final String MERGE_CONTROL = "peft.merge-control";
 
   public static final String DEAD_LETTER_SUFFIX = ".dlq";
 

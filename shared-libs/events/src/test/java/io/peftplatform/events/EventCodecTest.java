@@ -3,6 +3,7 @@ package io.peftplatform.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.peftplatform.merge.config.LearnedMergeSpec;
 import io.peftplatform.training.spec.AdapterMethod;
 import io.peftplatform.training.spec.AdapterSpec;
 import io.peftplatform.training.spec.DataOptions;
@@ -37,7 +38,14 @@ class EventCodecTest {
         new JobPaused("e8c", T, "job-1", "t", 5),
         new ModelChanged("e9", T, "model-1", "t", "tiny", "ready", "LlamaForCausalLM", List.of(file), null),
         new DatasetChanged("e10", T, "data-1", "t", "d", "ready", "text", 3, file, null),
-        new ArtifactDeleted("e11", T, "data-1", "t", "dataset"));
+        new ArtifactDeleted("e11", T, "data-1", "t", "dataset"),
+        new MergeRequested("e12", T, "merge-1", "t", "model-1", List.of(file), List.of(new MergeRequested.Input("adapter-1", List.of(file), 1)),
+            "expert_merging", 0, 3, 0, "model-2", null, List.of(), new MergeRequested.Learned(
+                LearnedMergeSpec.of(LearnedMergeSpec.Method.EXPERT_MERGING, 50, null, null, null, 4, true, null, null, List.of(2), null, null, 3L),
+                List.of(new MergeRequested.Registered("file-1", List.of(file))))),
+        new MergeProgressed("e13", T, "merge-1", "t", 5, 50, 0.75, Map.of("logits", 0.7, "pull", 0.05)),
+        new MergeCancelRequested("e14", T, "merge-1", "t"),
+        new MergeCancelled("e15", T, "merge-1", "t", 5));
     for (PlatformEvent e : events) {
       String json = EventCodec.encode(e);
       assertThat(json).contains("\"type\":\"" + EventCodec.typeOf(e) + "\"").contains("\"time\":\"2026-11-27T12:00:00Z\"");

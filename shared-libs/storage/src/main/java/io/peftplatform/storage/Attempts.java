@@ -67,6 +67,20 @@ public final class Attempts {
     return Optional.empty();
   }
 
+  /**
+   * The key of the newest file called {@code name} that any attempt wrote at its top (a learned
+   * merge's saved state, say), for the next attempt to resume from.
+   */
+  public static Optional<String> latestFile(ObjectStore store, String base, String name) {
+    String found = null;
+    for (var e : list(store, base).entrySet()) {
+      if (e.getValue().contains(name)) {
+        found = base + "attempts/" + e.getKey() + "/" + name; // attempts sort in the order they began
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
   /** The attempts under base, in order, with the file names each holds at its top. */
   private static TreeMap<String, TreeSet<String>> list(ObjectStore store, String base) {
     String prefix = base + "attempts/";

@@ -2,7 +2,9 @@ package io.peftplatform.artifacts.messaging;
 
 import io.peftplatform.artifacts.service.MergeService;
 import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.MergeCancelled;
 import io.peftplatform.events.MergeFailed;
+import io.peftplatform.events.MergeProgressed;
 import io.peftplatform.events.MergeSucceeded;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.service.retry.Retries;
@@ -14,7 +16,8 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
- * Reads peft.merge-events: a merge's outcome, which registers its output or records why it failed. A
+ * Reads peft.merge-events: a learned merge's progress, and a merge's outcome, which registers its output
+ * or records why it failed or that it was cancelled. A
  * transient failure is retried with backoff, in order; an outcome that can never be applied goes to the
  * dead-letter topic and its merge fails with the reason.
  */
@@ -38,6 +41,10 @@ public class MergeEventsConsumer {
         merges.onSucceeded(succeeded);
       } else if (event instanceof MergeFailed failed) {
         merges.onFailed(failed);
+      } else if (event instanceof MergeProgressed progressed) {
+        merges.onProgressed(progressed);
+      } else if (event instanceof MergeCancelled cancelled) {
+        merges.onCancelled(cancelled);
       }
     } catch (RuntimeException e) {
       if (!Transient.is(e)) {

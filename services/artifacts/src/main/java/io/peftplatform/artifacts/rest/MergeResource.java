@@ -22,8 +22,10 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
  * Merges of adapters: {@code {"model", "adapters": [{"id", "weight"}], "method", "density", "seed",
- * "output": {"type": "model" | "adapter", "rank"}, "name"}}. The output appears as a model or adapter
- * with the merge's output id once the merge succeeds.
+ * "output": {"type": "model" | "adapter", "rank"}, "name"}}; learned ones ({@code "method": "expert_merging"
+ * | "ada_merging"}) with calibration datasets and {@code hyperparameters}; whole models by a mergekit
+ * {@code config}. The output appears as a model or adapter with the merge's output id once the merge
+ * succeeds.
  */
 @Path("/v1/merges")
 @Produces(MediaType.APPLICATION_JSON)
@@ -33,7 +35,7 @@ public class MergeResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
-  @Operation(summary = "Merge adapters, or whole models from a mergekit configuration", description = "`{model, adapters: [{id, weight}], method: linear|task_arithmetic|ties|dare_linear|dare_ties, density, seed, output: {type: model|adapter, rank}, name}`, or `{config, seed, name}` with `config` mergekit's YAML (a string, or the same as a JSON object) naming registered ids (`model-…`, `model-…+adapter-…`); runs on a merging worker.")
+  @Operation(summary = "Merge adapters (by fixed weights or learned coefficients), or whole models from a mergekit configuration", description = "`{model, adapters: [{id, weight}], method: linear|task_arithmetic|ties|dare_linear|dare_ties, density, seed, output: {type: model|adapter, rank}, name}`; or learned: `{model, method: expert_merging, adapters: [{id, calibration_file}], hyperparameters, seed, output, name}` or `{model, method: ada_merging, adapters: [{id}], calibration_file, hyperparameters, …}` (progress in `progress`, cancel at `/cancel`); or `{config, seed, name}` with `config` mergekit's YAML (a string, or the same as a JSON object) naming registered ids (`model-…`, `model-…+adapter-…`); runs on a merging worker.")
   public Response create(@Context HttpHeaders headers, JsonNode body) {
     return Response.status(Response.Status.CREATED).entity(MergeResponse.of(merges.create(tenants.of(headers), body))).build();
   }
@@ -44,6 +46,13 @@ public class MergeResource {
   public ListPage<MergeResponse> list(@Context HttpHeaders headers, @QueryParam("after") String after,
       @QueryParam("limit") String limit) {
     return Responses.page(merges.list(tenants.of(headers), after, RequestValues.limit(limit, 20, 100)), MergeResponse::of, MergeResponse::id);
+  }
+
+  @POST
+  @Path("{id}/cancel")
+  @Operation(summary = "Cancel a merge", description = "A queued merge is cancelled at once; a running learned merge stops after its current step (`cancel_requested`, then `cancelled`). 409 for a finished merge.")
+  public MergeResponse cancel(@Context HttpHeaders headers, @PathParam("id") String id) {
+    return MergeResponse.of(merges.cancel(tenants.of(headers), id));
   }
 
   @GET

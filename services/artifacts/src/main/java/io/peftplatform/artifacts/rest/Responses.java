@@ -83,15 +83,19 @@ public final class Responses {
 
   public record MergeResponse(String id, String object, String name, String status, String model, JsonNode adapters,
       String method, Double density, Long seed, String outputType, Integer rank, String outputId, long createdAt,
-      Long finishedAt, ErrorInfo error, String config) {
+      Long finishedAt, ErrorInfo error, String config, JsonNode hyperparameters, String calibrationFile, JsonNode progress,
+      Boolean cancelRequested) {
     static MergeResponse of(Merge m) {
       boolean random = m.method.startsWith("dare") || m.method.startsWith("della");
       boolean fromConfig = m.config != null;
+      boolean learned = m.hyperparameters != null;
       return new MergeResponse(m.id, "merge", m.name, m.status, m.modelId, Json.tree(m.adapters), m.method,
-          !fromConfig && (m.method.equals("ties") || random) ? m.density : null, random ? m.seed : null, m.outputType, m.rank,
+          !fromConfig && (m.method.equals("ties") || random) ? m.density : null, random || learned ? m.seed : null, m.outputType, m.rank,
           m.status.equals(Merge.SUCCEEDED) ? m.outputId : null, m.createdAt.getEpochSecond(),
           m.finishedAt == null ? null : m.finishedAt.getEpochSecond(),
-          m.errorCode == null ? null : new ErrorInfo(m.errorCode, m.errorMessage), m.config);
+          m.errorCode == null ? null : new ErrorInfo(m.errorCode, m.errorMessage), m.config,
+          learned ? Json.tree(m.hyperparameters) : null, m.calibrationFile, m.progress == null ? null : Json.tree(m.progress),
+          learned ? m.cancelRequested : null);
     }
   }
 

@@ -2,15 +2,22 @@ package io.peftplatform.artifacts.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftplatform.artifacts.Adapter;
+import io.peftplatform.artifacts.Dataset;
 import io.peftplatform.artifacts.Ids;
 import io.peftplatform.artifacts.Merge;
 import io.peftplatform.artifacts.Model;
 import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.MergeCancelRequested;
+import io.peftplatform.events.MergeCancelled;
 import io.peftplatform.events.MergeFailed;
+import io.peftplatform.events.MergeProgressed;
 import io.peftplatform.events.MergeRequested;
 import io.peftplatform.events.MergeSucceeded;
+import io.peftplatform.events.ObjectRef;
 import io.peftplatform.events.Topics;
+import io.peftplatform.merge.config.LearnedMergeSpec;
 import io.peftplatform.merge.config.MergeConfig;
 import io.peftplatform.merge.config.MergeConfigException;
 import io.peftplatform.service.inbox.Inbox;
@@ -30,15 +37,17 @@ import java.util.Set;
 
 /**
  * Merges (docs/merging.md): a request is validated against the registry (the tenant's own ready model
- * and adapters trained on it), recorded and sent to the merging workers through the outbox; the
- * outcome registers the output as a model (announced like any model, so it can be fine-tuned and
- * tried) or as an adapter.
+ * and adapters trained on it, and for a learned merge its calibration datasets), recorded and sent to
+ * the merging workers through the outbox; a learned merge's progress is recorded as it comes and it can
+ * be cancelled; the outcome registers the output as a model (announced like any model, so it can be
+ * fine-tuned and tried) or as an adapter.
  */
 @ApplicationScoped
 public class MergeService {
   static final Set<String> METHODS = Set.of("linear", "task_arithmetic", "ties", "dare_linear", "dare_ties");
   static final int MAX_ADAPTERS = 16;
-  static final Set<String> FIELDS = Set.of("model", "adapters", "method", "density", "seed", "output", "name", "config");
+  static final Set<String> FIELDS = Set.of("model", "adapters", "method", "density", "seed", "output", "name", "config", "hyperparameters",
+      "calibration_file");
   static final int MAX_CONFIG_CHARS = 65_536;
   static final int MAX_CONFIG_MODELS = 16;
 
@@ -46,6 +55,7 @@ public class MergeService {
   @Inject Inbox inbox;
   @Inject ObjectStore store;
   @Inject ModelService models;
+  @Inject DatasetService datasets;
 
   /** A request as the API takes it (validated here, field by field). */
   @Transactional
@@ -57,6 +67,14 @@ public class MergeService {
     KnownFields.check(body, "", FIELDS);
     if (body.has("config")) {
       return createFromConfig(tenant, body);
+    }
+    if (body.path("method").isTextual() && LearnedMergeSpec.Method.isLearned(body.path("method").asText())) {
+      return createLearned(tenant, body, LearnedMergeSpec.Method.byName(body.path("method").asText()));
+    }
+    for (String f : List.of("hyperparameters", "calibration_file")) {
+      if (body.has(f)) {
+        throw ApiException.badRequest("is for the learned merges (method expert_merging or ada_merging)", f);
+      }
     }
     String modelId = RequestValues.id(text(body, "model", "is required: the id of the base model the adapters were trained on"), "model");
     JsonNode list = body.path("adapters");
@@ -84,7 +102,8 @@ public class MergeService {
     JsonNode methodNode = body.path("method");
     String method = methodNode.isMissingNode() || methodNode.isNull() ? "task_arithmetic" : methodNode.isTextual() ? methodNode.asText() : "";
     if (!METHODS.contains(method)) {
-      throw ApiException.badRequest("must be one of linear, task_arithmetic, ties, dare_linear, dare_ties", "method");
+      throw ApiException.badRequest("must be one of linear, task_arithmetic, ties, dare_linear, dare_ties, or learned: expert_merging,"
+          + " ada_merging", "method");
     }
     if (method.equals("linear") && weights.stream().mapToDouble(Double::doubleValue).sum() == 0) {
       throw ApiException.badRequest("a linear merge divides by the sum of the weights, which is 0", "adapters");
@@ -95,59 +114,129 @@ public class MergeService {
       throw ApiException.badRequest("must be a number in (0, 1]", "density");
     }
     long seed = seed(body);
+    Integer rank = outputRank(body);
+    String name = name(body);
+
+    Model model = readyModel(tenant, modelId, "model");
+    List<MergeRequested.Input> inputs = new ArrayList<>();
+    ArrayNode recorded = Json.MAPPER.createArrayNode();
+    for (int i = 0; i < ids.size(); i++) {
+      inputs.add(new MergeRequested.Input(ids.get(i), Json.refs(adapterOf(tenant, modelId, ids.get(i), "adapters[" + i + "].id").files),
+          weights.get(i)));
+      recorded.addObject().put("id", ids.get(i)).put("weight", weights.get(i));
+    }
+    Merge m = newMerge(tenant, model, Json.write(recorded), method, seed, rank, name, inputs.size());
+    m.density = density;
+    m.persist();
+    outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, modelId,
+        Json.refs(model.files), inputs, method, density, m.seed, rank == null ? 0 : rank, m.outputId, null, List.of(), null));
+    return m;
+  }
+
+  /**
+   * A learned merge (docs/merging.md, "Learned merges"): the adapters of one model, their coefficients
+   * learned by a merging worker on the calibration datasets — the tenant's own, of text,
+   * prompt/completion or messages records — with the given hyperparameters. A long run: it reports
+   * progress, can be cancelled, and resumes after a worker restart.
+   */
+  private Merge createLearned(String tenant, JsonNode body, LearnedMergeSpec.Method method) {
+    String modelId = RequestValues.id(text(body, "model", "is required: the id of the base model the adapters were trained on"), "model");
+    long seed = seed(body);
+    LearnedMergeRequest request = LearnedMergeRequest.parse(body, method, seed, MAX_ADAPTERS);
+    Integer rank = outputRank(body);
+    String name = name(body);
+
+    Model model = readyModel(tenant, modelId, "model");
+    List<MergeRequested.Input> inputs = new ArrayList<>();
+    ArrayNode recorded = Json.MAPPER.createArrayNode();
+    for (int i = 0; i < request.adapters().size(); i++) {
+      String id = request.adapters().get(i);
+      inputs.add(new MergeRequested.Input(id, Json.refs(adapterOf(tenant, modelId, id, "adapters[" + i + "].id").files), 1.0));
+      ObjectNode item = recorded.addObject().put("id", id);
+      if (method.calibrationPerExpert()) {
+        item.put("calibration_file", request.calibration().get(i));
+      }
+    }
+    List<MergeRequested.Registered> calibration = new ArrayList<>();
+    for (int i = 0; i < request.calibration().size(); i++) {
+      String field = method.calibrationPerExpert() ? "adapters[" + i + "].calibration_file" : "calibration_file";
+      String id = request.calibration().get(i);
+      Dataset d = datasets.find(tenant, id).orElseThrow(() -> ApiException.badRequest("no dataset " + id, field));
+      if (!d.status.equals("ready")) {
+        throw ApiException.badRequest("dataset " + id + " is " + d.status + ", not ready", field);
+      }
+      if (!CALIBRATION_FORMATS.contains(d.format)) {
+        throw ApiException.badRequest("dataset " + id + " holds " + d.format + " records; calibration takes text, prompt_completion or"
+            + " messages records", field);
+      }
+      calibration.add(new MergeRequested.Registered(id, List.of(new ObjectRef(d.objectKey, d.sha256, d.bytes))));
+    }
+    Merge m = newMerge(tenant, model, Json.write(recorded), method.apiName(), seed, rank, name, inputs.size());
+    m.hyperparameters = Json.write(request.shown());
+    m.calibrationFile = method.calibrationPerExpert() ? null : request.calibration().get(0);
+    m.persist();
+    outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, modelId, Json.refs(model.files),
+        inputs, m.method, 0, seed, rank == null ? 0 : rank, m.outputId, null, List.of(), new MergeRequested.Learned(request.spec(),
+            calibration)));
+    return m;
+  }
+
+  /** Dataset formats a learned merge calibrates on: supervised records (any text), not preference pairs. */
+  static final Set<String> CALIBRATION_FORMATS = Set.of("text", "prompt_completion", "messages");
+
+  /** The output's LoRA rank, or null for a model: {@code output: {type: model | adapter, rank}}. */
+  private static Integer outputRank(JsonNode body) {
     JsonNode output = body.path("output");
     if (!output.isMissingNode() && !output.isNull() && !output.isObject()) {
       throw ApiException.badRequest("must be an object {\"type\": \"model\" | \"adapter\", \"rank\": …}", "output");
     }
     KnownFields.check(output, "output.", Set.of("type", "rank"));
     String type = output.path("type").isMissingNode() || output.path("type").isNull() ? "model" : output.path("type").asText("");
-    Integer rank = null;
     if (type.equals("adapter")) {
       JsonNode r = output.path("rank");
       if (!r.isIntegralNumber() || !r.canConvertToInt() || r.asInt() < 1 || r.asInt() > 4096) {
         throw ApiException.badRequest("is required for an adapter: its LoRA rank, 1 to 4096", "output.rank");
       }
-      rank = r.asInt();
+      return r.asInt();
     } else if (!type.equals("model")) {
       throw ApiException.badRequest("must be model or adapter", "output.type");
     }
-    String name = name(body);
+    return null;
+  }
 
-    Model model = models.find(tenant, modelId).orElseThrow(() -> ApiException.badRequest("no model " + modelId, "model"));
+  private Model readyModel(String tenant, String modelId, String field) {
+    Model model = models.find(tenant, modelId).orElseThrow(() -> ApiException.badRequest("no model " + modelId, field));
     if (!model.status.equals(Model.READY)) {
-      throw ApiException.badRequest("model " + modelId + " is " + model.status + ", not ready", "model");
+      throw ApiException.badRequest("model " + modelId + " is " + model.status + ", not ready", field);
     }
-    List<MergeRequested.Input> inputs = new ArrayList<>();
-    ArrayNode recorded = Json.MAPPER.createArrayNode();
-    for (int i = 0; i < ids.size(); i++) {
-      String id = ids.get(i);
-      String field = "adapters[" + i + "].id";
-      Adapter a = Adapter.<Adapter>find("id = ?1 and tenant = ?2", id, tenant).firstResultOptional()
-          .orElseThrow(() -> ApiException.badRequest("no adapter " + id, field));
-      if (!a.modelId.equals(modelId)) {
-        throw ApiException.badRequest("adapter " + id + " belongs to model " + a.modelId + ", not " + modelId, field);
-      }
-      inputs.add(new MergeRequested.Input(id, Json.refs(a.files), weights.get(i)));
-      recorded.addObject().put("id", id).put("weight", weights.get(i));
-    }
+    return model;
+  }
 
+  /** The tenant's adapter, trained on the model (else "no adapter", as for an id that does not exist). */
+  private static Adapter adapterOf(String tenant, String modelId, String id, String field) {
+    Adapter a = Adapter.<Adapter>find("id = ?1 and tenant = ?2", id, tenant).firstResultOptional()
+        .orElseThrow(() -> ApiException.badRequest("no adapter " + id, field));
+    if (!a.modelId.equals(modelId)) {
+      throw ApiException.badRequest("adapter " + id + " belongs to model " + a.modelId + ", not " + modelId, field);
+    }
+    return a;
+  }
+
+  /** A queued merge of adapters of {@code model}, not yet persisted. */
+  private static Merge newMerge(String tenant, Model model, String adapters, String method, long seed, Integer rank, String name, int count) {
     Merge m = new Merge();
     m.id = Ids.next("merge");
     m.tenant = tenant;
     m.status = Merge.QUEUED;
-    m.modelId = modelId;
-    m.adapters = Json.write(recorded);
+    m.modelId = model.id;
+    m.adapters = adapters;
     m.method = method;
-    m.density = density;
     m.seed = seed;
-    m.outputType = type;
+    m.outputType = rank == null ? "model" : "adapter";
     m.rank = rank;
-    m.outputId = Ids.next(type.equals("model") ? "model" : "adapter");
-    m.name = name != null ? name : truncate(model.name + " (" + method + " of " + inputs.size() + ")", 256);
+    m.outputId = Ids.next(rank == null ? "model" : "adapter");
+    m.name = name != null ? name : truncate(model.name + " (" + method + " of " + count + ")", 256);
     m.createdAt = Instant.now();
-    m.persist();
-    outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, modelId,
-        Json.refs(model.files), inputs, method, density, m.seed, rank == null ? 0 : rank, m.outputId, null, List.of()));
     return m;
   }
 
@@ -158,7 +247,7 @@ public class MergeService {
    * shapes, per-tensor parameters — fails the merge with the reason.
    */
   private Merge createFromConfig(String tenant, JsonNode body) {
-    for (String f : List.of("model", "adapters", "method", "density", "output")) {
+    for (String f : List.of("model", "adapters", "method", "density", "output", "hyperparameters", "calibration_file")) {
       if (body.has(f)) {
         throw ApiException.badRequest("a merge with a config names its models and method there: leave this out", f);
       }
@@ -236,7 +325,7 @@ public class MergeService {
     m.createdAt = Instant.now();
     m.persist();
     outbox.add(Topics.MERGE_COMMANDS, new MergeRequested(EventCodec.newId(), m.createdAt, m.id, tenant, base.id, Json.refs(base.files),
-        List.of(), m.method, 0, m.seed, 0, m.outputId, text, List.copyOf(registered.values())));
+        List.of(), m.method, 0, m.seed, 0, m.outputId, text, List.copyOf(registered.values()), null));
     return m;
   }
 
@@ -276,7 +365,7 @@ public class MergeService {
       return;
     }
     Merge m = Merge.findById(e.aggregateId());
-    if (m == null || !m.status.equals(Merge.QUEUED)) {
+    if (m == null || m.finished()) {
       return;
     }
     if (e.output().equals("model")) {
@@ -306,7 +395,7 @@ public class MergeService {
       return;
     }
     Merge m = Merge.findById(e.aggregateId());
-    if (m == null || !m.status.equals(Merge.QUEUED)) {
+    if (m == null || m.finished()) {
       return;
     }
     m.status = Merge.FAILED;
@@ -315,11 +404,65 @@ public class MergeService {
     m.finishedAt = e.time();
   }
 
+  /** A learned merge's step: running, with its latest loss. */
+  @Transactional
+  public void onProgressed(MergeProgressed e) {
+    if (!inbox.firstTime(e)) {
+      return;
+    }
+    Merge m = Merge.findById(e.aggregateId());
+    if (m == null || m.finished()) {
+      return;
+    }
+    m.status = Merge.RUNNING;
+    ObjectNode p = Json.MAPPER.createObjectNode().put("step", e.step()).put("steps", e.steps()).put("loss", e.loss());
+    ObjectNode parts = p.putObject("parts");
+    e.parts().forEach(parts::put);
+    p.put("updated_at", e.time().getEpochSecond());
+    m.progress = Json.write(p);
+  }
+
+  @Transactional
+  public void onCancelled(MergeCancelled e) {
+    if (!inbox.firstTime(e)) {
+      return;
+    }
+    Merge m = Merge.findById(e.aggregateId());
+    if (m == null || m.finished()) {
+      return;
+    }
+    m.status = Merge.CANCELLED;
+    m.finishedAt = e.time();
+  }
+
+  /**
+   * Asks for a merge to stop: one not started yet is cancelled at once (a worker that takes it up skips
+   * it), a running one stops after its current step and is cancelled then. A finished merge cannot be.
+   */
+  @Transactional
+  public Merge cancel(String tenant, String id) {
+    Merge m = get(tenant, id);
+    if (m.finished()) {
+      throw new ApiException(409, "merge " + id + " has already " + (m.status.equals(Merge.SUCCEEDED) ? "succeeded" : "ended: " + m.status),
+          "id");
+    }
+    if (m.cancelRequested) {
+      return m;
+    }
+    m.cancelRequested = true;
+    if (m.status.equals(Merge.QUEUED)) {
+      m.status = Merge.CANCELLED;
+      m.finishedAt = Instant.now();
+    }
+    outbox.add(Topics.MERGE_CONTROL, new MergeCancelRequested(EventCodec.newId(), Instant.now(), m.id, tenant));
+    return m;
+  }
+
   /** An outcome of the merge that can never be applied: the merge fails with the reason instead of staying queued. */
   @Transactional(Transactional.TxType.REQUIRES_NEW)
   public void failForUnreadableOutcome(String mergeId, String reason) {
     Merge m = Merge.findById(mergeId);
-    if (m != null && m.status.equals(Merge.QUEUED)) {
+    if (m != null && !m.finished()) {
       m.status = Merge.FAILED;
       m.errorCode = "internal_error";
       m.errorMessage = "the merge's outcome could not be applied: " + reason;

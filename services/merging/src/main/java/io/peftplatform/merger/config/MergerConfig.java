@@ -33,6 +33,10 @@ public interface MergerConfig {
   @WithDefault("3")
   int maxCrashes();
 
+  /** How often a learned merge saves its state (coefficients, Adam's moments, the step) for a later attempt to resume from. */
+  @WithDefault("30s")
+  Duration learnedStateInterval();
+
   interface Storage {
     String endpoint();
 

@@ -3,12 +3,15 @@ package io.peftplatform.merger.service;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftplatform.events.EventCodec;
+import io.peftplatform.events.MergeCancelled;
 import io.peftplatform.events.MergeFailed;
+import io.peftplatform.events.MergeProgressed;
 import io.peftplatform.events.MergeRequested;
 import io.peftplatform.events.MergeSucceeded;
 import io.peftplatform.events.ObjectRef;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.events.Topics;
+import io.peftplatform.merge.config.LearnedMergeSpec;
 import io.peftplatform.merge.config.MergeConfig;
 import io.peftplatform.merge.config.MergeConfigException;
 import io.peftplatform.merge.config.ModelReference;
@@ -16,6 +19,7 @@ import io.peftplatform.merger.config.MergerConfig;
 import io.peftplatform.merging.MergeMethod;
 import io.peftplatform.merging.MergeSpec;
 import io.peftplatform.merging.Merger;
+import io.peftplatform.merging.learned.LearnedMerge;
 import io.peftplatform.merging.mergekit.ModelMerge;
 import io.peftplatform.service.kafka.EventPublisher;
 import io.peftplatform.service.retry.Retries;
@@ -25,6 +29,7 @@ import io.peftplatform.storage.LocalCache;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.storage.ScratchDirectories;
+import io.peftplatform.training.CancellationToken;
 import io.smallrye.faulttolerance.api.Guard;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,6 +38,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,13 +47,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Runs one merge: fetches the base model and the adapters (cached by SHA-256), merges with the core
  * library, uploads the output under the id it will be registered as, and publishes the outcome. The
  * outcome is stored before it is published, so a redelivered request re-announces it instead of
  * merging again. What the request gets wrong (a rank a module cannot hold, adapters of another model)
- * ends as {@link MergeFailed} with the reason, never as a request stuck in the queue.
+ * ends as {@link MergeFailed} with the reason, never as a request stuck in the queue. A learned merge
+ * reports its steps ({@link MergeProgressed}), saves its state every
+ * {@code peft.learned-state-interval} under its attempt so the next attempt after a crash resumes from
+ * there, and stops when asked ({@link MergeCancelled}); any merge asked to stop before it starts is skipped.
  */
 @ApplicationScoped
 public class MergeRunner {
@@ -58,6 +68,7 @@ public class MergeRunner {
   @Inject LocalCache cache;
   @Inject EventPublisher events;
   @Inject MergerConfig config;
+  @Inject MergeControl control;
 
   private Guard retries;
 
@@ -113,9 +124,12 @@ public class MergeRunner {
           "the merge stopped its worker " + a.crashedBefore() + " times (last: " + a.lastCrashedWorker() + "); it may need more memory");
     } else {
       Path work = config.workDir().resolve(r.aggregateId());
+      control.awaitCaughtUp(Duration.ofSeconds(30)); // a stop sent before this worker took the merge up is seen
+      CancellationToken token = control.register(r.aggregateId());
       try {
         ScratchDirectories.deleteQuietly(work);
-        outcome = merge(r, work, a);
+        outcome = token.isCancelled() ? new MergeCancelled(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), 0)
+            : merge(r, work, a, token);
       } catch (RuntimeException e) {
         if (isTransient(e)) {
           throw e;
@@ -123,6 +137,8 @@ public class MergeRunner {
         LOG.infof("merge %s failed: %s", r.aggregateId(), e.getMessage());
         outcome = new MergeFailed(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), "merge_failed",
             e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+      } finally {
+        control.unregister(r.aggregateId());
       }
     }
     String encoded = EventCodec.encode(outcome);
@@ -130,9 +146,12 @@ public class MergeRunner {
     return encoded;
   }
 
-  private MergeSucceeded merge(MergeRequested r, Path work, Attempts.Attempt attempt) {
+  private PlatformEvent merge(MergeRequested r, Path work, Attempts.Attempt attempt, CancellationToken token) {
     if (r.config() != null) {
       return mergeModels(r, work, attempt);
+    }
+    if (r.learned() != null) {
+      return mergeLearned(r, work, attempt, token);
     }
     long start = System.nanoTime();
     Path modelDir = cache.directory("model", r.modelFiles());
@@ -179,6 +198,85 @@ public class MergeRunner {
         config.referencedModels().size(), r.outputId(), (System.nanoTime() - start) / 1e9);
     return new MergeSucceeded(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), r.modelId(), "model", r.outputId(), files,
         result.parameters(), architecture(out));
+  }
+
+  private static final String LEARNED_STATE = "learned-state.json";
+
+  /**
+   * A learned merge of the adapters (Expert Merging, AdaMerging) on the calibration datasets, from the
+   * state an earlier attempt saved if there is one; progress published every few seconds, the state
+   * saved under this attempt every {@code peft.learned-state-interval}.
+   */
+  private PlatformEvent mergeLearned(MergeRequested r, Path work, Attempts.Attempt attempt, CancellationToken token) {
+    long start = System.nanoTime();
+    LearnedMergeSpec spec = r.learned().spec();
+    boolean perExpert = spec.method().calibrationPerExpert();
+    Path modelDir = cache.directory("model", r.modelFiles());
+    List<Path> calibration = new ArrayList<>();
+    for (MergeRequested.Registered c : r.learned().calibration()) {
+      if (c.files().size() != 1) {
+        throw new IllegalArgumentException("calibration: dataset " + c.id() + " is not one file");
+      }
+      calibration.add(cache.fetch(c.files().get(0)));
+    }
+    List<LearnedMerge.ExpertInput> experts = new ArrayList<>();
+    for (int i = 0; i < r.adapters().size(); i++) {
+      MergeRequested.Input in = r.adapters().get(i);
+      experts.add(new LearnedMerge.ExpertInput(in.adapterId(), cache.directory("adapter", in.files()), false,
+          perExpert ? r.learned().calibration().get(i).id() : null, perExpert ? calibration.get(i) : null));
+    }
+    LearnedMerge merge = LearnedMerge.prepare(spec, modelDir, experts, perExpert ? List.of() : calibration, DataType.FLOAT);
+    LearnedMerge.State resume = Attempts.latestFile(store, attempt.base(), LEARNED_STATE).map(this::readState).orElse(null);
+    if (resume != null && !merge.canResume(resume)) {
+      LOG.warnf("merge %s: the saved state does not fit this merge; starting over", r.aggregateId());
+      resume = null;
+    }
+    long[] lastEvent = {0};
+    long[] lastSave = {System.nanoTime()};
+    LearnedMerge.Listener listener = s -> {
+      long now = System.nanoTime();
+      if (s.step() == 0 || s.step() + 1 == s.steps() || now - lastEvent[0] >= 2_000_000_000L) {
+        lastEvent[0] = now;
+        events.offer(Topics.MERGE_EVENTS, new MergeProgressed(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), s.step() + 1,
+            s.steps(), s.loss(), s.parts()));
+      }
+      if (now - lastSave[0] >= config.learnedStateInterval().toNanos() && s.step() + 1 < s.steps()) {
+        lastSave[0] = now;
+        saveState(attempt, merge.state());
+      }
+    };
+    LearnedMerge.State reached = merge.run(listener, token, resume);
+    if (token.isCancelled()) {
+      LOG.infof("merge %s: cancelled at step %d", r.aggregateId(), reached.step());
+      return new MergeCancelled(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), reached.step());
+    }
+    Path out = work.resolve("output");
+    boolean model = r.rank() == 0;
+    Merger.Result result = model ? merge.writeModel(out) : merge.writeAdapter(out, r.rank(), r.modelId());
+    List<ObjectRef> files = upload(r, model, out, attempt);
+    LOG.infof("merge %s: %s of %d adapters (%d steps%s) into %s %s in %.1f s", r.aggregateId(), spec.method().apiName(),
+        r.adapters().size(), spec.steps(), resume == null ? "" : ", resumed at step " + resume.step(), model ? "model" : "adapter",
+        r.outputId(), (System.nanoTime() - start) / 1e9);
+    return new MergeSucceeded(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), r.modelId(), model ? "model" : "adapter",
+        r.outputId(), files, result.parameters(), model ? architecture(out) : null);
+  }
+
+  private void saveState(Attempts.Attempt attempt, LearnedMerge.State state) {
+    try {
+      byte[] json = JSON.writeValueAsBytes(state);
+      store.put(attempt.prefix() + LEARNED_STATE, new java.io.ByteArrayInputStream(json), json.length);
+    } catch (IOException | RuntimeException e) {
+      LOG.warnf("could not save a learned merge's state under %s (%s); the next save may", attempt.prefix(), e.getMessage());
+    }
+  }
+
+  private LearnedMerge.State readState(String key) {
+    try {
+      return JSON.readValue(store.readText(key), LearnedMerge.State.class);
+    } catch (IOException e) {
+      LOG.warnf("ignored an unreadable learned merge state %s (%s)", key, e.getMessage());
+      return null;
+    }
   }
 
   /** Under this attempt's prefix: a run presumed dead cannot overwrite what this one registers. */

@@ -481,9 +481,25 @@ public final class LearnedMerge {
         adam.secondMoment().toDoubleVector(), adam.steps());
   }
 
+  /** Whether a saved state is one of this merge: its modules, chunks, coefficients and a step within the run. */
+  public boolean canResume(State s) {
+    if (s == null || s.chunks() == null || s.chunks().length != modules.size() || s.raw() == null || s.step() < 0 || s.step() > spec.steps()) {
+      return false;
+    }
+    long expected = 0;
+    for (int m = 0; m < modules.size(); m++) {
+      if (s.chunks()[m] < 1 || s.chunks()[m] > layers.get(m).weight().size(0)) {
+        return false;
+      }
+      expected += (long) coefficients.experts() * s.chunks()[m];
+    }
+    return s.raw().length == expected && s.firstMoment() != null && s.firstMoment().length == expected && s.secondMoment() != null
+        && s.secondMoment().length == expected;
+  }
+
   private void restore(State s) {
-    if (s.chunks().length != modules.size()) {
-      throw new IllegalArgumentException("the saved state has " + s.chunks().length + " modules, this merge " + modules.size());
+    if (!canResume(s)) {
+      throw new IllegalArgumentException("the saved state is not one of this merge");
     }
     if (!Arrays.equals(s.chunks(), coefficients.chunks())) {
       use(new Coefficients(coefficients.activation(), coefficients.experts(), s.chunks(), spec.initialCoefficient()));
