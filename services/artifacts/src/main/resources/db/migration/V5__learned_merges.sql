@@ -3,5 +3,5 @@
 -- and stop requests. Statuses: queued, running, succeeded, failed, cancelled.
 ALTER TABLE merges ADD COLUMN hyperparameters TEXT;
 ALTER TABLE merges ADD COLUMN calibration_file VARCHAR(64);
-ALTER TABLE merges ADD COLUMN progress TEXT;
+ALTER TABLE merges ADD COLUMN progress TEXT;                -- {step, steps, loss, parts, resumed_from?, updated_at}
 ALTER TABLE merges ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT FALSE;

@@ -246,10 +246,10 @@ class MergeResourceTest {
 
     // progress, as a worker reports it: running with the latest loss
     EventLog.publish(Topics.MERGE_EVENTS, new MergeProgressed(EventCodec.newId(), Instant.now(), mergeId, "merge-learned", 12, 40, 0.25,
-        Map.of("logits", 0.2, "hidden", 0.04, "pull", 0.01)));
+        Map.of("logits", 0.2, "hidden", 0.04, "pull", 0.01), 10));
     Awaitility.await().atMost(WAIT).until(() -> "running".equals(as("merge-learned").get("/v1/merges/" + mergeId).jsonPath().getString("status")));
     as("merge-learned").get("/v1/merges/" + mergeId).then().body("progress.step", equalTo(12)).body("progress.steps", equalTo(40))
-        .body("progress.loss", equalTo(0.25f)).body("progress.parts.hidden", equalTo(0.04f));
+        .body("progress.loss", equalTo(0.25f)).body("progress.parts.hidden", equalTo(0.04f)).body("progress.resumed_from", equalTo(10));
 
     // a running merge is asked to stop, and cancelled once its worker says so; then it cannot be cancelled again
     as("merge-learned").post("/v1/merges/" + mergeId + "/cancel").then().statusCode(200).body("status", equalTo("running"))
@@ -271,7 +271,7 @@ class MergeResourceTest {
     as("merge-learned").post("/v1/merges/" + ada + "/cancel").then().statusCode(200).body("status", equalTo("cancelled"));
     EventLog.await(Topics.MERGE_CONTROL, MergeCancelRequested.class, ada, 1, WAIT);
     // the worker's late word changes nothing
-    EventLog.publish(Topics.MERGE_EVENTS, new MergeProgressed(EventCodec.newId(), Instant.now(), ada, "merge-learned", 1, 100, 2.0, Map.of()));
+    EventLog.publish(Topics.MERGE_EVENTS, new MergeProgressed(EventCodec.newId(), Instant.now(), ada, "merge-learned", 1, 100, 2.0, Map.of(), 0));
     EventLog.publish(Topics.MERGE_EVENTS, new MergeCancelled(EventCodec.newId(), Instant.now(), ada, "merge-learned", 0));
     Thread.sleep(500);
     as("merge-learned").get("/v1/merges/" + ada).then().body("status", equalTo("cancelled")).body("progress", equalTo(null));

@@ -314,6 +314,7 @@ class MergingWorkerTest {
     EventLog.await(Topics.MERGE_EVENTS, MergeSucceeded.class, resumed, 1, WAIT);
     List<MergeProgressed> steps = EventLog.awaitAll(Topics.MERGE_EVENTS, MergeProgressed.class, resumed, Duration.ofSeconds(2));
     assertThat(steps.get(0).step()).isEqualTo(4);
+    assertThat(steps.get(0).resumedFrom()).isEqualTo(3);
     assertThat(steps.get(steps.size() - 1).step()).isEqualTo(8);
   }
 }

@@ -288,7 +288,10 @@ public final class PeftClient implements AutoCloseable {
 
   // ---- merges
 
-  /** {model, adapters: [{id, weight}], method, density, seed, output: {type: model|adapter, rank}, name}. */
+  /**
+   * {model, adapters: [{id, weight}], method, density, seed, output: {type: model|adapter, rank}, name}; a
+   * learned merge's adapters [{id, calibration_file}], calibration_file and hyperparameters; or {config}.
+   */
   public JsonNode createMerge(JsonNode request) {
     return send(post("v1/merges", json(request)));
   }
@@ -301,16 +304,28 @@ public final class PeftClient implements AutoCloseable {
     return send(get(url("v1/merges", id), null, null));
   }
 
-  /** Polls a merge until it has succeeded or failed (or the timeout passes); returns it. */
+  /** Polls a merge until it has ended — succeeded, failed or cancelled — or the timeout passes; returns it. */
   public JsonNode awaitMerge(String id, Duration timeout) {
+    return awaitMerge(id, timeout, merge -> {});
+  }
+
+  /** {@link #awaitMerge(String, Duration)}, showing each poll's answer to {@code onPoll} (a learned merge's progress). */
+  public JsonNode awaitMerge(String id, Duration timeout, java.util.function.Consumer<JsonNode> onPoll) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       JsonNode merge = getMerge(id);
-      if (!merge.path("status").asText().equals("queued") || System.nanoTime() > deadline) {
+      onPoll.accept(merge);
+      String status = merge.path("status").asText();
+      if (!(status.equals("queued") || status.equals("running")) || System.nanoTime() > deadline) {
         return merge;
       }
       sleep(500);
     }
+  }
+
+  /** A queued merge is cancelled at once; a running learned merge stops after its current step. */
+  public JsonNode cancelMerge(String id) {
+    return send(post("v1/merges/" + segment(id) + "/cancel", RequestBody.create(new byte[0], JSON_TYPE)));
   }
 
   // ---- generation, keys, anything else

@@ -43,7 +43,7 @@ class EventCodecTest {
             "expert_merging", 0, 3, 0, "model-2", null, List.of(), new MergeRequested.Learned(
                 LearnedMergeSpec.of(LearnedMergeSpec.Method.EXPERT_MERGING, 50, null, null, null, 4, true, null, null, List.of(2), null, null, 3L),
                 List.of(new MergeRequested.Registered("file-1", List.of(file))))),
-        new MergeProgressed("e13", T, "merge-1", "t", 5, 50, 0.75, Map.of("logits", 0.7, "pull", 0.05)),
+        new MergeProgressed("e13", T, "merge-1", "t", 5, 50, 0.75, Map.of("logits", 0.7, "pull", 0.05), 3),
         new MergeCancelRequested("e14", T, "merge-1", "t"),
         new MergeCancelled("e15", T, "merge-1", "t", 5));
     for (PlatformEvent e : events) {

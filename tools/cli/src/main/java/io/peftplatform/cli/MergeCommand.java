@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -50,40 +51,7 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--calibration", paramLabel = "FILE", description = "Learned merges: unlabeled JSONL texts (text, prompt/completion or messages).")
   List<Path> calibrations;
 
-  @Option(names = "--steps", paramLabel = "N", description = "Learned merges: optimizer steps (default: 100).")
-  Integer steps;
-
-  @Option(names = "--lr", paramLabel = "LR", description = "Learned merges: Adam's learning rate (default: 0.05 expert_merging, 0.01 ada_merging).")
-  Double learningRate;
-
-  @Option(names = "--batch-size", paramLabel = "N", description = "Learned merges: texts per batch (default: 4).")
-  Integer batchSize;
-
-  @Option(names = "--seq-len", paramLabel = "N", description = "Learned merges: texts cut to this many tokens (default: 256).")
-  Integer seqLen;
-
-  @Option(names = "--chunks", paramLabel = "N", description = "Learned merges: coefficients per module and expert, over its output rows (default: 1).")
-  Integer chunks;
-
-  @Option(names = "--importance-chunks", description = "Expert Merging++: learn one coefficient per module first, then give important layers"
-      + " more chunks (--chunks on average).")
-  Boolean importanceChunks;
-
-  @Option(names = "--init", paramLabel = "C", description = "Learned merges: every coefficient's start (default: 0.5 expert_merging, 0.3 ada_merging).")
-  Double initialCoefficient;
-
-  @Option(names = "--temperature", paramLabel = "T", description = "expert_merging: the logit alignment's temperature (default: 1).")
-  Double temperature;
-
-  @Option(names = "--hidden-layers", split = ",", paramLabel = "L,L…", description = "expert_merging: decoder layers whose outputs are aligned"
-      + " (0-based; default: the middle one).")
-  List<Integer> hiddenLayers;
-
-  @Option(names = "--hidden-weight", paramLabel = "W", description = "expert_merging: the hidden-state loss's weight (default: 0.1).")
-  Double hiddenWeight;
-
-  @Option(names = "--regularization", paramLabel = "G", description = "expert_merging: the pull toward --init (default: 0.1).")
-  Double regularization;
+  @Mixin LearnedMergeOptions learned;
 
   @Option(names = "--weights", split = ",", paramLabel = "W,W…", description = "One weight per adapter, in order (default: 1 each).")
   List<Double> weights;
@@ -112,8 +80,9 @@ final class MergeCommand implements Callable<Integer> {
     if (LearnedMergeSpec.Method.isLearned(method)) {
       return learnedMerge(LearnedMergeSpec.Method.byName(method));
     }
-    if (wholeModels != null || calibrations != null) {
-      throw new IllegalArgumentException("--expert and --calibration are for the learned merges (--method expert_merging or ada_merging)");
+    if (wholeModels != null || calibrations != null || learned.any()) {
+      throw new IllegalArgumentException("--expert, --calibration and the learning options are for the learned merges (--method"
+          + " expert_merging or ada_merging)");
     }
     if (model == null || adapters == null) {
       throw new IllegalArgumentException("give --model and --adapter (an adapter merge) or --config merge.yml (a mergekit merge)");
@@ -159,8 +128,7 @@ final class MergeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--weights: a learned merge learns its coefficients; leave --weights out");
     }
     List<LearnedMerge.ExpertInput> experts = experts(m);
-    LearnedMergeSpec spec = LearnedMergeSpec.of(m, steps, learningRate, batchSize, seqLen, chunks, importanceChunks, initialCoefficient,
-        temperature, hiddenLayers, hiddenWeight, regularization, seed);
+    LearnedMergeSpec spec = learned.spec(m, seed);
     long start = System.nanoTime();
     LearnedMerge merge = LearnedMerge.prepare(spec, model, experts, m.calibrationPerExpert() ? List.of() : calibrations, DataType.FLOAT);
     System.err.printf("%s: %d coefficients on %d modules of %d experts, %d calibration texts (%.1f s to prepare)%n", m.apiName(),

@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "peft",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT, // --help and --version on every subcommand, as the error messages promise
     version = "peft 0.1.0",
     description = "Parameter-efficient fine-tuning of Llama-family models on the JVM.",
     subcommands = {
@@ -48,10 +49,8 @@ public final class PeftCli implements Runnable {
     CommandLine cli = new CommandLine(new PeftCli());
     cli.setParameterExceptionHandler((ex, a) -> {
       PrintWriter err = ex.getCommandLine().getErr();
-      err.println(ex.getCommandLine().getCommandName().equals("peft")
-          ? "peft: " + ex.getMessage() + " (see peft --help)"
-          : "peft " + ex.getCommandLine().getCommandName() + ": " + ex.getMessage()
-              + " (see peft " + ex.getCommandLine().getCommandName() + " --help)");
+      String command = ex.getCommandLine().getCommandSpec().qualifiedName(); // "peft", "peft eval", "peft merges create"
+      err.println(command + ": " + ex.getMessage() + " (see " + command + " --help)");
       return 2;
     });
     cli.setExecutionExceptionHandler((ex, c, parseResult) -> {

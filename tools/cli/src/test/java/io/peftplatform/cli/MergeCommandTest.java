@@ -191,7 +191,7 @@ class MergeCommandTest {
     assertThat(layer.err().strip()).isEqualTo("peft: error: hidden_layers: the model has layers 0 to 1, got 7");
     PeftCliTest.Run stray = peft("merge", "--model", w.model().toString(), "--adapter", lora.toString(), "--calibration",
         w.data().toString(), "--output", out("z").toString());
-    assertThat(stray.err().strip()).startsWith("peft: error: --expert and --calibration are for the learned merges");
+    assertThat(stray.err().strip()).startsWith("peft: error: --expert, --calibration and the learning options are for the learned merges");
     assertThat(out("z")).doesNotExist();
   }
 }

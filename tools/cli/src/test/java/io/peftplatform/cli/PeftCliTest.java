@@ -115,6 +115,14 @@ class PeftCliTest {
     Run missingOption = peft("eval", "--model", model.toString());
     assertThat(missingOption.exitCode()).isEqualTo(2);
     assertThat(missingOption.err().strip()).isEqualTo("peft eval: Missing required option: '--data=FILE' (see peft eval --help)");
+    // every command answers --help, as the line above promises, nested ones by their whole name
+    PeftCliTest.Run help = peft("eval", "--help");
+    assertThat(help.exitCode()).isZero();
+    assertThat(help.out()).startsWith("Usage: peft eval");
+    PeftCliTest.Run nested = peft("merges", "create", "--frobnicate");
+    assertThat(nested.exitCode()).isEqualTo(2);
+    assertThat(nested.err().strip()).isEqualTo("peft merges create: Unknown option: '--frobnicate' (see peft merges create --help)");
+    assertThat(peft("merges", "create", "--help").out()).contains("--calibration=FILE-ID");
 
     Run noModel = peft("eval", "--model", dir.resolve("nope").toString(), "--data", "x.jsonl");
     assertThat(noModel.exitCode()).isEqualTo(1);

@@ -82,6 +82,16 @@ class CliFlowTest {
     assertThat(peft("merges", "list").out()).contains("task_arithmetic").contains("succeeded");
     Run badWeight = peft("merges", "create", "--model", model, "--adapter", adapter + ":heavy");
     assertThat(badWeight.err().strip()).isEqualTo("peft: error: --adapter " + adapter + ":heavy: the weight after ':' must be a number");
+
+    // AdaMerging of the adapter on the job's own texts, followed step by step to the end
+    Run ada = peft("merges", "create", "--method", "ada_merging", "--model", model, "--adapter", adapter, "--calibration", dataset,
+        "--steps", "5", "--wait");
+    assertThat(ada.exitCode()).as(ada.out() + ada.err()).isZero();
+    assertThat(ada.out()).startsWith("merge-").contains("  succeeded  model model-");
+    assertThat(ada.err()).contains("step 5/5 | loss");
+    Run badSteps = peft("merges", "create", "--method", "ada_merging", "--model", model, "--adapter", adapter, "--calibration", dataset,
+        "--steps", "0");
+    assertThat(badSteps.err().strip()).isEqualTo("peft: error: HTTP 400: must be in [1, 10000], got 0 (field: hyperparameters.steps)");
   }
 
   /** An admin lists a tenant's keys and revokes one; the revoked key is refused from then on. */

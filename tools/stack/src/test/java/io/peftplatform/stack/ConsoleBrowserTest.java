@@ -345,7 +345,44 @@ class ConsoleBrowserTest {
         && r.getText().contains("succeeded")).findFirst().orElse(null), RunningStack.JOB_TIMEOUT, "the mergekit merge succeeded");
     assertThat(kit.getText()).contains("task_arithmetic").contains("mergekit configuration");
     assertThat(client.getMerge(kit.getAttribute("data-merge")).path("config").asText()).contains(adapterId);
+
+    // Learned: Expert Merging of both adapters, each on the texts it was trained on; the API's refusal at a
+    // setting, then a run followed to its last step; a long one stopped from its row.
+    String texts = client.getDataset(datasetId()).path("filename").asText();
+    browser.select("Method", "Expert Merging");
+    for (String a : List.of(adapterId, other)) {
+      browser.find("#pick-" + a).click();
+      browser.select("Calibration texts of " + a, texts);
+    }
+    browser.fill("Steps", "0");
+    browser.fill("Chunks per module", "2");
+    browser.fill("Name", "console learned");
+    everyControlIsLabelled("merges");
+    browser.click("Merge");
+    assertThat(browser.errorAt("steps")).contains("must be in [1, 10000]");
+    browser.fill("Steps", "6");
+    browser.click("Merge");
+    WebElement learned = browser.waitFor(d -> browser.all("tr[data-merge]").stream().filter(r -> r.getText().contains("console learned")
+        && r.getText().contains("succeeded")).findFirst().orElse(null), RunningStack.JOB_TIMEOUT, "the learned merge succeeded");
+    assertThat(learned.getText()).contains("expert_merging").contains("6 steps, 2 chunks").contains("step 6/6");
+    JsonNode learnedMerge = client.getMerge(learned.getAttribute("data-merge"));
+    assertThat(learnedMerge.path("adapters").findValuesAsText("calibration_file")).containsExactly(datasetId(), datasetId());
+
+    browser.select("Method", "Expert Merging");
+    for (String a : List.of(adapterId, other)) {
+      browser.find("#pick-" + a).click();
+      browser.select("Calibration texts of " + a, texts);
+    }
+    browser.fill("Steps", "10000");
+    browser.fill("Name", "console long");
+    browser.click("Merge");
+    WebElement running = browser.waitFor(d -> browser.all("tr[data-merge]").stream().filter(r -> r.getText().contains("console long")
+        && r.getText().contains("running")).findFirst().orElse(null), RunningStack.JOB_TIMEOUT, "the long learned merge running");
+    String longId = running.getAttribute("data-merge");
     photograph("merges");
+    browser.find("button[aria-label='Cancel " + longId + "']").click();
+    browser.waitFor(d -> browser.find("tr[data-merge='" + longId + "']").getText().contains("cancelled") ? true : null,
+        RunningStack.JOB_TIMEOUT, "the long learned merge cancelled");
   }
 
   @Test

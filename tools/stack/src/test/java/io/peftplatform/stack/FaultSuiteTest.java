@@ -26,8 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The fault suite: the real local stack, and its parts killed with SIGKILL while jobs and merges run —
- * a training worker (5 times), the broker, PostgreSQL, the S3 server and a merging worker (3 times
- * each) — then object storage away for 60 s during a job, and the broker away while a worker starts.
+ * a training worker (5 times), the broker, PostgreSQL, the S3 server (3 times each), a merging worker (once
+ * mid learned merge, then 3 times) — then object storage away for 60 s during a job, and the broker away while a worker starts.
  * Each time, every job and merge must reach its final state by itself, resumed from its last checkpoint,
  * with an event log free of duplicates and gaps, and one adapter registered per job. The figures (what
  * was killed, how often, what survived, how long recovery took) are written to
@@ -234,7 +234,7 @@ class FaultSuiteTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aMergingWorkerKilledMidMergeThreeTimes() {
     Stack stack = RunningStack.get();
     String job = createJob(4, 0);
@@ -264,11 +264,45 @@ class FaultSuiteTest {
         range(toEnd)));
   }
 
+  /**
+   * A learned merge whose worker is killed once it has run long enough to save its state
+   * ({@code peft.learned-state-interval}, 10 s): the restarted worker takes it up from that state
+   * ({@code progress.resumed_from}), not from step 0; then it is stopped.
+   */
+  @Test
+  @Order(5)
+  void aMergingWorkerKilledMidLearnedMergeResumesFromItsSavedState() {
+    Stack stack = RunningStack.get();
+    String adapter = awaitJob(createJob(4, 0), FaultSuiteTest::terminal, FINISH).path("fine_tuned_model").asText();
+    ObjectNode request = JSON.createObjectNode().put("model", modelId).put("method", "ada_merging").put("calibration_file", datasetId);
+    request.putArray("adapters").addObject().put("id", adapter);
+    request.putObject("hyperparameters").put("steps", 10_000).put("batch_size", 2).put("max_seq_len", 32);
+    String merge = retrying(() -> client.createMerge(request)).path("id").asText();
+    awaitTrue("the learned merge runs", () -> retrying(() -> client.getMerge(merge)).path("status").asText().equals("running"), FINISH);
+    RunningStack.sleep(13_000); // past the first saved state
+    int before = retrying(() -> client.getMerge(merge)).at("/progress/step").asInt();
+    int restarts = stack.restarts("merging");
+    long t0 = System.nanoTime();
+    stack.kill("merging");
+    awaitTrue("merging restarted", () -> stack.restarts("merging") > restarts && stack.isUp("merging"), Duration.ofMinutes(2));
+    awaitTrue("the merge resumed from its saved state",
+        () -> retrying(() -> client.getMerge(merge)).at("/progress/resumed_from").asInt() > 0, FINISH);
+    double recovery = (System.nanoTime() - t0) / 1e9;
+    JsonNode resumed = retrying(() -> client.getMerge(merge));
+    int from = resumed.at("/progress/resumed_from").asInt();
+    assertThat(from).as("resumed near where it was killed (step %d)", before).isPositive().isLessThanOrEqualTo(before + 1000);
+    assertThat(resumed.path("status").asText()).isEqualTo("running");
+    retrying(() -> client.cancelMerge(merge));
+    assertThat(awaitMerge(merge).path("status").asText()).isEqualTo("cancelled");
+    figures.add(String.format(Locale.ROOT, "| merging worker (SIGKILL mid learned merge, step %d) | 1 | 1 learned merge | running, then cancelled"
+        + " | yes (step %d) | %.1f | — |", before, from, recovery));
+  }
+
   static JsonNode awaitMerge(String id) {
     long deadline = System.nanoTime() + FINISH.toNanos();
     while (true) {
       JsonNode m = retrying(() -> client.getMerge(id));
-      if (!m.path("status").asText().equals("queued")) {
+      if (!m.path("status").asText().equals("queued") && !m.path("status").asText().equals("running")) {
         return m;
       }
       assertThat(System.nanoTime()).as("merge %s did not finish: %s", id, m).isLessThan(deadline);
@@ -277,7 +311,7 @@ class FaultSuiteTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void objectStorageAwayForSixtySecondsDuringAJob() {
     Stack stack = RunningStack.get();
     int steps = 200;
@@ -296,7 +330,7 @@ class FaultSuiteTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void theBrokerAwayWhileAWorkerStarts() {
     Stack stack = RunningStack.get();
     String worker = stack.parts().stream().filter(p -> p.startsWith("training-")).findFirst().orElseThrow();

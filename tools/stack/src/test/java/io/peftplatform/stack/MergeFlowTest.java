@@ -23,13 +23,14 @@ class MergeFlowTest {
   static String modelId;
   static String first;
   static String second;
+  static String datasetId;
 
   @BeforeAll
   static void trainTwoAdapters() {
     client = RunningStack.tenant("e2e-merge");
     modelId = client.uploadModel(RunningStack.tinyModel(), "tiny").path("id").asText();
     assertThat(RunningStack.ready(client, modelId).path("status").asText()).isEqualTo("ready");
-    String datasetId = client.uploadDataset(FineTuningFlowTest.opposites(), "opposites.jsonl").path("id").asText();
+    datasetId = client.uploadDataset(FineTuningFlowTest.opposites(), "opposites.jsonl").path("id").asText();
     String[] adapters = new String[2];
     for (int i = 0; i < 2; i++) {
       ObjectNode request = JSON.createObjectNode().put("model", modelId).put("training_file", datasetId).put("seed", 20 + i);
@@ -135,5 +136,39 @@ class MergeFlowTest {
       assertThatThrownBy(() -> stranger.getMerge(merge.path("id").asText())).isInstanceOfSatisfying(PeftApiException.class,
           e -> assertThat(e.status()).isEqualTo(404));
     }
+  }
+
+  ObjectNode learned(int steps) {
+    ObjectNode request = JSON.createObjectNode().put("model", modelId).put("method", "expert_merging").put("seed", 3);
+    for (String a : new String[] {first, second}) {
+      request.withArray("adapters").addObject().put("id", a).put("calibration_file", datasetId);
+    }
+    request.putObject("hyperparameters").put("steps", steps).put("chunks", 2).put("batch_size", 4).put("max_seq_len", 32);
+    return request;
+  }
+
+  @Test
+  void aLearnedMergeRunsOnTheWorkerReportsItsStepsAndCanBeStopped() {
+    JsonNode merge = client.awaitMerge(client.createMerge(learned(8).put("name", "learned")).path("id").asText(), RunningStack.JOB_TIMEOUT);
+    assertThat(merge.path("status").asText()).as(merge.toString()).isEqualTo("succeeded");
+    assertThat(merge.at("/progress/step").asInt()).isEqualTo(8);
+    assertThat(merge.at("/progress/parts").has("logits")).isTrue();
+    String merged = merge.path("output_id").asText();
+    assertThat(client.getModel(merged).path("status").asText()).isEqualTo("ready");
+    JsonNode tried = client.completion(JSON.createObjectNode().put("model", merged).put("prompt", "up is the opposite of")
+        .put("max_tokens", 3).put("temperature", 0));
+    assertThat(tried.at("/choices/0/text").asText()).isNotEmpty();
+
+    // a long one, stopped once it runs
+    String id = client.createMerge(learned(10_000)).path("id").asText();
+    long deadline = System.nanoTime() + RunningStack.JOB_TIMEOUT.toNanos();
+    while (!client.getMerge(id).path("status").asText().equals("running")) {
+      assertThat(System.nanoTime()).as("merge %s never ran", id).isLessThan(deadline);
+      RunningStack.sleep(200);
+    }
+    assertThat(client.cancelMerge(id).path("cancel_requested").asBoolean()).isTrue();
+    JsonNode stopped = client.awaitMerge(id, RunningStack.JOB_TIMEOUT);
+    assertThat(stopped.path("status").asText()).isEqualTo("cancelled");
+    assertThat(stopped.has("output_id")).isFalse();
   }
 }

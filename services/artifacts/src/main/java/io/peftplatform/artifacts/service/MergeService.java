@@ -418,6 +418,9 @@ public class MergeService {
     ObjectNode p = Json.MAPPER.createObjectNode().put("step", e.step()).put("steps", e.steps()).put("loss", e.loss());
     ObjectNode parts = p.putObject("parts");
     e.parts().forEach(parts::put);
+    if (e.resumedFrom() > 0) {
+      p.put("resumed_from", e.resumedFrom()); // this run took up from the state a crashed attempt saved
+    }
     p.put("updated_at", e.time().getEpochSecond());
     m.progress = Json.write(p);
   }

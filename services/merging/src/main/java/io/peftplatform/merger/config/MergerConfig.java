@@ -34,7 +34,7 @@ public interface MergerConfig {
   int maxCrashes();
 
   /** How often a learned merge saves its state (coefficients, Adam's moments, the step) for a later attempt to resume from. */
-  @WithDefault("30s")
+  @WithDefault("10s")
   Duration learnedStateInterval();
 
   interface Storage {

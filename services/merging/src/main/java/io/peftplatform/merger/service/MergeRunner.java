@@ -231,14 +231,15 @@ public class MergeRunner {
       LOG.warnf("merge %s: the saved state does not fit this merge; starting over", r.aggregateId());
       resume = null;
     }
+    int resumedFrom = resume == null ? 0 : resume.step();
     long[] lastEvent = {0};
     long[] lastSave = {System.nanoTime()};
     LearnedMerge.Listener listener = s -> {
       long now = System.nanoTime();
-      if (s.step() == 0 || s.step() + 1 == s.steps() || now - lastEvent[0] >= 2_000_000_000L) {
+      if (s.step() == resumedFrom || s.step() + 1 == s.steps() || now - lastEvent[0] >= 2_000_000_000L) {
         lastEvent[0] = now;
         events.offer(Topics.MERGE_EVENTS, new MergeProgressed(EventCodec.newId(), Instant.now(), r.aggregateId(), r.tenant(), s.step() + 1,
-            s.steps(), s.loss(), s.parts()));
+            s.steps(), s.loss(), s.parts(), resumedFrom));
       }
       if (now - lastSave[0] >= config.learnedStateInterval().toNanos() && s.step() + 1 < s.steps()) {
         lastSave[0] = now;

@@ -3,7 +3,9 @@ package io.peftplatform.cli.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftplatform.cli.LearnedMergeOptions;
 import io.peftplatform.client.PeftClient;
+import io.peftplatform.merge.config.LearnedMergeSpec;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,12 +14,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "merges", description = "Merges of adapters on the platform: into a new model, or into one LoRA (--rank).",
-    subcommands = {MergesCommand.Create.class, MergesCommand.List.class, MergesCommand.Get.class})
+    subcommands = {MergesCommand.Create.class, MergesCommand.List.class, MergesCommand.Get.class, MergesCommand.Cancel.class})
 public final class MergesCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Command(name = "create", description = {"Merge adapters of one model (docs/merging.md); --wait until it ends.",
-      "--config merge.yml: whole models by a mergekit configuration naming registered ids (model-…, model-…+adapter-…)."})
+  @Command(name = "create", sortOptions = false, description = {"Merge adapters of one model (docs/merging.md); --wait until it ends.",
+      "--config merge.yml: whole models by a mergekit configuration naming registered ids (model-…, model-…+adapter-…).",
+      "--method expert_merging: coefficients learned on a --calibration dataset per --adapter, in order; ada_merging: one --calibration."})
   static final class Create implements Callable<Integer> {
     @Mixin ApiOptions api;
 
@@ -31,13 +34,19 @@ public final class MergesCommand {
     java.util.List<String> adapters;
 
     @Option(names = "--method", defaultValue = "task_arithmetic", paramLabel = "M",
-        description = "linear, task_arithmetic, ties, dare_linear or dare_ties (default: ${DEFAULT-VALUE}).")
+        description = "linear, task_arithmetic, ties, dare_linear, dare_ties; learned: expert_merging, ada_merging (default: ${DEFAULT-VALUE}).")
     String method;
+
+    @Option(names = "--calibration", paramLabel = "FILE-ID", description = "Learned merges: a dataset of texts (expert_merging: one per"
+        + " --adapter, in order; ada_merging: one for all).")
+    java.util.List<String> calibrations;
+
+    @Mixin LearnedMergeOptions learned;
 
     @Option(names = "--density", paramLabel = "D", description = "ties and dare: the fraction kept (default 0.5).")
     Double density;
 
-    @Option(names = "--seed", paramLabel = "S", description = "dare and della: seeds the random drop (default 0).")
+    @Option(names = "--seed", paramLabel = "S", description = "dare and della: seeds the random drop; learned merges: the texts' order (default 0).")
     Long seed;
 
     @Option(names = "--rank", paramLabel = "R", description = "Make one LoRA adapter of this rank instead of a model.")
@@ -63,10 +72,45 @@ public final class MergesCommand {
         }
       } else if (model == null || adapters == null) {
         throw new IllegalArgumentException("give --model and --adapter (an adapter merge) or --config merge.yml (a mergekit merge)");
+      } else if (LearnedMergeSpec.Method.isLearned(method)) {
+        request = learnedMerge(LearnedMergeSpec.Method.byName(method));
+      } else if (calibrations != null || learned.any()) {
+        throw new IllegalArgumentException("--calibration and the learning options are for the learned merges (--method expert_merging or"
+            + " ada_merging)");
       } else {
         request = adapterMerge();
       }
       return send(request);
+    }
+
+    /** The request of a learned merge; the platform checks the settings and answers with the field at fault. */
+    private ObjectNode learnedMerge(LearnedMergeSpec.Method m) {
+      if (density != null) {
+        throw new IllegalArgumentException("--density: a learned merge learns its coefficients; leave --density out");
+      }
+      java.util.List<String> files = calibrations == null ? java.util.List.of() : calibrations;
+      if (m.calibrationPerExpert() ? files.size() != adapters.size() : files.size() != 1) {
+        throw new IllegalArgumentException("--calibration: " + m.apiName() + (m.calibrationPerExpert() ? " takes one per --adapter, in order: "
+            + adapters.size() + " adapters, " + files.size() + " datasets" : " takes one dataset for all adapters, got " + files.size()));
+      }
+      ObjectNode request = JSON.createObjectNode().put("model", model).put("method", m.apiName());
+      for (int i = 0; i < adapters.size(); i++) {
+        if (adapters.get(i).contains(":")) {
+          throw new IllegalArgumentException("--adapter " + adapters.get(i) + ": a learned merge learns its coefficients; give no weight");
+        }
+        ObjectNode item = request.withArray("adapters").addObject().put("id", adapters.get(i));
+        if (m.calibrationPerExpert()) {
+          item.put("calibration_file", files.get(i));
+        }
+      }
+      if (!m.calibrationPerExpert()) {
+        request.put("calibration_file", files.get(0));
+      }
+      learned.addTo(request.putObject("hyperparameters"));
+      if (rank != null) {
+        request.putObject("output").put("type", "adapter").put("rank", rank);
+      }
+      return request;
     }
 
     private ObjectNode adapterMerge() {
@@ -101,7 +145,14 @@ public final class MergesCommand {
       try (PeftClient c = api.client()) {
         JsonNode merge = c.createMerge(request);
         if (await) {
-          merge = c.awaitMerge(merge.path("id").asText(), Duration.ofHours(6));
+          int[] shown = {0};
+          merge = c.awaitMerge(merge.path("id").asText(), Duration.ofHours(6), m -> {
+            JsonNode p = m.path("progress");
+            if (p.isObject() && p.path("step").asInt() > shown[0]) { // a learned merge's steps, as they come
+              shown[0] = p.path("step").asInt();
+              System.err.printf(java.util.Locale.ROOT, "step %d/%d | loss %.4f%n", shown[0], p.path("steps").asInt(), p.path("loss").asDouble());
+            }
+          });
         }
         if (api.json) {
           Output.json(merge);
@@ -115,6 +166,19 @@ public final class MergesCommand {
     }
   }
 
+  @Command(name = "cancel", description = "Cancel a merge: at once if it has not started, else a learned merge stops after its current step.")
+  static final class Cancel implements Callable<Integer> {
+    @Mixin ApiOptions api;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Override
+    public Integer call() {
+      return api.printJson(c -> c.cancelMerge(id));
+    }
+  }
+
   @Command(name = "list", description = "List merges, newest first.")
   static final class List implements Callable<Integer> {
     @Mixin ApiOptions api;
@@ -122,7 +186,8 @@ public final class MergesCommand {
 
     @Override
     public Integer call() {
-      return api.printPage(c -> c.listMerges(paging.after, paging.limit), "id", "status", "method", "model", "output_type", "output_id", "created_at");
+      return api.printPage(c -> c.listMerges(paging.after, paging.limit), "id", "status", "method", "model", "output_type", "output_id",
+          "created_at");
     }
   }
 
