@@ -164,6 +164,20 @@ class MergeCommandTest {
     assertThat(q.get(0).get(0).asDouble()).isStrictlyBetween(0.0, 1.0);
     assertThat(loss(out("expert-merging"))).isLessThan(base - 0.1);
 
+    // a whole fine-tuned model (--expert) beside an adapter, each with its texts, in the order given
+    PeftCliTest.Run whole = peft("merge", "--model", w.model().toString(), "--adapter", lora.toString(), "--output",
+        out("lora-whole").toString());
+    assertThat(whole.exitCode()).as(whole.err()).isZero();
+    PeftCliTest.Run mixed = peft("merge", "--method", "expert_merging", "--model", w.model().toString(),
+        "--expert", out("lora-whole").toString(), "--calibration", w.data().toString(), "--adapter", dora.toString(),
+        "--calibration", w.data().toString(), "--steps", "3", "--output", out("mixed").toString());
+    assertThat(mixed.exitCode()).as(mixed.err()).isZero();
+    JsonNode mixedRecord = TinyWorkspace.JSON.readTree(out("mixed").resolve("peft_merge.json").toFile());
+    assertThat(mixedRecord.path("experts").get(0).path("kind").asText()).isEqualTo("model");
+    assertThat(mixedRecord.path("experts").get(0).path("name").asText()).isEqualTo(out("lora-whole").toString());
+    assertThat(mixedRecord.path("experts").get(1).path("kind").asText()).isEqualTo("adapter");
+    assertThat(loss(out("mixed"))).isLessThan(base - 0.1);
+
     // AdaMerging with one shared set, written as one LoRA
     PeftCliTest.Run ada = peft("merge", "--method", "ada-merging", "--model", w.model().toString(), "--adapter", lora.toString(),
         "--adapter", dora.toString(), "--calibration", w.data().toString(), "--steps", "4", "--rank", "8",
