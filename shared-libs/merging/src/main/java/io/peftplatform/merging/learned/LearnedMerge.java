@@ -25,13 +25,13 @@ import io.peftplatform.text.dataset.PaddedBatch;
 import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.training.AdamW;
 import io.peftplatform.training.CancellationToken;
+import io.peftplatform.training.DataOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -170,8 +170,8 @@ public final class LearnedMerge {
    * Reads the model, the experts and their calibration texts, and computes what the experts say on
    * their texts (Expert Merging): ready to {@link #run}.
    *
-   * @param sharedCalibration AdaMerging's texts (one or more files); ignored by Expert Merging, whose
-   *     texts come with each expert
+   * @param sharedCalibration AdaMerging's texts (one or more files, read as one set); ignored by Expert
+   *     Merging, whose texts come with each expert
    * @param dataType FLOAT, or DOUBLE for checks
    */
   public static LearnedMerge prepare(LearnedMergeSpec spec, Path modelDir, List<ExpertInput> experts, List<Path> sharedCalibration,
@@ -197,9 +197,11 @@ public final class LearnedMerge {
           sets.add(texts(e.calibrationName(), e.calibration(), encoder));
         }
       } else {
+        List<TokenizedExample> shared = new ArrayList<>(); // several files are one set of texts
         for (Path p : sharedCalibration) {
-          sets.add(texts(p.toString(), p, encoder));
+          shared.addAll(texts(p.toString(), p, encoder));
         }
+        sets.add(shared);
       }
     }
     return new LearnedMerge(spec, modelDir, config, experts, sets, padId, dataType);
@@ -355,7 +357,10 @@ public final class LearnedMerge {
     adam = newAdam();
   }
 
-  /** The texts of step {@code step}'s batch from calibration set {@code set}: a pure function of the seed, set and step. */
+  /**
+   * The texts of step {@code step}'s batch from calibration set {@code set}: the sets' shuffles one epoch
+   * after another ({@link DataOrder}), so a pure function of the seed, the set and the step.
+   */
   int[] batchTexts(int set, int step) {
     int n = calibration.get(set).size();
     int b = Math.min(spec.batchSize(), n);
@@ -367,25 +372,11 @@ public final class LearnedMerge {
       long at = first + i;
       if (at / n != epoch) {
         epoch = at / n;
-        order = permutation(n, new SplittableRandom(spec.seed() * 1_000_003L + set * 7919L + epoch));
+        order = DataOrder.permutation(n, spec.seed() * 31 + set, (int) epoch);
       }
       out[i] = order[(int) (at % n)];
     }
     return out;
-  }
-
-  private static int[] permutation(int n, SplittableRandom rng) {
-    int[] p = new int[n];
-    for (int i = 0; i < n; i++) {
-      p[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
   }
 
   /** The loss of the batches of step {@code step} and its gradient ∂L/∂θ (see {@link #gradient}). */
