@@ -1,5 +1,6 @@
 package io.peftplatform.cli;
 
+import io.peftplatform.llama.nn.NativeBuild;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,6 +42,7 @@ public final class PeftCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    NativeBuild.select(); // before anything loads ND4J
     System.exit(execute(args));
   }
 

@@ -1,5 +1,6 @@
 package io.peftplatform.llama.bench;
 
+import io.peftplatform.llama.nn.NativeBuild;
 import io.peftplatform.llama.nn.Ops;
 import io.peftplatform.llama.nn.Rows;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -16,9 +17,14 @@ public final class SgemmPeak {
 
   private SgemmPeak() {}
 
-  /** ND4J's backend in use (CpuBackend, or JCublasBackend with the cuda profile on a GPU) and the kernels' path. */
+  /**
+   * ND4J's backend in use (CpuBackend, or JCublasBackend with the cuda profile on a GPU), its native build
+   * (products in oneDNN or OpenBLAS) and the kernels' path.
+   */
   public static String backend() {
-    return Nd4j.getBackend().getClass().getSimpleName() + (Rows.VECTOR ? ", SIMD kernels" : ", scalar kernels");
+    boolean cpu = Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
+    return Nd4j.getBackend().getClass().getSimpleName() + (cpu ? NativeBuild.oneDnnLoaded() ? ", oneDNN build" : ", OpenBLAS build" : "")
+        + (Rows.VECTOR ? ", SIMD kernels" : ", scalar kernels");
   }
 
   /** The best of several rounds of C = A·B at {@link #SIZE}³, in GFLOP/s; about a second of work. */
