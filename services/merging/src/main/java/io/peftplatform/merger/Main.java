@@ -8,7 +8,7 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 @QuarkusMain
 public final class Main {
   public static void main(String... args) {
-    NativeBuild.select();
+    System.err.println("ND4J native build: " + NativeBuild.select() + " (" + NativeBuild.PROPERTY + ")");
     Quarkus.run(args);
   }
 }

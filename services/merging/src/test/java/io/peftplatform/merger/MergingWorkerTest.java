@@ -317,4 +317,18 @@ class MergingWorkerTest {
     assertThat(steps.get(0).resumedFrom()).isEqualTo(3);
     assertThat(steps.get(steps.size() - 1).step()).isEqualTo(8);
   }
+
+  /** The control topic as TopicSetup makes it — one partition, compacted — not as a reader's metadata request would. */
+  @Test
+  void theControlTopicIsOnePartitionCompacted() throws Exception {
+    String bootstrap = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        java.util.Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      var topic = admin.describeTopics(List.of(Topics.MERGE_CONTROL)).allTopicNames().get().get(Topics.MERGE_CONTROL);
+      assertThat(topic.partitions()).hasSize(1);
+      var resource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC,
+          Topics.MERGE_CONTROL);
+      assertThat(admin.describeConfigs(List.of(resource)).all().get().get(resource).get("cleanup.policy").value()).isEqualTo("compact");
+    }
+  }
 }

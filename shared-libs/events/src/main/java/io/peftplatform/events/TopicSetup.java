@@ -18,13 +18,15 @@ public final class TopicSetup {
 
   public static void ensure(String bootstrapServers, int partitions, short replication) {
     List<NewTopic> topics = List.of(
+        // the control topics first: a producer publishing to one before it exists would have the broker create it
+        // with its defaults (several partitions, not compacted)
+        new NewTopic(Topics.JOB_CONTROL, 1, replication).configs(Map.of("cleanup.policy", "compact")),
+        new NewTopic(Topics.MERGE_CONTROL, 1, replication).configs(Map.of("cleanup.policy", "compact")),
         new NewTopic(Topics.JOB_COMMANDS, partitions, replication),
         new NewTopic(Topics.JOB_EVENTS, partitions, replication),
         new NewTopic(Topics.ARTIFACT_EVENTS, partitions, replication),
         new NewTopic(Topics.MERGE_COMMANDS, partitions, replication),
-        new NewTopic(Topics.MERGE_EVENTS, partitions, replication),
-        new NewTopic(Topics.JOB_CONTROL, 1, replication).configs(Map.of("cleanup.policy", "compact")),
-        new NewTopic(Topics.MERGE_CONTROL, 1, replication).configs(Map.of("cleanup.policy", "compact")));
+        new NewTopic(Topics.MERGE_EVENTS, partitions, replication));
     // Short timeouts: a broker that is away is reported within seconds (the caller tries again later).
     Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000));

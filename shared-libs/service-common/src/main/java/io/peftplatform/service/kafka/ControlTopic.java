@@ -101,12 +101,14 @@ public final class ControlTopic {
 
   /** One consumer, from the topic's start, until it fails or the worker stops. */
   private void readSession() throws InterruptedException {
-    consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), new StringDeserializer(),
-        new StringDeserializer());
+    // Never created by this reader: auto-creation would give it the broker's defaults (several partitions, no
+    // compaction) if it came before TopicSetup, which creates it compacted.
+    consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false), new StringDeserializer(), new StringDeserializer());
     try (KafkaConsumer<String, String> c = consumer) {
       List<TopicPartition> partitions = List.of();
       while (running && partitions.isEmpty()) {
-        // The topic may not exist yet: whichever service starts first creates it.
+        // The topic may not exist yet: whichever service starts first creates it (TopicSetup).
         partitions = c.partitionsFor(topic, Duration.ofSeconds(30)).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
         if (partitions.isEmpty()) {
           Thread.sleep(500);
