@@ -349,11 +349,7 @@ class ConsoleBrowserTest {
     // Learned: Expert Merging of both adapters, each on the texts it was trained on; the API's refusal at a
     // setting, then a run followed to its last step; a long one stopped from its row.
     String texts = client.getDataset(datasetId()).path("filename").asText();
-    browser.select("Method", "Expert Merging");
-    for (String a : List.of(adapterId, other)) {
-      browser.find("#pick-" + a).click();
-      browser.select("Calibration texts of " + a, texts);
-    }
+    pickForExpertMerging(texts, adapterId, other);
     browser.fill("Steps", "0");
     browser.fill("Chunks per module", "2");
     browser.fill("Name", "console learned");
@@ -368,11 +364,7 @@ class ConsoleBrowserTest {
     JsonNode learnedMerge = client.getMerge(learned.getAttribute("data-merge"));
     assertThat(learnedMerge.path("adapters").findValuesAsText("calibration_file")).containsExactly(datasetId(), datasetId());
 
-    browser.select("Method", "Expert Merging");
-    for (String a : List.of(adapterId, other)) {
-      browser.find("#pick-" + a).click();
-      browser.select("Calibration texts of " + a, texts);
-    }
+    pickForExpertMerging(texts, adapterId, other);
     browser.fill("Steps", "10000");
     browser.fill("Name", "console long");
     browser.click("Merge");
@@ -383,6 +375,15 @@ class ConsoleBrowserTest {
     browser.find("button[aria-label='Cancel " + longId + "']").click();
     browser.waitFor(d -> browser.find("tr[data-merge='" + longId + "']").getText().contains("cancelled") ? true : null,
         RunningStack.JOB_TIMEOUT, "the long learned merge cancelled");
+  }
+
+  /** Expert Merging on the merges page, the adapters picked, each with the dataset whose file name is given. */
+  static void pickForExpertMerging(String texts, String... adapters) {
+    browser.select("Method", "Expert Merging");
+    for (String a : adapters) {
+      browser.find("#pick-" + a).click();
+      browser.select("Calibration texts of " + a, texts);
+    }
   }
 
   @Test

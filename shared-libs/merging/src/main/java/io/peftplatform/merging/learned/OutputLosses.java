@@ -25,6 +25,33 @@ final class OutputLosses {
   private OutputLosses() {}
 
   /**
+   * What a loss does with one run of rows: given their logits z (c, V) — the merged model's, times
+   * {@code zScale} — it returns the run's loss and leaves ∂loss/∂z in z, with {@code spare} (c, V) to work in.
+   */
+  private interface RowsLoss {
+    double lossAndGradient(int from, int to, INDArray z, INDArray spare);
+  }
+
+  /** A head over the predicting rows, a chunk of them at a time: logits, the loss's gradient, dNormed = dz · E. */
+  private static LlamaModel.Head chunked(int[] targets, INDArray head, double zScale, Arena arena, RowsLoss loss) {
+    return (normed, dNormed) -> {
+      dNormed.assign(0);
+      long vocab = head.size(0);
+      double total = 0;
+      long rows = 0;
+      for (int[] run : CrossEntropy.runs(targets, (int) Math.max(1, CHUNK_ELEMENTS / vocab))) {
+        int c = run[1] - run[0];
+        INDArray z = arena.get("align.z", c, vocab);
+        Ops.gemm(z, normed.get(interval(run[0], run[1]), all()), false, head, true, zScale, 0.0);
+        total += loss.lossAndGradient(run[0], run[1], z, arena.get("align.p", c, vocab));
+        Ops.gemm(dNormed.get(interval(run[0], run[1]), all()), z, false, head, false, 1.0, 0.0);
+        rows += c;
+      }
+      return new CrossEntropy.Sum(total, rows);
+    };
+  }
+
+  /**
    * Expert Merging's logit alignment: per row, T² · CE(softmax(zₑ/T), softmax(z/T)) = −T² Σᵥ pₑ,ᵥ log qᵥ,
    * with z the merged model's logits and zₑ the expert's, from its final-normed hidden states.
    *
@@ -33,53 +60,27 @@ final class OutputLosses {
    */
   static LlamaModel.Head softCrossEntropy(int[] targets, INDArray head, INDArray teacherNormed, INDArray teacherHead, double temperature,
       double scale, Arena arena) {
-    return (normed, dNormed) -> {
-      dNormed.assign(0);
-      long vocab = head.size(0);
-      double loss = 0;
-      long rows = 0;
-      for (int[] run : CrossEntropy.runs(targets, (int) Math.max(1, CHUNK_ELEMENTS / vocab))) {
-        int c = run[1] - run[0];
-        INDArray z = arena.get("align.z", c, vocab);
-        INDArray p = arena.get("align.p", c, vocab);
-        Ops.gemm(z, normed.get(interval(run[0], run[1]), all()), false, head, true, 1.0 / temperature, 0.0);
-        Ops.gemm(p, teacherNormed.get(interval(run[0], run[1]), all()), false, teacherHead, true, 1.0 / temperature, 0.0);
-        logSoftmaxRows(z);
-        logSoftmaxRows(p);
-        Transforms.exp(p, false); // p = softmax(zₑ/T)
-        loss -= p.mul(z).sumNumber().doubleValue() * temperature * temperature;
-        Transforms.exp(z, false); // q = softmax(z/T); ∂/∂z of T²·CE is T·(q − p)
-        z.subi(p).muli(temperature * scale);
-        Ops.gemm(dNormed.get(interval(run[0], run[1]), all()), z, false, head, false, 1.0, 0.0);
-        rows += c;
-      }
-      return new CrossEntropy.Sum(loss, rows);
-    };
+    return chunked(targets, head, 1.0 / temperature, arena, (from, to, z, p) -> {
+      Ops.gemm(p, teacherNormed.get(interval(from, to), all()), false, teacherHead, true, 1.0 / temperature, 0.0);
+      logSoftmaxRows(z);
+      logSoftmaxRows(p);
+      Transforms.exp(p, false); // p = softmax(zₑ/T)
+      double loss = -p.mul(z).sumNumber().doubleValue() * temperature * temperature;
+      Transforms.exp(z, false); // q = softmax(z/T); ∂/∂(raw logits) of T²·CE is T·(q − p)
+      z.subi(p).muli(temperature * scale);
+      return loss;
+    });
   }
 
   /** AdaMerging's objective: per row, the entropy H(q) = −Σᵥ qᵥ log qᵥ of the merged model's prediction. */
   static LlamaModel.Head entropy(int[] targets, INDArray head, double scale, Arena arena) {
-    return (normed, dNormed) -> {
-      dNormed.assign(0);
-      long vocab = head.size(0);
-      double loss = 0;
-      long rows = 0;
-      for (int[] run : CrossEntropy.runs(targets, (int) Math.max(1, CHUNK_ELEMENTS / vocab))) {
-        int c = run[1] - run[0];
-        INDArray logq = arena.get("align.z", c, vocab);
-        INDArray q = arena.get("align.p", c, vocab);
-        Ops.gemm(logq, normed.get(interval(run[0], run[1]), all()), false, head, true, 1.0, 0.0);
-        logSoftmaxRows(logq);
-        Transforms.exp(q.assign(logq), false);
-        INDArray h = q.mul(logq).sum(1).negi(); // (c) each row's entropy
-        loss += h.sumNumber().doubleValue();
-        // ∂H/∂zᵥ = −qᵥ (log qᵥ + H)
-        logq.addiColumnVector(h).muli(q).muli(-scale);
-        Ops.gemm(dNormed.get(interval(run[0], run[1]), all()), logq, false, head, false, 1.0, 0.0);
-        rows += c;
-      }
-      return new CrossEntropy.Sum(loss, rows);
-    };
+    return chunked(targets, head, 1.0, arena, (from, to, logq, q) -> {
+      logSoftmaxRows(logq);
+      Transforms.exp(q.assign(logq), false);
+      INDArray h = q.mul(logq).sum(1).negi(); // (c) each row's entropy
+      logq.addiColumnVector(h).muli(q).muli(-scale); // ∂H/∂zᵥ = −qᵥ (log qᵥ + H)
+      return h.sumNumber().doubleValue();
+    });
   }
 
   /** z ← log softmax(z) along each row, in place. */
