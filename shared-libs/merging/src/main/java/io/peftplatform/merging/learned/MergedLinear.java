@@ -45,15 +45,25 @@ final class MergedLinear implements LinearLayer {
   /** W = W₀ + Σₑ Σ_c cₑ,c · τₑ[chunk rows], from the current coefficients. */
   void refresh() {
     merged.assign(base.weight());
+    eachChunk(merged, (index, tauRows, rows) ->
+        Nd4j.getBlasWrapper().level1().axpy(rows.length(), coefficients.value(index), tauRows, rows));
+  }
+
+  /** What is done with one chunk of one expert: its coefficient's index, τₑ's rows and another array's rows. */
+  @FunctionalInterface
+  private interface ChunkBody {
+    void apply(int index, INDArray tauRows, INDArray rows);
+  }
+
+  /** {@code body} for every chunk of every expert that changes this module, with the same rows of {@code other} (out, in). */
+  private void eachChunk(INDArray other, ChunkBody body) {
     int k = coefficients.chunks(module);
     for (int e = 0; e < taskVectors.size(); e++) {
       INDArray tau = taskVectors.get(e);
-      if (tau == null) {
-        continue;
-      }
-      for (int c = 0; c < k; c++) {
-        INDArray target = rows(merged, c, k);
-        Nd4j.getBlasWrapper().level1().axpy(target.length(), coefficients.value(module, e, c), rows(tau, c, k), target);
+      if (tau != null) {
+        for (int c = 0; c < k; c++) {
+          body.apply(coefficients.index(module, e, c), rows(tau, c, k), rows(other, c, k));
+        }
       }
     }
   }
@@ -95,17 +105,7 @@ final class MergedLinear implements LinearLayer {
     Ops.gemm(dx, dy, false, merged, false, 1.0, 1.0); // dx += dy · W
     INDArray dW = arena.get("merged.dW", merged.size(0), merged.size(1));
     Ops.gemm(dW, dy, true, x, false, 1.0, 0.0); // ∂L/∂W = dyᵀ · x
-    int k = coefficients.chunks(module);
-    for (int e = 0; e < taskVectors.size(); e++) {
-      INDArray tau = taskVectors.get(e);
-      if (tau == null) {
-        continue;
-      }
-      for (int c = 0; c < k; c++) {
-        double dc = Nd4j.getBlasWrapper().dot(rows(dW, c, k), rows(tau, c, k));
-        coefficients.addValueGradient(coefficients.index(module, e, c), dc);
-      }
-    }
+    eachChunk(dW, (index, tauRows, rows) -> coefficients.addValueGradient(index, Nd4j.getBlasWrapper().dot(rows, tauRows)));
   }
 
   /** Chunk c of k of a dense C-order (out, in) array: its rows [⌊c·out/k⌋, ⌊(c+1)·out/k⌋), as a flat view. */
