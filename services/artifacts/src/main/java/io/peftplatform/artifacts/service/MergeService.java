@@ -16,6 +16,7 @@ import io.peftplatform.events.MergeProgressed;
 import io.peftplatform.events.MergeRequested;
 import io.peftplatform.events.MergeSucceeded;
 import io.peftplatform.events.ObjectRef;
+import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.events.Topics;
 import io.peftplatform.merge.config.LearnedMergeSpec;
 import io.peftplatform.merge.config.MergeConfig;
@@ -359,13 +360,22 @@ public class MergeService {
     return v.asText();
   }
 
-  @Transactional
-  public void onSucceeded(MergeSucceeded e) {
+  /**
+   * The merge a worker's event is about, the first time the event is seen and while the merge has not
+   * ended (a late word after a cancellation or an outcome changes nothing); else null.
+   */
+  private Merge unfinished(PlatformEvent e) {
     if (!inbox.firstTime(e)) {
-      return;
+      return null;
     }
     Merge m = Merge.findById(e.aggregateId());
-    if (m == null || m.finished()) {
+    return m == null || m.finished() ? null : m;
+  }
+
+  @Transactional
+  public void onSucceeded(MergeSucceeded e) {
+    Merge m = unfinished(e);
+    if (m == null) {
       return;
     }
     if (e.output().equals("model")) {
@@ -391,11 +401,8 @@ public class MergeService {
 
   @Transactional
   public void onFailed(MergeFailed e) {
-    if (!inbox.firstTime(e)) {
-      return;
-    }
-    Merge m = Merge.findById(e.aggregateId());
-    if (m == null || m.finished()) {
+    Merge m = unfinished(e);
+    if (m == null) {
       return;
     }
     m.status = Merge.FAILED;
@@ -407,11 +414,8 @@ public class MergeService {
   /** A learned merge's step: running, with its latest loss. */
   @Transactional
   public void onProgressed(MergeProgressed e) {
-    if (!inbox.firstTime(e)) {
-      return;
-    }
-    Merge m = Merge.findById(e.aggregateId());
-    if (m == null || m.finished()) {
+    Merge m = unfinished(e);
+    if (m == null) {
       return;
     }
     m.status = Merge.RUNNING;
@@ -427,11 +431,8 @@ public class MergeService {
 
   @Transactional
   public void onCancelled(MergeCancelled e) {
-    if (!inbox.firstTime(e)) {
-      return;
-    }
-    Merge m = Merge.findById(e.aggregateId());
-    if (m == null || m.finished()) {
+    Merge m = unfinished(e);
+    if (m == null) {
       return;
     }
     m.status = Merge.CANCELLED;

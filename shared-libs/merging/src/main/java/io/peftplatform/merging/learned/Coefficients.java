@@ -76,10 +76,6 @@ final class Coefficients {
     return experts;
   }
 
-  int modules() {
-    return chunks.length;
-  }
-
   int chunks(int module) {
     return chunks[module];
   }
