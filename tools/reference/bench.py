@@ -160,7 +160,8 @@ def bench_train_fast(args):
     with PEFT's detached norm computed without autograd (one base GEMM, not two); NOLA's A and B combined
     from their bases once per step, then as LoRA; Kronecker as (W₁ ⊗ W₂) x = W₁ · X · W₂ᵀ on x reshaped
     to (B·T, b, d), never the dense (out, in) product whose gradient would cost a full weight GEMM.
-    What a PyTorch user who tunes by hand gets."""
+    What a PyTorch user who tunes by hand gets. With --bf16: the step under CPU autocast to bfloat16 with the
+    frozen weights (projections and head) held in bfloat16, so no step casts them again."""
     from llama_reference import inv_freq
     from adapters_reference import path_of
     cfg = config(args.preset)
@@ -168,8 +169,9 @@ def bench_train_fast(args):
     B, T = args.batch_size, args.seq_len
     H, Hkv, hd, eps = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["rms_norm_eps"]
     G, N = H // Hkv, B * T
-    Wt = {n: t.t().contiguous() for n, t in W.items() if n.endswith("_proj.weight")}  # (in, out)
-    head = (W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]).t().contiguous()  # (D, V)
+    frozen = torch.bfloat16 if args.bf16 else torch.float32
+    Wt = {n: t.t().contiguous().to(frozen) for n, t in W.items() if n.endswith("_proj.weight")}  # (in, out)
+    head = (W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]).t().contiguous().to(frozen)  # (D, V)
     adapters, params = trainable_adapters(cfg, args.method, args.rank, torch.float32)
     optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0, foreach=True)
     freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv_freq(cfg))
@@ -210,6 +212,13 @@ def bench_train_fast(args):
 
     def step():
         optimizer.zero_grad(set_to_none=True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            loss = forward()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    def forward():
         x = W["model.embed_tokens.weight"][ids.reshape(-1)]  # (N, D)
         for i in range(cfg["num_hidden_layers"]):
             p = f"model.layers.{i}."
@@ -226,10 +235,7 @@ def bench_train_fast(args):
             h = norm(x, W[p + "post_attention_layernorm.weight"])
             x = x + lin(torch.nn.functional.silu(lin(h, p + "mlp.gate_proj")) * lin(h, p + "mlp.up_proj"), p + "mlp.down_proj")
         logits = torch.mm(norm(x, W["model.norm.weight"]), head)
-        loss = torch.nn.functional.cross_entropy(logits, targets, ignore_index=-100)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+        return torch.nn.functional.cross_entropy(logits.float(), targets, ignore_index=-100)
 
     if args.check:  # the fast step's first loss and gradients against the eager one's, then no timing
         from adapters_reference import forward as adapted_forward
@@ -251,7 +257,7 @@ def bench_train_fast(args):
     if not args.no_header:
         print("| benchmark | method | trainable | preset | batch | seq | threads | s/step | tokens/s | peak RSS |")
         print("|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| train (PyTorch {torch.__version__}, hand-tuned) | {args.method} | {trainable:,} | {args.preset} | {B} | {T} | "
+    print(f"| train (PyTorch {torch.__version__}, hand-tuned{', bf16 autocast' if args.bf16 else ''}) | {args.method} | {trainable:,} | {args.preset} | {B} | {T} | "
           f"{torch.get_num_threads()} | {sec:.3f} | {N / sec:.0f} | {peak_rss_mb():.1f} MB |")
 
 
@@ -283,6 +289,7 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bf16", action="store_true", help="train-fast: under CPU autocast to bfloat16, frozen weights in bfloat16")
     p.add_argument("--check", action="store_true", help="train-fast: compare its first loss and gradients with the eager step's")
     args = p.parse_args()
     torch.set_num_threads(args.threads)

@@ -43,6 +43,7 @@ class JobRequestValidationTest {
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"learning_rate\": \"fast\"}}                  | hyperparameters.learning_rate",
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"lr_scheduler\": \"step\"}}                   | hyperparameters.lr_scheduler",
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"epochs\": 3}}                                | hyperparameters.epochs",
+    "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"hyperparameters\": {\"precision\": \"fp16\"}}                       | hyperparameters.precision",
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"seed\": 1.5}                                                       | seed",
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"suffix\": \"has spaces\"}                                          | suffix",
     "{\"model\": \"model-x\", \"training_file\": \"file-x\", \"metadata\": {\"k\": 1}}                                            | metadata.k",

@@ -86,7 +86,7 @@ final class Fixtures {
     return new RunSpec(
         new AdapterSpec(AdapterMethod.parse(method), 4, 8, 0.0, List.of("q_proj", "v_proj"), false, 64, 64, 4, false, 42),
         new TrainingConfig(1, maxSteps, 5e-3, 0, TrainingConfig.Schedule.CONSTANT, 4, 1, 0.0, 1.0, 42, checkpointEvery, 0, 0,
-            0.9, 0.999, 1e-8),
+            0.9, 0.999, 1e-8, TrainingConfig.Precision.FP32),
         new DataOptions(32, false, false), Objective.supervised());
   }
 

@@ -15,6 +15,8 @@ import io.peftplatform.llama.nn.Profiler;
 import io.peftplatform.llama.nn.RmsNorm;
 import io.peftplatform.llama.nn.Rope;
 import io.peftplatform.text.dataset.PaddedBatch;
+import java.util.ArrayList;
+import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
@@ -48,7 +50,9 @@ public final class LlamaModel {
   private final LlamaWeights weights;
   private final Rope rope;
   private final DecoderBlock[] blocks;
+  private final List<FrozenLinear> projections = new ArrayList<>();
   private boolean activationCheckpointing;
+  private boolean bf16Products;
 
   public LlamaModel(LlamaConfig config, LlamaWeights weights) {
     this(config, weights, (layer, module, base) -> base);
@@ -64,7 +68,9 @@ public final class LlamaModel {
       LinearLayer[] l = new LinearLayer[WeightNames.LINEAR_MODULES.size()];
       for (int m = 0; m < l.length; m++) {
         String module = WeightNames.LINEAR_MODULES.get(m);
-        l[m] = linears.create(i, module, new FrozenLinear(w.weight(module), w.bias(module)));
+        FrozenLinear projection = new FrozenLinear(w.weight(module), w.bias(module));
+        projections.add(projection);
+        l[m] = linears.create(i, module, projection);
       }
       blocks[i] = new DecoderBlock(i, config, w, l);
     }
@@ -86,6 +92,23 @@ public final class LlamaModel {
 
   public boolean activationCheckpointing() {
     return activationCheckpointing;
+  }
+
+  /**
+   * The decoder's frozen projections multiply in BF16 (see {@link FrozenLinear}): needs the weights'
+   * projections held in BF16 ({@link LlamaWeights#withBf16Projections}); the adapters, attention, norms,
+   * the LM head and every gradient of a trained parameter stay fp32.
+   */
+  public LlamaModel bf16Products(boolean on) {
+    for (FrozenLinear p : projections) {
+      p.bf16Products(on);
+    }
+    this.bf16Products = on;
+    return this;
+  }
+
+  public boolean bf16Products() {
+    return bf16Products;
   }
 
   public LlamaWeights weights() {

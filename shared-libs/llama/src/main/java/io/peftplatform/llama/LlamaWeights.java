@@ -68,8 +68,11 @@ public final class LlamaWeights {
     return name.endsWith("_proj.weight");
   }
 
-  /** An fp32 array as BF16 (round to nearest even), the fp32 one released. */
+  /** An fp32 array as BF16 (round to nearest even), the fp32 one released; a BF16 one as it is. */
   private static INDArray toBf16(INDArray a) {
+    if (a.dataType() == DataType.BFLOAT16) {
+      return a;
+    }
     INDArray b;
     try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
       b = a.castTo(DataType.BFLOAT16);
@@ -81,7 +84,7 @@ public final class LlamaWeights {
   /**
    * These weights with the decoder projections stored in BF16 (rounded: for a model whose values are
    * BF16 already, exact) — what loading a BF16 checkpoint with {@code keepBf16Projections} gives; for
-   * benchmarks and tests of that path on random weights. The fp32 projection arrays are released: use
+   * benchmarks and tests of that path on random weights, and for BF16 products. The fp32 projection arrays are released: use
    * only the returned weights afterwards.
    */
   public LlamaWeights withBf16Projections() {

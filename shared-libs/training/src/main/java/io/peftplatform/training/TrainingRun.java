@@ -4,6 +4,7 @@ import io.peftplatform.adapters.AdaptedModel;
 import io.peftplatform.adapters.Adapter;
 import io.peftplatform.llama.Examples;
 import io.peftplatform.llama.LlamaModel;
+import io.peftplatform.llama.LlamaWeights;
 import io.peftplatform.llama.ModelDirectory;
 import io.peftplatform.llama.config.LlamaConfig;
 import io.peftplatform.llama.config.ModelException;
@@ -16,6 +17,7 @@ import io.peftplatform.text.dataset.PreferencePair;
 import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.text.dataset.TrainingRecord;
 import io.peftplatform.training.spec.RunSpec;
+import io.peftplatform.training.spec.TrainingConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -106,7 +108,10 @@ public final class TrainingRun {
     try {
       adapter = Adapter.create(spec.adapter(), config, DataType.FLOAT);
       // A BF16 checkpoint's projections stay BF16 in memory: half the weight memory, the same fp32 products.
-      model = adapter.attach(AdaptedModel.weights(modelDir, config, DataType.FLOAT, true));
+      LlamaWeights weights = AdaptedModel.weights(modelDir, config, DataType.FLOAT, true);
+      boolean bf16 = spec.training().precision() == TrainingConfig.Precision.BF16;
+      // BF16 products: any checkpoint's projections rounded to BF16 and multiplied so.
+      model = adapter.attach(bf16 ? weights.withBf16Projections() : weights).bf16Products(bf16);
     } catch (IllegalArgumentException e) {
       throw new RunInputException(RunInputException.SPEC, e.getMessage()); // e.g. target modules the model lacks
     } catch (ModelException e) {

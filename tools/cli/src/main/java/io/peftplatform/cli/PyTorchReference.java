@@ -39,11 +39,14 @@ final class PyTorchReference {
   }
 
   static Row trainFast(String python, Path script, String method, String preset, int rank, int batch, int seqLen, int steps, int warmup,
-      int threads) throws IOException, InterruptedException {
-    List<String> cmd = List.of(python, script.toAbsolutePath().toString(), "train-fast", "--no-header", "--method", method,
+      int threads, boolean bf16) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(python, script.toAbsolutePath().toString(), "train-fast", "--no-header", "--method", method,
         "--preset", preset, "--rank", Integer.toString(rank), "--batch-size", Integer.toString(batch), "--seq-len",
         Integer.toString(seqLen), "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup), "--threads",
-        Integer.toString(threads));
+        Integer.toString(threads)));
+    if (bf16) {
+      cmd.add("--bf16"); // under bf16 autocast
+    }
     List<String> coreTypes = new ArrayList<>();
     coreTypes.add(null);
     if (hasAvx512()) {

@@ -9,6 +9,7 @@ import io.peftplatform.training.bench.TrainBenchmark;
 import io.peftplatform.training.spec.AdapterMethod;
 import io.peftplatform.training.spec.AdapterSpec;
 import io.peftplatform.training.spec.TargetModules;
+import io.peftplatform.training.spec.TrainingConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,6 +65,10 @@ final class TrainBenchmarkCommand implements Callable<Integer> {
   @Option(names = "--bf16-weights", description = "Keep the projections in BF16, as training from a BF16 checkpoint does (half their memory).")
   boolean bf16Weights;
 
+  @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16", description = "bf16: the projections held and"
+      + " multiplied in BF16 (training's --precision bf16), against PyTorch's step under bf16 autocast (default ${DEFAULT-VALUE}).")
+  String precision;
+
   @Option(names = "--example-lengths", paramLabel = "MIN-MAX",
       description = "Random examples of lengths log-uniform in MIN-MAX (a chat set's long tail) instead of full rows of --seq-len,"
           + " padded to the longest (no PyTorch reference for these)")
@@ -101,9 +106,10 @@ final class TrainBenchmarkCommand implements Callable<Integer> {
     if (!method.equals("all")) {
       AdapterMethod.parse(method);
     }
+    boolean bf16 = TrainingConfig.Precision.parse(precision) == TrainingConfig.Precision.BF16;
     LlamaConfig config = Presets.get(preset);
     if (resultFile != null) {
-      measureHere(config, lengths);
+      measureHere(config, lengths, bf16);
       return 0;
     }
     Path script = referenceScript(lengths != null);
@@ -117,7 +123,7 @@ final class TrainBenchmarkCommand implements Callable<Integer> {
         runChild(m, results);
         if (script != null) {
           PyTorchReference.Row row = PyTorchReference.trainFast(python, script, m, preset, rank, batch, seqLen, steps, warmup,
-              Integer.parseInt(BenchCommand.threads()));
+              Integer.parseInt(BenchCommand.threads()), bf16);
           System.out.println(row.markdown());
           referenceRows.put(m, row);
         }
@@ -130,14 +136,14 @@ final class TrainBenchmarkCommand implements Callable<Integer> {
   }
 
   /** The child's part: one method's steps here, its row printed, its numbers appended to the result file. */
-  private void measureHere(LlamaConfig config, int[] lengths) throws IOException {
+  private void measureHere(LlamaConfig config, int[] lengths, boolean bf16) throws IOException {
     AdapterSpec spec = AdapterSpec.defaults(AdapterMethod.parse(method)).withRank(rank).withAlpha(2.0 * rank)
         .withTargets(TargetModules.parse(targets));
     PaddedBatch input = lengths == null ? ForwardBenchmark.randomTokens(config, batch, seqLen, 0)
         : TrainBenchmark.shortExamples(config, batch, lengths[0], lengths[1], packing, 0);
-    TrainBenchmark.Result r = TrainBenchmark.run(config, spec, input, activationCheckpointing, bf16Weights, warmup, steps, 0, profile);
+    TrainBenchmark.Result r = TrainBenchmark.run(config, spec, input, activationCheckpointing, bf16Weights, bf16, warmup, steps, 0, profile);
     String variant = (lengths == null ? "" : packing ? ", packed" : ", padded") + (activationCheckpointing ? ", checkpointed" : "")
-        + (bf16Weights ? ", bf16 weights" : "");
+        + (bf16 ? ", bf16" : bf16Weights ? ", bf16 weights" : "");
     System.out.printf(Locale.ROOT, "| train (ND4J%s) | %s | %,d | %s | %d | %s | %s | %.3f | %.0f | %s |%n", variant, r.method(),
         r.parameters(), preset, batch, lengths == null ? Integer.toString(seqLen) : r.rows() + " x " + r.seqLen(), BenchCommand.threads(),
         r.secondsPerStep(), r.tokensPerSecond(), Sizes.human(r.peakRssBytes()));
@@ -165,6 +171,7 @@ final class TrainBenchmarkCommand implements Callable<Integer> {
     if (bf16Weights) {
       cmd.add("--bf16-weights");
     }
+    cmd.addAll(List.of("--precision", precision));
     if (exampleLengths != null) {
       cmd.addAll(List.of("--example-lengths", exampleLengths));
     }

@@ -145,6 +145,11 @@ final class TrainCommand implements Callable<Integer> {
       + " one block's activations instead of all, for about a third more time per step; the same numbers.")
   boolean activationCheckpointing;
 
+  @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16", description = "What the frozen projections"
+      + " multiply in: fp32 (default) or bf16 — weights held in BF16, inputs and results rounded to BF16, fp32 accumulation"
+      + " (PyTorch's CPU autocast); about 1.15x the speed on CPUs with AVX512-BF16; adapters and optimizer stay fp32.")
+  String precision;
+
   @Option(names = "--force", description = "Write into a non-empty --output directory.")
   boolean force;
 
@@ -153,7 +158,7 @@ final class TrainCommand implements Callable<Integer> {
       "--target-modules", "--nola-bases", "--kron-factor", "--kron-decompose-both", "--epochs", "--max-steps", "--lr",
       "--warmup-steps", "--schedule", "--weight-decay", "--max-grad-norm", "--batch-size", "--grad-accum", "--seed",
       "--checkpoint-every", "--eval-every", "--early-stopping-patience", "--objective", "--beta", "--packing", "--seq-len",
-      "--train-on-inputs");
+      "--train-on-inputs", "--precision");
 
   @Override
   public Integer call() throws Exception {
@@ -174,7 +179,7 @@ final class TrainCommand implements Callable<Integer> {
               TargetModules.parse(targetModules), rslora, nolaBases, nolaBases, kronFactor, kronDecomposeBoth, seed),
           new TrainingConfig(epochs, maxSteps, lr, warmupSteps, TrainingConfig.Schedule.parse(schedule), batchSize, gradAccum,
               weightDecay, maxGradNorm, seed, interval("--checkpoint-every", checkpointEvery), interval("--eval-every", evalEvery),
-              patience, 0.9, 0.999, 1e-8),
+              patience, 0.9, 0.999, 1e-8, TrainingConfig.Precision.parse(precision)),
           new DataOptions(seqLen, trainOnInputs, packing),
           Objective.Kind.parse(objective) == Objective.Kind.DPO ? Objective.dpo(beta) : Objective.supervised());
     }
@@ -187,8 +192,9 @@ final class TrainCommand implements Callable<Integer> {
     }
     training.activationCheckpointing(activationCheckpointing);
     RunSpec s = training.spec();
-    System.err.printf("training %s%s (%,d parameters, %s) on %d %s%s: %d steps%n", s.adapter().method().cliName(),
-        s.objective().pairwise() ? " by DPO (beta " + s.objective().beta() + ")" : "", training.adapter().parameterCount(),
+    System.err.printf("training %s%s%s (%,d parameters, %s) on %d %s%s: %d steps%n", s.adapter().method().cliName(),
+        s.objective().pairwise() ? " by DPO (beta " + s.objective().beta() + ")" : "",
+        s.training().precision() == TrainingConfig.Precision.BF16 ? " with BF16 products" : "", training.adapter().parameterCount(),
         s.adapter().targetModules(), training.trainingExamples(), s.objective().pairwise() ? "pairs" : "examples",
         training.validationExamples() == 0 ? "" : " (+" + training.validationExamples() + " for validation)",
         training.trainer().totalSteps());

@@ -134,6 +134,24 @@ class TrainCommandTest {
   }
 
   @Test
+  void bf16PrecisionTrainsCloseToFp32AndIsKeptByTheCheckpoint() throws Exception {
+    PeftCliTest.Run fp32 = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora",
+        "--max-steps", "3", "--lr", "0.01", "--checkpoint-every", "3", "--output", dir.resolve("fp32").toString());
+    PeftCliTest.Run bf16 = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora",
+        "--max-steps", "3", "--lr", "0.01", "--checkpoint-every", "3", "--precision", "bf16", "--output", dir.resolve("bf16").toString());
+    assertThat(bf16.exitCode()).as(bf16.err()).isZero();
+    assertThat(bf16.err()).contains("with BF16 products");
+    double a = JSON.readTree(fp32.lastLine()).get("train_loss").asDouble();
+    double b = JSON.readTree(bf16.lastLine()).get("train_loss").asDouble();
+    assertThat(b).isNotEqualTo(a).isCloseTo(a, org.assertj.core.data.Offset.offset(0.01 + 0.01 * a));
+    assertThat(io.peftplatform.training.TrainingCheckpoint.readRun(io.peftplatform.training.TrainingCheckpoint.directoryFor(dir.resolve("bf16"), 3)).spec().training().precision())
+        .isEqualTo(io.peftplatform.training.spec.TrainingConfig.Precision.BF16);
+    PeftCliTest.Run bad = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora", "--precision", "fp16",
+        "--output", dir.resolve("n").toString());
+    assertThat(bad.err().strip()).isEqualTo("peft: error: precision must be fp32 or bf16, got 'fp16'");
+  }
+
+  @Test
   void badOptionsAreOneLineErrors() {
     PeftCliTest.Run noMethod = peft("train", "--model", model.toString(), "--data", data.toString(), "--output", dir.resolve("n").toString());
     assertThat(noMethod.err().strip()).isEqualTo("peft: error: --method is required (lora, dora, nola or kronecker)");

@@ -73,7 +73,8 @@ public record CreateJobRequest(
       @AutoOr(min = 0, max = 10_000_000, integer = true) JsonNode evalEvery,
       @Min(value = 0, message = "must be from 0 to 10000") @Max(value = 10_000, message = "must be from 0 to 10000") Integer earlyStoppingPatience,
       Boolean trainOnInputs,
-      Boolean packing) {}
+      Boolean packing,
+      @Pattern(regexp = "fp32|bf16", message = "must be fp32 or bf16") String precision) {}
 
   /** The adapter that trains the job (this platform's extension); fields of another type's are refused. */
   public record AdapterOptions(

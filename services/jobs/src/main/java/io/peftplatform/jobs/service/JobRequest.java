@@ -68,7 +68,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
       hp = "hyperparameters.";
     }
     if (h == null) {
-      h = new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+      h = new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
     if (!dpo && h.beta() != null) {
       throw ApiException.badRequest("is DPO's; this job is supervised", hp + "beta");
@@ -123,6 +123,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
     int patience = or(h.earlyStoppingPatience(), 0);
     boolean trainOnInputs = or(h.trainOnInputs(), false);
     boolean packing = or(h.packing(), false);
+    String precision = or(h.precision(), "fp32");
     ObjectNode hyper = JSON.createObjectNode()
         .put("n_epochs", epochs).put("batch_size", batch).put("learning_rate_multiplier", lr / BASE_LEARNING_RATE);
     if (dpo) {
@@ -133,7 +134,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
         .put("max_seq_len", seqLen).put("weight_decay", decay).put("max_grad_norm", clip);
     interval(hyper, "checkpoint_every", checkpointEvery);
     interval(hyper, "eval_every", evalEvery);
-    hyper.put("early_stopping_patience", patience);
+    hyper.put("early_stopping_patience", patience).put("precision", precision);
     if (!dpo) {
       hyper.put("train_on_inputs", trainOnInputs).put("packing", packing);
     }
@@ -155,7 +156,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
       spec = new RunSpec(
           new AdapterSpec(AdapterMethod.parse(type), rank, alpha, dropout, targets, rslora, nolaBases, nolaBases, factor, false, seed),
           new TrainingConfig(epochs, maxSteps, lr, warmup, TrainingConfig.Schedule.parse(schedule), batch, accum, decay, clip, seed,
-              checkpointEvery, evalEvery, patience, 0.9, 0.999, 1e-8),
+              checkpointEvery, evalEvery, patience, 0.9, 0.999, 1e-8, TrainingConfig.Precision.parse(precision)),
           new DataOptions(seqLen, trainOnInputs, packing),
           dpo ? Objective.dpo(beta) : Objective.supervised());
     } catch (IllegalArgumentException e) {

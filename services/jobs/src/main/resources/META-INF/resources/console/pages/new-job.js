@@ -23,7 +23,7 @@ const DEFAULTS = {
   objective: 'supervised', beta: '0.1', packing: false,
   rank: '8', alpha: '', dropout: '0', target_modules: 'all-linear', use_rslora: false, num_bases: '64', factor: '-1',
   n_epochs: '3', batch_size: '8', learning_rate: '0.0002', max_steps: '', gradient_accumulation_steps: '1', warmup_steps: '0',
-  lr_scheduler: 'linear', max_seq_len: '1024', weight_decay: '0', checkpoint_every: '', eval_every: '', suffix: '', seed: '',
+  lr_scheduler: 'linear', precision: 'fp32', max_seq_len: '1024', weight_decay: '0', checkpoint_every: '', eval_every: '', suffix: '', seed: '',
 };
 
 const INTEGER = /^-?\d+$/;
@@ -62,6 +62,7 @@ function requestFrom(v) {
   for (const f of ['n_epochs', 'batch_size', 'learning_rate', 'max_steps', 'gradient_accumulation_steps', 'warmup_steps', 'max_seq_len',
     'weight_decay', 'checkpoint_every', 'eval_every']) if (n(f) !== undefined) hyperparameters[f] = n(f);
   if (v.lr_scheduler) hyperparameters.lr_scheduler = v.lr_scheduler;
+  if (v.precision === 'bf16') hyperparameters.precision = 'bf16';
   if (v.objective === 'dpo' && n('beta') !== undefined) hyperparameters.beta = n('beta');
   if (v.objective === 'supervised' && v.packing) hyperparameters.packing = true;
   const request = { model: v.model, training_file: v.training_file };
@@ -128,7 +129,7 @@ export function NewJobPage({ query }) {
   const input = (name, extra = {}) => html`<${Field} label=${LABELS[name]} name=${name} error=${error(name)} hint=${HINTS[name]}
     value=${v[name]} onInput=${set(name)} inputmode=${extra.inputmode || 'decimal'} ...${extra} />`;
   const methodFields = METHODS[v.type].fields;
-  const fieldNames = ['model', 'training_file', 'validation_file', 'type', 'packing', ...methodFields, ...Object.keys(LABELS)];
+  const fieldNames = ['model', 'training_file', 'validation_file', 'type', 'packing', 'lr_scheduler', 'precision', ...methodFields, ...Object.keys(LABELS)];
   return html`<section aria-labelledby="new-job-title">
     <h1 id="new-job-title">New fine-tuning job</h1>
     <form class="job-form" onSubmit=${submit} novalidate>
@@ -170,6 +171,9 @@ export function NewJobPage({ query }) {
           ${['n_epochs', 'batch_size', 'learning_rate', 'max_steps', 'gradient_accumulation_steps', 'warmup_steps'].map((f) => input(f))}
           <${Select} label="Learning-rate schedule" name="lr_scheduler" value=${v.lr_scheduler} onInput=${set('lr_scheduler')}
             error=${error('lr_scheduler')} options=${['linear', 'cosine', 'constant'].map((s) => ({ value: s, label: s }))} />
+          <${Select} label="Precision" name="precision" value=${v.precision} onInput=${set('precision')} error=${error('precision')}
+            hint="bf16: the base's products in BF16, faster on CPUs with AVX512-BF16"
+            options=${[{ value: 'fp32', label: 'fp32' }, { value: 'bf16', label: 'bf16' }]} />
           ${['max_seq_len', 'weight_decay', 'checkpoint_every', 'eval_every', 'seed'].map((f) => input(f))}
           ${input('suffix', { inputmode: 'text', maxlength: 64 })}
         </div>

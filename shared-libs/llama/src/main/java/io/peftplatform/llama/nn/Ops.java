@@ -16,6 +16,14 @@ public final class Ops {
     Nd4j.gemm(a, b, c, transposeA, transposeB, alpha, beta);
   }
 
+  /**
+   * c = op(a) op(b) by ND4J's matmul op, for matrices of any floating type — BF16 ones too, which
+   * {@link #gemm} (BLAS) refuses; all three of one type.
+   */
+  public static void matmul(INDArray c, INDArray a, boolean transposeA, INDArray b, boolean transposeB) {
+    batchedMatmul(c, a, transposeA, b, transposeB, 1.0);
+  }
+
   /** c[i] = alpha · op(a[i]) op(b[i]) for a batch of matrices (rank 3: batch, rows, cols). */
   public static void batchedMatmul(
       INDArray c, INDArray a, boolean transposeA, INDArray b, boolean transposeB, double alpha) {

@@ -22,7 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * ND4J's two native builds: the oneDNN build is chosen exactly where the CPU can run it, and — on such a
  * CPU — a process that loads it computes what this one (the AVX2 build, as tests run) does: a product and
- * a model's loss, within fp32 rounding.
+ * a model's loss, within fp32 rounding; and its BF16 products (native with AVX512-BF16) meet their definition.
  */
 class NativeBuildTest {
   static final double FP32_TOLERANCE = 1e-5; // relative
@@ -35,9 +35,13 @@ class NativeBuildTest {
     assertThat(NativeBuild.forFlags(Set.of())).isEqualTo(NativeBuild.AVX2);
   }
 
-  /** A fixed product and the golden model's loss, as "gemm-sum loss onednn" on one line. */
+  /**
+   * A fixed product, the golden model's loss, whether oneDNN loaded, whether BF16 products are native and
+   * their worst error in FrozenLinearBf16Test's tolerances: "gemm-sum loss onednn native-bf16 bf16-error".
+   */
   public static void main(String[] args) throws Exception {
-    System.out.println(gemmSum() + " " + loss(Path.of(args[0])) + " " + NativeBuild.oneDnnLoaded());
+    System.out.println(gemmSum() + " " + loss(Path.of(args[0])) + " " + NativeBuild.oneDnnLoaded() + " " + NativeBuild.nativeBf16()
+        + " " + FrozenLinearBf16Test.worstForwardBackwardError());
   }
 
   static double gemmSum() {
@@ -85,5 +89,9 @@ class NativeBuildTest {
     System.out.printf("gemm %.9g (AVX2) vs %s (oneDNN); loss %.9f vs %s%n", gemm, got[0], loss, got[1]);
     assertThat(Math.abs(Double.parseDouble(got[0]) - gemm) / gemm).isLessThan(FP32_TOLERANCE);
     assertThat(Math.abs(Double.parseDouble(got[1]) - loss) / loss).isLessThan(FP32_TOLERANCE);
+    boolean bf16Instructions = NativeBuild.cpuFlags().contains("avx512_bf16") || NativeBuild.cpuFlags().contains("amx_bf16");
+    assertThat(Boolean.parseBoolean(got[3])).as("BF16 products native on the oneDNN build iff the CPU has BF16 instructions").isEqualTo(bf16Instructions);
+    System.out.printf("BF16 products (native %s): worst error %s of the tolerance%n", got[3], got[4]);
+    assertThat(Double.parseDouble(got[4])).as("BF16 products within BF16's rounding of their definition").isLessThanOrEqualTo(1.0);
   }
 }

@@ -18,6 +18,9 @@ package io.peftplatform.training.spec;
  * @param evalEvery validation every N steps (and at the end); 0 for only at the end; {@link #AUTO} for
  *     once per epoch
  * @param earlyStoppingPatience stop after this many validations without improvement; 0 never
+ * @param precision the frozen projections' products: fp32, or BF16 (the weights held in BF16, inputs
+ *     rounded to BF16, products accumulated in fp32, the results rounded to BF16 and widened back — PyTorch's CPU autocast);
+ *     the adapters, their gradients and the optimizer stay fp32 either way
  *
  * <p>0 means "never" (or "only at the end") wherever an interval is given, and {@link #AUTO} means the
  * default, resolved against the data by {@link #evalInterval} and {@link #checkpointInterval}: the CLI,
@@ -39,7 +42,8 @@ public record TrainingConfig(
     int earlyStoppingPatience,
     double adamBeta1,
     double adamBeta2,
-    double adamEpsilon) {
+    double adamEpsilon,
+    Precision precision) {
 
   /** An interval left to the run: see {@link #evalInterval} and {@link #checkpointInterval}. */
   public static final int AUTO = -1;
@@ -63,7 +67,27 @@ public record TrainingConfig(
     }
   }
 
+  /** What the frozen projections multiply in (see {@link TrainingConfig#precision}). */
+  public enum Precision {
+    FP32,
+    BF16;
+
+    /** {@code fp32}/{@code float32} or {@code bf16}/{@code bfloat16}, any case. */
+    public static Precision parse(String s) {
+      return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+        case "fp32", "float32" -> FP32;
+        case "bf16", "bfloat16" -> BF16;
+        default -> throw new IllegalArgumentException("precision must be fp32 or bf16, got '" + s + "'");
+      };
+    }
+
+    public String wireName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
   public TrainingConfig {
+    precision = precision == null ? Precision.FP32 : precision; // specs written before the field are fp32 runs
     require(epochs >= 1 || maxSteps >= 1, "epochs or max steps must be at least 1");
     require(maxSteps >= 0, "max steps must not be negative, got " + maxSteps);
     require(learningRate > 0 && Double.isFinite(learningRate), "learning rate must be positive, got " + learningRate);
@@ -90,32 +114,37 @@ public record TrainingConfig(
    */
   public static TrainingConfig defaults() {
     return new TrainingConfig(DEFAULT_EPOCHS, 0, DEFAULT_LEARNING_RATE, 0, Schedule.LINEAR, DEFAULT_BATCH_SIZE, 1, 0.0,
-        DEFAULT_MAX_GRAD_NORM, 0, AUTO, AUTO, 0, 0.9, 0.999, 1e-8);
+        DEFAULT_MAX_GRAD_NORM, 0, AUTO, AUTO, 0, 0.9, 0.999, 1e-8, Precision.FP32);
   }
 
   public TrainingConfig withSteps(int epochs, int maxSteps) {
     return new TrainingConfig(epochs, maxSteps, learningRate, warmupSteps, schedule, batchSize, gradAccum, weightDecay, maxGradNorm, seed,
-        checkpointEvery, evalEvery, earlyStoppingPatience, adamBeta1, adamBeta2, adamEpsilon);
+        checkpointEvery, evalEvery, earlyStoppingPatience, adamBeta1, adamBeta2, adamEpsilon, precision);
   }
 
   public TrainingConfig withOptimizer(double lr, int warmup, Schedule s, double decay, double clip) {
     return new TrainingConfig(epochs, maxSteps, lr, warmup, s, batchSize, gradAccum, decay, clip, seed,
-        checkpointEvery, evalEvery, earlyStoppingPatience, adamBeta1, adamBeta2, adamEpsilon);
+        checkpointEvery, evalEvery, earlyStoppingPatience, adamBeta1, adamBeta2, adamEpsilon, precision);
   }
 
   public TrainingConfig withBatches(int batch, int accum) {
     return new TrainingConfig(epochs, maxSteps, learningRate, warmupSteps, schedule, batch, accum, weightDecay, maxGradNorm, seed,
-        checkpointEvery, evalEvery, earlyStoppingPatience, adamBeta1, adamBeta2, adamEpsilon);
+        checkpointEvery, evalEvery, earlyStoppingPatience, adamBeta1, adamBeta2, adamEpsilon, precision);
   }
 
   public TrainingConfig withSeed(long s) {
     return new TrainingConfig(epochs, maxSteps, learningRate, warmupSteps, schedule, batchSize, gradAccum, weightDecay, maxGradNorm, s,
-        checkpointEvery, evalEvery, earlyStoppingPatience, adamBeta1, adamBeta2, adamEpsilon);
+        checkpointEvery, evalEvery, earlyStoppingPatience, adamBeta1, adamBeta2, adamEpsilon, precision);
   }
 
   public TrainingConfig withMonitoring(int checkpoint, int eval, int patience) {
     return new TrainingConfig(epochs, maxSteps, learningRate, warmupSteps, schedule, batchSize, gradAccum, weightDecay, maxGradNorm, seed,
-        checkpoint, eval, patience, adamBeta1, adamBeta2, adamEpsilon);
+        checkpoint, eval, patience, adamBeta1, adamBeta2, adamEpsilon, precision);
+  }
+
+  public TrainingConfig withPrecision(Precision p) {
+    return new TrainingConfig(epochs, maxSteps, learningRate, warmupSteps, schedule, batchSize, gradAccum, weightDecay, maxGradNorm, seed,
+        checkpointEvery, evalEvery, earlyStoppingPatience, adamBeta1, adamBeta2, adamEpsilon, p);
   }
 
   /** Optimizer steps of a run over {@code examples} training examples. */

@@ -60,7 +60,7 @@ public final class TrainBenchmark {
 
   /** Full rows of random tokens: batch × seqLen, no padding. */
   public static Result run(LlamaConfig config, AdapterSpec spec, int batch, int seqLen, int warmup, int steps, long seed) {
-    return run(config, spec, ForwardBenchmark.randomTokens(config, batch, seqLen, seed), false, false, warmup, steps, seed, false);
+    return run(config, spec, ForwardBenchmark.randomTokens(config, batch, seqLen, seed), false, false, false, warmup, steps, seed, false);
   }
 
   /**
@@ -81,14 +81,15 @@ public final class TrainBenchmark {
 
   /**
    * @param bf16Weights the projections stored in BF16, as a BF16 checkpoint's are in training
+   * @param bf16Products the projections multiplied in BF16 (precision bf16; implies {@code bf16Weights})
    * @param profile time the steps' stages with {@link Profiler} (a mark costs a clock read: slightly slower)
    */
   public static Result run(LlamaConfig config, AdapterSpec spec, PaddedBatch input, boolean activationCheckpointing, boolean bf16Weights,
-      int warmup, int steps, long seed, boolean profile) {
+      boolean bf16Products, int warmup, int steps, long seed, boolean profile) {
     Adapter adapter = Adapter.create(spec, config, DataType.FLOAT);
     LlamaWeights weights = LlamaWeights.random(config, seed, DataType.FLOAT);
-    LlamaModel model = adapter.attach(bf16Weights ? weights.withBf16Projections() : weights)
-        .activationCheckpointing(activationCheckpointing);
+    LlamaModel model = adapter.attach(bf16Weights || bf16Products ? weights.withBf16Projections() : weights)
+        .activationCheckpointing(activationCheckpointing).bf16Products(bf16Products);
     AdamW adam = new AdamW(adapter.parameterCount(), DataType.FLOAT, 0.9, 0.999, 1e-8, 0.0);
     Arena arena = new Arena(DataType.FLOAT);
     double loss = 0;

@@ -107,6 +107,9 @@ public final class JobsCommand {
     @Option(names = "--packing", description = "Supervised: several examples to a row (less padding, the same loss).")
     Boolean packing;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", description = "What the frozen projections multiply in (default fp32).")
+    String precision;
+
     @Option(names = "--seed")
     Long seed;
 
@@ -171,6 +174,7 @@ public final class JobsCommand {
       putIf(h, "checkpoint_every", checkpointEvery);
       putIf(h, "eval_every", evalEvery);
       putIf(h, "train_on_inputs", trainOnInputs);
+      putIf(h, "precision", precision);
       putIf(body, "seed", seed);
       putIf(body, "suffix", suffix);
       return body;
