@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,18 +18,35 @@ import org.yaml.snakeyaml.Yaml;
 class ComposeFileTest {
   static Map<String, Object> services;
 
-  @BeforeAll
   @SuppressWarnings("unchecked")
-  static void load() throws IOException {
-    try (Reader in = Files.newBufferedReader(ServiceSettings.ROOT.resolve("docker-compose.yml"))) {
-      Map<String, Object> compose = new Yaml().load(in);
-      services = (Map<String, Object>) compose.get("services");
+  static synchronized Map<String, Object> services() {
+    if (services == null) {
+      try (Reader in = Files.newBufferedReader(ServiceSettings.ROOT.resolve("docker-compose.yml"))) {
+        Map<String, Object> compose = new Yaml().load(in);
+        services = (Map<String, Object>) compose.get("services");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
+    return services;
   }
 
   @SuppressWarnings("unchecked")
   static Map<String, Object> service(String name) {
-    return (Map<String, Object>) services.get(name);
+    return (Map<String, Object>) services().get(name);
+  }
+
+  /** A service's bind mounts: the path in the container → the path in this repository. */
+  @SuppressWarnings("unchecked")
+  static Map<String, String> mounts(String name) {
+    Map<String, String> out = new TreeMap<>();
+    for (Object volume : (List<Object>) service(name).getOrDefault("volumes", List.of())) {
+      String[] parts = String.valueOf(volume).split(":");
+      if (parts[0].startsWith("./")) {
+        out.put(parts[1], parts[0].substring(2));
+      }
+    }
+    return out;
   }
 
   @SuppressWarnings("unchecked")
@@ -93,5 +111,66 @@ class ComposeFileTest {
     assertThat(p.waitFor()).isZero();
     assertThat(out).containsPattern("(?m)^PEFT_INTERNAL_TOKEN=[0-9a-f]{48}$").containsPattern("(?m)^MINIO_ROOT_PASSWORD=[0-9a-f]{32}$")
         .containsPattern("(?m)^POSTGRES_PASSWORD=[0-9a-f]{32}$");
+  }
+
+  /** Containers come back after a crash or a reboot; each starts once what it needs answers its health check. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void everyContainerRestartsHasAHealthCheckAndWaitsForHealthyDependencies() {
+    for (Map.Entry<String, Object> e : services().entrySet()) {
+      Map<String, Object> service = (Map<String, Object>) e.getValue();
+      assertThat(service).as(e.getKey()).containsEntry("restart", "unless-stopped");
+      Map<String, Object> health = (Map<String, Object>) service.get("healthcheck");
+      assertThat(health).as(e.getKey() + " healthcheck").isNotNull();
+      assertThat((List<Object>) health.get("test")).as(e.getKey()).isNotEmpty();
+      Map<String, Object> dependsOn = (Map<String, Object>) service.getOrDefault("depends_on", Map.of());
+      dependsOn.forEach((dependency, condition) -> {
+        assertThat(services()).as(e.getKey() + " depends on " + dependency).containsKey(dependency);
+        assertThat((Map<String, Object>) condition).as(e.getKey() + " -> " + dependency).containsEntry("condition", "service_healthy");
+      });
+    }
+    assertThat((Map<String, Object>) service("jobs").get("depends_on")).containsKeys("kafka", "postgres", "artifacts");
+    for (String name : List.of("artifacts", "training", "merging")) {
+      assertThat((Map<String, Object>) service(name).get("depends_on")).as(name).containsKeys("kafka", "minio");
+    }
+  }
+
+  /** The services' images may lack curl: their checks are bash alone, GET /q/health/ready on their own port. */
+  @ParameterizedTest
+  @ValueSource(strings = {"jobs", "artifacts", "training", "merging"})
+  @SuppressWarnings("unchecked")
+  void eachServiceIsHealthyWhenItIsReady(String name) {
+    List<Object> test = (List<Object>) ((Map<String, Object>) service(name).get("healthcheck")).get("test");
+    assertThat(test.subList(0, 3)).containsExactly("CMD", "bash", "-c");
+    assertThat(String.valueOf(test.get(3))).contains("/dev/tcp/127.0.0.1/" + ServiceSettings.port(name) + " ")
+        .contains("GET /q/health/ready HTTP/1.0").contains("' 200 '");
+  }
+
+  /** docker-compose up is the platform alone; --profile monitoring adds Prometheus and Grafana, on this machine only. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void monitoringIsAProfileOnThisMachineOnly() {
+    for (Map.Entry<String, Object> e : services().entrySet()) {
+      Object profiles = ((Map<String, Object>) e.getValue()).get("profiles");
+      if (List.of("prometheus", "grafana").contains(e.getKey())) {
+        assertThat(profiles).as(e.getKey()).isEqualTo(List.of("monitoring"));
+        assertThat((List<Object>) service(e.getKey()).get("ports")).allSatisfy(p -> assertThat(String.valueOf(p)).startsWith("127.0.0.1:"));
+      } else {
+        assertThat(profiles).as(e.getKey() + " starts by default").isNull();
+      }
+    }
+    assertThat(String.valueOf(service("grafana").get("image"))).startsWith("grafana/grafana:");
+    assertThat(String.valueOf(service("prometheus").get("image"))).startsWith("prom/prometheus:");
+    // No default admin password: a random one per container.
+    assertThat(env("grafana")).doesNotContainKey("GF_SECURITY_ADMIN_PASSWORD");
+    assertThat(String.valueOf(service("grafana").get("entrypoint"))).contains("GF_SECURITY_ADMIN_PASSWORD=").contains("/dev/urandom");
+  }
+
+  /** What compose mounts from this repository is there. */
+  @Test
+  void everyBindMountExists() {
+    for (String name : services().keySet()) {
+      mounts(name).values().forEach(path -> assertThat(ServiceSettings.ROOT.resolve(path)).as(name).exists());
+    }
   }
 }

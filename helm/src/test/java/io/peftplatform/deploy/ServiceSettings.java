@@ -33,6 +33,20 @@ final class ServiceSettings {
     return names;
   }
 
+  /** The HTTP port a service listens on by default (quarkus.http.port's default in its application.properties). */
+  static int port(String service) {
+    Path properties = ROOT.resolve("services").resolve(service).resolve("src/main/resources/application.properties");
+    try {
+      Matcher m = Pattern.compile("(?m)^quarkus\\.http\\.port=\\$\\{[A-Z_]+:([0-9]+)}$").matcher(Files.readString(properties));
+      if (!m.find()) {
+        throw new IllegalStateException("no quarkus.http.port in " + properties);
+      }
+      return Integer.parseInt(m.group(1));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** What a service cannot run without outside a laptop (their defaults point at localhost). */
   static Set<String> required(String service) {
     return switch (service) {
