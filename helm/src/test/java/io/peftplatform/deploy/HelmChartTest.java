@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,39 +20,18 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The Helm chart, linted and rendered by real Helm (helm-java), checked against what the services read. */
 class HelmChartTest {
-  static final Helm CHART = new Helm(ServiceSettings.ROOT.resolve("helm/peft-platform"));
-  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-
-  static {
-    FakeKubernetesApi.get(); // lookup() asks the cluster for what a previous install left
-  }
+  static final Helm CHART = Charts.CHART;
 
   static TemplateCommand withBackends() {
-    return CHART.template().withName("peft").withNamespace("ml")
-        .set("kafka.bootstrapServers", "kafka.kafka:9092")
-        .set("s3.endpoint", "http://minio.minio:9000")
-        .set("s3.accessKey", "ak").set("s3.secretKey", "sk")
-        .set("postgres.jobsUrl", "jdbc:postgresql://pg:5432/jobs")
-        .set("postgres.artifactsUrl", "jdbc:postgresql://pg:5432/artifacts")
-        .set("postgres.password", "pw");
+    return Charts.withBackends();
   }
 
   static List<JsonNode> render(TemplateCommand command) throws IOException {
-    List<JsonNode> docs = new ArrayList<>();
-    try (YAMLParser parser = new YAMLFactory().createParser(command.call())) {
-      for (var it = YAML.readValues(parser, JsonNode.class); it.hasNext(); ) {
-        JsonNode doc = it.next();
-        if (doc != null && !doc.isEmpty()) {
-          docs.add(doc);
-        }
-      }
-    }
-    return docs;
+    return Charts.render(command);
   }
 
   static JsonNode find(List<JsonNode> docs, String kind, String name) {
-    return docs.stream().filter(d -> d.path("kind").asText().equals(kind) && d.path("metadata").path("name").asText().equals(name))
-        .findFirst().orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+    return Charts.find(docs, kind, name);
   }
 
   static Map<String, JsonNode> env(JsonNode deployment) {
@@ -77,7 +53,11 @@ class HelmChartTest {
 
     assertThat(docs).extracting(d -> d.path("kind").asText() + "/" + d.path("metadata").path("name").asText())
         .containsExactlyInAnyOrder("Secret/peft-secrets", "Deployment/peft-jobs", "Service/peft-jobs", "Deployment/peft-artifacts",
-            "Service/peft-artifacts", "Deployment/peft-training", "Service/peft-training", "Deployment/peft-merging", "Ingress/peft");
+            "Service/peft-artifacts", "Deployment/peft-training", "Service/peft-training", "Deployment/peft-merging",
+            "Service/peft-merging", "Ingress/peft",
+            "PodDisruptionBudget/peft-jobs", "PodDisruptionBudget/peft-artifacts", "PodDisruptionBudget/peft-training",
+            "PodDisruptionBudget/peft-merging", "NetworkPolicy/peft-jobs", "NetworkPolicy/peft-artifacts",
+            "NetworkPolicy/peft-training", "NetworkPolicy/peft-merging");
     assertThat(find(docs, "Deployment", "peft-training").path("spec").path("replicas").asInt()).isEqualTo(5);
     JsonNode rule = find(docs, "Ingress", "peft").path("spec").path("rules").get(0);
     assertThat(rule.path("host").asText()).isEqualTo("peft.example.com");
@@ -142,5 +122,26 @@ class HelmChartTest {
     assertThatThrownBy(() -> CHART.template().withName("peft").call()).hasMessageContaining("kafka.bootstrapServers is required");
     assertThatThrownBy(() -> CHART.template().withName("peft").set("kafka.bootstrapServers", "k:9092").call())
         .hasMessageContaining("is required");
+  }
+
+  /** The install notes (an install --dry-run on the client) say how training scales, and warn when metrics cannot be scraped. */
+  @Test
+  void theNotesSayHowTrainingScalesAndWarnWhenScrapesAreBlocked() {
+    String plain = notes(Map.of());
+    assertThat(plain).contains("Training workers: 2 (1 job(s) each)").contains("deploy/peft-training").doesNotContain("WARNING");
+    assertThat(notes(Map.of("training.keda.enabled", true))).contains("scaled by KEDA");
+    assertThat(notes(Map.of("training.autoscaling.enabled", true))).contains("scaled on CPU");
+    assertThat(notes(Map.of("monitoring.serviceMonitor.enabled", true))).contains("WARNING").contains("networkPolicy.metricsFrom");
+  }
+
+  private static String notes(Map<String, Object> values) {
+    InstallCommand install = CHART.install().withName("peft").withNamespace("ml").dryRun().clientOnly()
+        .set("kafka.bootstrapServers", "kafka.kafka:9092").set("s3.endpoint", "http://minio.minio:9000")
+        .set("postgres.jobsUrl", "jdbc:postgresql://pg:5432/jobs").set("postgres.artifactsUrl", "jdbc:postgresql://pg:5432/artifacts");
+    for (Map.Entry<String, Object> v : values.entrySet()) {
+      install = install.set(v.getKey(), v.getValue());
+    }
+    String output = install.call().getOutput();
+    return output.substring(output.indexOf("NOTES:"));
   }
 }

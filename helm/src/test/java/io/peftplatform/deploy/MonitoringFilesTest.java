@@ -194,6 +194,15 @@ class MonitoringFilesTest {
   }
 
   @Test
+  void theChartShipsTheSameRulesAndDashboard() throws IOException {
+    List<JsonNode> docs = Charts.render(Charts.withBackends().set("monitoring.prometheusRule.enabled", true)
+        .set("monitoring.dashboard.enabled", true));
+    assertThat(Charts.find(docs, "PrometheusRule", "peft-alerts").path("spec")).isEqualTo(alerts);
+    JsonNode configMap = Charts.find(docs, "ConfigMap", "peft-dashboard");
+    assertThat(Charts.YAML.readTree(configMap.path("data").path("peft-platform.json").asText())).isEqualTo(dashboard);
+  }
+
+  @Test
   @SuppressWarnings("unchecked")
   void composePrometheusScrapesEveryServiceAndLoadsTheRules() throws IOException {
     Map<String, Object> prometheus;
