@@ -45,7 +45,7 @@ class MonitoringFilesTest {
   static final Set<String> STANDARD = Set.of("up", "jvm_memory_used_bytes");
   /** Labels of those series (all carry application; the scrape adds platform, instance, namespace …). */
   static final Set<String> LABELS = Set.of("application", "platform", "instance", "namespace", "uri", "status", "method", "outcome",
-      "tenant", "service", "topic", "partition", "client_id", "job", "kind", "area", "le");
+      "tenant", "topic", "partition", "client_id", "job_id", "kind", "area", "le");
 
   static JsonNode dashboard;
   static JsonNode alerts;

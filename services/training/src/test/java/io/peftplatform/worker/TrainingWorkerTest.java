@@ -21,6 +21,7 @@ import io.peftplatform.events.TrainingProgressed;
 import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.testsupport.EventLog;
+import io.peftplatform.testsupport.PrometheusScrape;
 import io.peftplatform.testsupport.KafkaTestResource;
 import io.peftplatform.testsupport.S3TestResource;
 import io.peftplatform.training.Provenance;
@@ -146,11 +147,27 @@ class TrainingWorkerTest {
     String id = Fixtures.newJobId();
     EventLog.publish(Topics.JOB_COMMANDS, Fixtures.job(store, id, Fixtures.spec("kronecker", 100_000, 100_000)));
     EventLog.await(Topics.JOB_EVENTS, TrainingProgressed.class, id, 1, WAIT);
+    // While it trains, the job has its series on the worker's /q/metrics.
+    Map<String, String> job = Map.of("application", "training", "job_id", id, "tenant", Fixtures.TENANT);
+    org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> {
+      PrometheusScrape m = scrape();
+      assertThat(m.value("peft_training_loss", job).orElseThrow()).isPositive();
+      assertThat(m.value("peft_training_progress_ratio", job).orElseThrow()).isBetween(1e-5, 1.0);
+      assertThat(m.value("peft_training_tokens_per_second", job).orElseThrow()).isPositive();
+      assertThat(m.value("peft_training_step_seconds", job).orElseThrow()).isPositive();
+      assertThat(m.value("peft_native_memory_bytes", Map.of("kind", "physical")).orElseThrow()).isPositive();
+    });
     EventLog.publish(Topics.JOB_CONTROL, new JobCancelRequested(EventCodec.newId(), EventCodec.now(), id, Fixtures.TENANT));
 
     JobCancelled cancelled = EventLog.await(Topics.JOB_EVENTS, JobCancelled.class, id, 1, Duration.ofSeconds(20)).get(0);
     assertThat(cancelled.stepsDone()).isBetween(1, 99_999);
     assertThat(EventLog.awaitAll(Topics.JOB_EVENTS, JobSucceeded.class, id, Duration.ofSeconds(1))).isEmpty();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(scrape().all("peft_training_loss", job)).as("gone with the job").isEmpty());
+  }
+
+  static PrometheusScrape scrape() {
+    return PrometheusScrape.parse(io.restassured.RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString());
   }
 
   /** NOLA is no PEFT type: its worker stores the plain LoRA it equals beside it, for ?format=peft downloads. */
@@ -228,6 +245,8 @@ class TrainingWorkerTest {
 
     EventLog.await(Topics.JOB_EVENTS, JobSucceeded.class, id, 1, WAIT);
     assertThat(EventLog.awaitRaw(Topics.JOB_COMMANDS + Topics.DEAD_LETTER_SUFFIX, "{not json"::equals, 1, WAIT)).hasSize(1);
+    assertThat(scrape().sum("peft_dead_letters_total", Map.of("topic", Topics.JOB_COMMANDS + Topics.DEAD_LETTER_SUFFIX)))
+        .as("counted").isGreaterThanOrEqualTo(1);
   }
 
   /** A job that killed its workers again and again fails instead of killing the next one. */

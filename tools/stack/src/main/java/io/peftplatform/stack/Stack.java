@@ -278,6 +278,18 @@ public final class Stack implements AutoCloseable {
     return "http://localhost:" + jobs.port();
   }
 
+  /** Each service's Prometheus page (/q/metrics), by service name: jobs, artifacts, merging, then each training worker. */
+  public Map<String, String> metricsUrls() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (ServiceProcess s : List.of(jobs, artifacts, merging)) {
+      out.put(s.name(), "http://localhost:" + s.port() + "/q/metrics");
+    }
+    synchronized (this) {
+      workers.forEach((name, w) -> out.put(name, "http://localhost:" + w.port() + "/q/metrics"));
+    }
+    return out;
+  }
+
   public String adminKey() {
     return state.get("admin-key");
   }

@@ -70,6 +70,8 @@ public final class StackCommand implements Callable<Integer> {
       b.append(String.format("  %-18s %s%n", e.getKey(), e.getValue()));
     }
     b.append("  logs               ").append(data).append("/logs/\n");
+    b.append("  metrics            ").append(String.join("\n                     ", stack.metricsUrls().entrySet().stream()
+        .map(e -> e.getValue() + "   (" + e.getKey() + ")").toList())).append('\n');
     if (stack.demo() != null) {
       b.append("\nA first job:\n\n");
       b.append("  export PEFT_URL=").append(url).append(" PEFT_API_KEY=").append(stack.firstStart() ? stack.adminKey() : "<admin key>").append('\n');

@@ -1,5 +1,7 @@
 package io.peftplatform.artifacts.service;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.peftplatform.artifacts.Ids;
 import io.peftplatform.artifacts.Model;
 import io.peftplatform.artifacts.config.ArtifactsConfig;
@@ -12,16 +14,16 @@ import io.peftplatform.service.outbox.Outbox;
 import io.peftplatform.service.problem.ApiException;
 import io.peftplatform.service.retry.Transient;
 import io.peftplatform.storage.ObjectLayout;
-import io.peftplatform.storage.ScratchDirectories;
 import io.peftplatform.storage.ObjectStore;
-import io.quarkus.runtime.ShutdownEvent;
+import io.peftplatform.storage.ScratchDirectories;
 import io.quarkus.hibernate.orm.panache.Panache;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
-import jakarta.persistence.LockModeType;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,6 +34,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
@@ -53,6 +56,7 @@ public class ModelService {
   @Inject ModelValidator validator;
   @Inject ModelImporter importer;
   @Inject Outbox outbox;
+  @Inject MeterRegistry registry;
 
   /** Imports download here, so a slow source never holds up another tenant's validation. */
   private TenantFairExecutor downloads;
@@ -62,6 +66,13 @@ public class ModelService {
   void init() {
     downloads = new TenantFairExecutor(config.validation().importThreads(), "model-import");
     validations = new TenantFairExecutor(config.validation().threads(), "model-validation");
+    // peft_model_validation_active / _queued, peft_model_import_active / _queued: the pools' usage.
+    for (var pool : Map.of("validation", validations, "import", downloads).entrySet()) {
+      Gauge.builder("peft.model." + pool.getKey() + ".active", pool.getValue(), TenantFairExecutor::running)
+          .description("Model " + pool.getKey() + "s running").register(registry);
+      Gauge.builder("peft.model." + pool.getKey() + ".queued", pool.getValue(), TenantFairExecutor::queued)
+          .description("Model " + pool.getKey() + "s waiting for a thread").register(registry);
+    }
   }
 
   /** The models this replica holds: importing, validating, or waiting for either. */

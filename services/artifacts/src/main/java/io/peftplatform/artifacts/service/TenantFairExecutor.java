@@ -23,6 +23,7 @@ final class TenantFairExecutor implements AutoCloseable {
   /** Tenants in turn order (the next one first), each with its waiting tasks. */
   private final LinkedHashMap<String, Deque<Task>> queues = new LinkedHashMap<>();
   private final Set<String> held = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
   private final List<Thread> threads;
   private volatile boolean closed;
 
@@ -47,6 +48,16 @@ final class TenantFairExecutor implements AutoCloseable {
   /** Keys of the tasks waiting or running here. */
   Set<String> held() {
     return Set.copyOf(held);
+  }
+
+  /** Tasks waiting for a thread. */
+  synchronized int queued() {
+    return queues.values().stream().mapToInt(Deque::size).sum();
+  }
+
+  /** Tasks running now (at most the thread count). */
+  int running() {
+    return running.get();
   }
 
   private synchronized Task next() throws InterruptedException {
@@ -77,11 +88,13 @@ final class TenantFairExecutor implements AutoCloseable {
       if (task == null) {
         return;
       }
+      running.incrementAndGet();
       try {
         task.work().run();
       } catch (RuntimeException e) {
         LOG.errorf(e, "task %s failed", task.key());
       } finally {
+        running.decrementAndGet();
         held.remove(task.key());
       }
     }

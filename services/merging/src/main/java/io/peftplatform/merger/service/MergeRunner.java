@@ -2,6 +2,8 @@ package io.peftplatform.merger.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.MergeCancelled;
 import io.peftplatform.events.MergeFailed;
@@ -69,6 +71,7 @@ public class MergeRunner {
   @Inject EventPublisher events;
   @Inject MergerConfig config;
   @Inject MergeControl control;
+  @Inject MeterRegistry registry;
 
   private Guard retries;
 
@@ -83,6 +86,7 @@ public class MergeRunner {
   }
 
   public void run(MergeRequested r) {
+    Timer.Sample timing = Timer.start(registry);
     Attempts.Attempt[] attempt = new Attempts.Attempt[1];
     String outcome;
     try {
@@ -97,6 +101,8 @@ public class MergeRunner {
       ScratchDirectories.deleteQuietly(config.workDir().resolve(r.aggregateId()));
     }
     events.publishUntilSent(Topics.MERGE_EVENTS, r.aggregateId(), outcome, () -> false);
+    timing.stop(Timer.builder("peft.merge.duration").description("Merges from their command to their outcome on this worker")
+        .tag("method", r.config() != null ? "mergekit" : String.valueOf(r.method())).tag("outcome", outcomeName(outcome)).register(registry));
     if (attempt[0] != null) {
       try {
         Attempts.end(store, attempt[0], "finished");
@@ -104,6 +110,12 @@ public class MergeRunner {
         LOG.warnf("merge %s: could not record the end of attempt %s (%s)", r.aggregateId(), attempt[0].id(), e.getMessage());
       }
     }
+  }
+
+  /** succeeded, failed or cancelled: what an encoded outcome event says. */
+  static String outcomeName(String outcome) {
+    PlatformEvent e = EventCodec.decode(outcome);
+    return e instanceof MergeSucceeded ? "succeeded" : e instanceof MergeCancelled ? "cancelled" : "failed";
   }
 
   /** One try, from the stored outcome of an earlier attempt or a merge of its own; transient failures are thrown. */

@@ -80,6 +80,7 @@ public class JobRunner {
   @Inject Cancellations cancellations;
   @Inject ControlTopicReader control;
   @Inject RunningJobs running;
+  @Inject TrainingMetrics trainingMetrics;
 
   private Guard retries;
 
@@ -357,6 +358,7 @@ public class JobRunner {
     @Override
     public void onStep(TrainingProgress p) {
       running.step(job.aggregateId(), p.step());
+      trainingMetrics.step(job.aggregateId(), p);
       if (p.hasValidation()) {
         lastValidation = p.validationLoss();
       }

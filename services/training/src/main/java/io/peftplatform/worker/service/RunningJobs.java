@@ -15,7 +15,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The jobs this worker runs and when each last moved (a phase begun, a step done). Their heartbeats go out
+ * The jobs this worker runs and when each last moved (a phase begun, a step done); each has its metrics
+ * ({@link TrainingMetrics}) while it is here. Their heartbeats go out
  * from here every few seconds, and the liveness check asks it whether a job has stopped moving (a worker
  * that hangs is restarted, and its job taken over, instead of holding the job forever).
  */
@@ -26,11 +27,13 @@ public class RunningJobs {
 
   @Inject EventPublisher events;
   @Inject WorkerConfig config;
+  @Inject TrainingMetrics metrics;
 
   private final Map<String, Activity> jobs = new ConcurrentHashMap<>();
 
   void started(String jobId, String tenant) {
     jobs.put(jobId, new Activity(tenant, "preparing", 0, System.nanoTime()));
+    metrics.started(jobId, tenant);
   }
 
   void phase(String jobId, String phase) {
@@ -43,6 +46,7 @@ public class RunningJobs {
 
   void ended(String jobId) {
     jobs.remove(jobId);
+    metrics.ended(jobId);
   }
 
   /**
