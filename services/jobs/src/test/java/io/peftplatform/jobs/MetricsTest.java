@@ -29,8 +29,18 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 class MetricsTest {
+  static final String TOKEN = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("peft.internal-token", String.class);
+
   static PrometheusScrape scrape() {
-    return PrometheusScrape.parse(given().get("/q/metrics").then().statusCode(200).extract().asString());
+    return PrometheusScrape.parse(given().header("Authorization", "Bearer " + TOKEN).get("/q/metrics").then().statusCode(200).extract().asString());
+  }
+
+  @Test
+  void theMetricsAreTheOperatorsNotTheTenants() {
+    given().get("/q/metrics").then().statusCode(401).contentType("application/problem+json");
+    given().header("Authorization", "Bearer " + keyFor("metrics-reader")).get("/q/metrics").then().statusCode(401);
+    given().header("Authorization", "Bearer " + TOKEN + "x").get("/q/metrics").then().statusCode(401);
+    given().get("/q/health/ready").then().statusCode(200); // the probes stay open
   }
 
   @Test

@@ -294,8 +294,8 @@ public final class Stack implements AutoCloseable {
     return state.get("admin-key");
   }
 
-  /** The services' shared secret (for tests that check it is never exposed). */
-  String internalToken() {
+  /** The token services call each other with; Prometheus sends it to scrape the jobs service (the public address). */
+  public String internalToken() {
     return state.get("internal-token");
   }
 

@@ -25,8 +25,8 @@ class MetricsFlowTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   static PrometheusScrape scrape(String url) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+        .header("Authorization", "Bearer " + RunningStack.get().internalToken()).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(url).isEqualTo(200);
     return PrometheusScrape.parse(r.body());
   }

@@ -23,6 +23,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Optional;
 
 /**
@@ -41,6 +43,8 @@ public class Gateway {
   @Inject ObjectMapper json;
 
   void routes(@Observes Router router, Vertx vertx) {
+    router.route("/q/metrics").order(-1100).handler(this::metricsAccess);
+    router.route("/q/metrics/*").order(-1100).handler(this::metricsAccess);
     router.route("/v1/*").order(-1000).handler(this::authenticate);
     URI artifacts = URI.create(config.artifactsUrl());
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(64).setKeepAlive(true));
@@ -62,6 +66,22 @@ public class Gateway {
       router.route(path).order(-900).handler(rc -> proxy.handle(rc.request()));
       router.route(path + "/*").order(-900).handler(rc -> proxy.handle(rc.request()));
     }
+  }
+
+  /**
+   * This service's metrics count every tenant's jobs, and its address is the public one: they are served
+   * only to the platform's own scraper, which sends the internal token as a bearer token (Prometheus'
+   * {@code authorization}); the internal services' metrics are reachable only inside the platform.
+   */
+  void metricsAccess(RoutingContext rc) {
+    String given = rc.request().getHeader("Authorization");
+    byte[] expected = ("Bearer " + config.internalToken()).getBytes(StandardCharsets.UTF_8);
+    if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected)) {
+      rc.response().putHeader("WWW-Authenticate", "Bearer");
+      refuse(rc, new ApiException(401, "the metrics are the operator's: send Authorization: Bearer <the platform's internal token>", null));
+      return;
+    }
+    rc.next();
   }
 
   void authenticate(RoutingContext rc) {
