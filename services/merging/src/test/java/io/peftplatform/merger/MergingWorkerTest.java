@@ -28,6 +28,7 @@ import io.peftplatform.storage.ObjectLayout;
 import io.peftplatform.storage.ObjectStore;
 import io.peftplatform.testsupport.EventLog;
 import io.peftplatform.testsupport.KafkaTestResource;
+import io.peftplatform.testsupport.PrometheusScrape;
 import io.peftplatform.testsupport.S3TestResource;
 import io.peftplatform.training.CancellationToken;
 import io.peftplatform.training.spec.AdapterMethod;
@@ -157,6 +158,10 @@ class MergingWorkerTest {
     EventLog.publish(Topics.MERGE_COMMANDS, request(id, "ties", 0, r.outputId()));
     List<MergeSucceeded> twice = EventLog.await(Topics.MERGE_EVENTS, MergeSucceeded.class, id, 2, WAIT);
     assertThat(twice.get(1).eventId()).isEqualTo(done.eventId());
+    // Both times on /q/metrics: the merge and its answered redelivery.
+    PrometheusScrape metrics = PrometheusScrape.parse(io.restassured.RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString());
+    assertThat(metrics.sum("peft_merge_duration_seconds_count", java.util.Map.of("application", "merging", "method", "ties", "outcome", "succeeded")))
+        .isGreaterThanOrEqualTo(2);
   }
 
   @Test
@@ -252,6 +257,8 @@ class MergingWorkerTest {
     MergeFailed failed = EventLog.await(Topics.MERGE_EVENTS, MergeFailed.class, id, 1, WAIT).get(0);
     assertThat(failed.code()).isEqualTo("invalid_command");
     assertThat(EventLog.awaitRaw(Topics.MERGE_COMMANDS + Topics.DEAD_LETTER_SUFFIX, poison::equals, 1, WAIT)).hasSize(1);
+    assertThat(PrometheusScrape.parse(io.restassured.RestAssured.given().get("/q/metrics").then().extract().asString())
+        .sum("peft_dead_letters_total", java.util.Map.of("topic", Topics.MERGE_COMMANDS + Topics.DEAD_LETTER_SUFFIX))).isGreaterThanOrEqualTo(1);
   }
 
   static MergeRequested learnedRequest(String id, int steps, String outputId) {
