@@ -49,6 +49,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -86,6 +87,17 @@ public class MergeRunner {
   }
 
   public void run(MergeRequested r) {
+    MDC.put("merge_id", r.aggregateId()); // on every log line of the merge (a field of the JSON lines in containers)
+    MDC.put("tenant", r.tenant());
+    try {
+      runLogged(r);
+    } finally {
+      MDC.remove("merge_id");
+      MDC.remove("tenant");
+    }
+  }
+
+  private void runLogged(MergeRequested r) {
     Timer.Sample timing = Timer.start(registry);
     Attempts.Attempt[] attempt = new Attempts.Attempt[1];
     String outcome;

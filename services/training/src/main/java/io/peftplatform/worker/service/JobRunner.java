@@ -55,6 +55,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * Runs one job: fetch the model and data (cached by SHA-256), tokenize, resume from the job's newest
@@ -111,6 +112,8 @@ public class JobRunner {
    */
   public boolean run(JobSubmitted job, int partition) {
     String id = job.aggregateId();
+    MDC.put("job_id", id); // on every log line of the job (a field of the JSON lines in containers)
+    MDC.put("tenant", job.tenant());
     CancellationToken token = cancellations.register(id, partition);
     running.started(id, job.tenant());
     Attempts.Attempt[] attempt = new Attempts.Attempt[1];
@@ -127,6 +130,8 @@ public class JobRunner {
       cancellations.unregister(id);
       running.ended(id);
       ScratchDirectories.deleteQuietly(config.workDir().resolve(id));
+      MDC.remove("job_id");
+      MDC.remove("tenant");
     }
   }
 
