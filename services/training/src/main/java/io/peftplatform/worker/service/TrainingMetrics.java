@@ -35,6 +35,7 @@ public class TrainingMetrics {
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
 
   void started(String jobId, String tenant) {
+    ended(jobId); // a gauge registered again under the same id would keep reading the old numbers
     Job j = new Job();
     Tags tags = Tags.of("job_id", jobId, "tenant", tenant);
     j.meters = List.of(
@@ -45,10 +46,7 @@ public class TrainingMetrics {
         Gauge.builder("peft.training.loss", j, x -> x.loss).tags(tags).description("The last step's training loss").register(registry),
         Gauge.builder("peft.training.progress", j, x -> x.progress).tags(tags).baseUnit("ratio")
             .description("Steps done of the run's total").register(registry));
-    Job old = jobs.put(jobId, j);
-    if (old != null) {
-      old.meters.stream().filter(m -> !j.meters.contains(m)).forEach(registry::remove);
-    }
+    jobs.put(jobId, j);
   }
 
   void step(String jobId, TrainingProgress p) {

@@ -19,6 +19,8 @@ class RunningJobsTest {
           case "workerId" -> "w";
           default -> throw new UnsupportedOperationException(method.getName());
         });
+    r.metrics = new TrainingMetrics();
+    r.metrics.registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     return r;
   }
 
@@ -37,7 +39,9 @@ class RunningJobsTest {
     assertThat(liveness.call().getStatus()).isEqualTo(HealthCheckResponse.Status.DOWN);
     r.step("ftjob-a", 2);
     assertThat(liveness.call().getStatus()).isEqualTo(HealthCheckResponse.Status.UP);
+    assertThat(r.metrics.registry.find("peft.training.loss").tag("job_id", "ftjob-a").gauge()).as("the job's series").isNotNull();
     r.ended("ftjob-a");
     assertThat(r.stalled()).isEmpty();
+    assertThat(r.metrics.registry.find("peft.training.loss").gauges()).as("gone with the job").isEmpty();
   }
 }
