@@ -52,7 +52,6 @@ public final class LlamaModel {
   private final DecoderBlock[] blocks;
   private final List<FrozenLinear> projections = new ArrayList<>();
   private boolean activationCheckpointing;
-  private boolean bf16Products;
 
   public LlamaModel(LlamaConfig config, LlamaWeights weights) {
     this(config, weights, (layer, module, base) -> base);
@@ -103,12 +102,7 @@ public final class LlamaModel {
     for (FrozenLinear p : projections) {
       p.bf16Products(on);
     }
-    this.bf16Products = on;
     return this;
-  }
-
-  public boolean bf16Products() {
-    return bf16Products;
   }
 
   public LlamaWeights weights() {

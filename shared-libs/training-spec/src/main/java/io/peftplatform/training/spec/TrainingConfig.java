@@ -80,10 +80,6 @@ public record TrainingConfig(
         default -> throw new IllegalArgumentException("precision must be fp32 or bf16, got '" + s + "'");
       };
     }
-
-    public String wireName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
   }
 
   public TrainingConfig {
