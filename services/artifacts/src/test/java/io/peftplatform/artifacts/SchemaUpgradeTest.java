@@ -9,13 +9,13 @@ import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 
 /**
- * The artifacts database upgraded from the previous release (every migration but the newest, the
- * messaging tables included) ends in the schema of a fresh install, with the previous release's rows kept.
+ * The artifacts database upgraded from the previous release (artifacts V5, messaging V1001: before
+ * traces) ends in the schema of a fresh install, with the previous release's rows kept.
  */
 class SchemaUpgradeTest {
   @Test
   void anUpgradeFromThePreviousReleaseEndsInTheFreshSchemaAndKeepsItsRows() throws Exception {
-    SchemaUpgrade db = SchemaUpgrade.atPreviousRelease("artifacts");
+    SchemaUpgrade db = SchemaUpgrade.fromRelease("artifacts", "5", "1001");
     try (Connection c = db.upgradedDatabase(); Statement s = c.createStatement()) {
       s.execute("INSERT INTO merges (id, tenant, name, status, model_id, adapters, method, density, seed, output_type, output_id, created_at)"
           + " VALUES ('merge-old', 'acme', 'm', 'queued', 'model-x', '[{\"id\": \"adapter-a\", \"weight\": 1}]', 'ties', 0.5, 3, 'model',"
@@ -24,7 +24,7 @@ class SchemaUpgradeTest {
     db.upgrade();
 
     assertThat(db.freshSchema()).containsKey("column merges.cancel_requested").containsKey("constraint merges.merges_pkey");
-    assertThat(db.upgradedSchema()).as("upgraded to %s", db.newest()).isEqualTo(db.freshSchema());
+    assertThat(db.upgradedSchema()).as("upgraded to %s", db.applies()).isEqualTo(db.freshSchema());
     try (Connection c = db.upgradedDatabase(); Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT status, method, density, adapters FROM merges WHERE id = 'merge-old'")) {
       assertThat(r.next()).isTrue();

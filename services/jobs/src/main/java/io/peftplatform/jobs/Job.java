@@ -98,6 +98,10 @@ public class Job extends PanacheEntityBase {
   @Column(nullable = false)
   public int attempt;
 
+  /** The trace of the request that created it (W3C traceparent; null outside one): its command carries it on. */
+  @Column(length = 64)
+  public String traceparent;
+
   @Column(name = "created_at", nullable = false)
   public Instant createdAt;
 

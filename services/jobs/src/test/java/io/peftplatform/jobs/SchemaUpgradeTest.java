@@ -9,13 +9,13 @@ import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 
 /**
- * The jobs database upgraded from the previous release (every migration but the newest, the messaging
- * tables included) ends in the schema of a fresh install, with the previous release's rows kept.
+ * The jobs database upgraded from the previous release (jobs V4, messaging V1001: before traces) ends in
+ * the schema of a fresh install, with the previous release's rows kept.
  */
 class SchemaUpgradeTest {
   @Test
   void anUpgradeFromThePreviousReleaseEndsInTheFreshSchemaAndKeepsItsRows() throws Exception {
-    SchemaUpgrade db = SchemaUpgrade.atPreviousRelease("jobs");
+    SchemaUpgrade db = SchemaUpgrade.fromRelease("jobs", "4", "1001");
     try (Connection c = db.upgradedDatabase(); Statement s = c.createStatement()) {
       s.execute("INSERT INTO jobs (id, tenant, status, model_id, training_file, method, hyperparameters, adapter, spec, seed, trained_steps,"
           + " created_at, updated_at) VALUES ('ftjob-old', 'acme', 'running', 'model-x', 'file-x',"
@@ -25,8 +25,8 @@ class SchemaUpgradeTest {
     }
     db.upgrade();
 
-    assertThat(db.freshSchema()).containsKey("column jobs.pause_requested").containsKey("index outbox_events.outbox_unpublished");
-    assertThat(db.upgradedSchema()).as("upgraded to %s", db.newest()).isEqualTo(db.freshSchema());
+    assertThat(db.freshSchema()).containsKey("column jobs.traceparent").containsKey("column outbox_events.traceparent").containsKey("index outbox_events.outbox_unpublished");
+    assertThat(db.upgradedSchema()).as("upgraded to %s", db.applies()).isEqualTo(db.freshSchema());
     try (Connection c = db.upgradedDatabase(); Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT status, trained_steps, adapter, pause_requested FROM jobs WHERE id = 'ftjob-old'")) {
       assertThat(r.next()).isTrue();

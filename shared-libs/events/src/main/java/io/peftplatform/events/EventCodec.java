@@ -71,4 +71,14 @@ public final class EventCodec {
   public static String typeOf(PlatformEvent e) {
     return e.getClass().getSimpleName();
   }
+
+  /** The type an encoded event names ({@code "type"}), or "unknown" for anything that names none. */
+  public static String typeOfEncoded(String json) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(json);
+      return n != null && n.path("type").isTextual() ? n.get("type").asText() : "unknown";
+    } catch (JsonProcessingException | RuntimeException e) {
+      return "unknown";
+    }
+  }
 }

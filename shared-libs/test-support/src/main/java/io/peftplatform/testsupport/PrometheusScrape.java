@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 
 /**
  * A scrape of a {@code /q/metrics} page in Prometheus' text format, for tests: each sample's name, labels
- * and value, and lookups by name and a subset of labels.
+ * and value, and lookups by name and a subset of labels. An exemplar after a sample (the trace it came
+ * from) is left out.
  */
 public final class PrometheusScrape {
   /** One sample line. */
@@ -31,7 +32,8 @@ public final class PrometheusScrape {
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }
-      Matcher m = LINE.matcher(line.strip());
+      int exemplar = line.indexOf(" # {"); // OpenMetrics: the trace of a sample (span_id, trace_id) follows it
+      Matcher m = LINE.matcher((exemplar < 0 ? line : line.substring(0, exemplar)).strip());
       if (!m.matches()) {
         throw new IllegalArgumentException("not a Prometheus sample line: " + line);
       }

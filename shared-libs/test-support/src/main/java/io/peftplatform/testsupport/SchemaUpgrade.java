@@ -6,19 +6,16 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
 
 /**
  * A service's Flyway migrations applied two ways, as its releases meet them: to an empty database (a
- * fresh install), and to a database at the previous release — every migration but the service's newest
- * one in {@code db/migration}, the shared messaging ones ({@code db/messaging}) included — then upgraded.
+ * fresh install), and to a database where a release left it — its own migrations ({@code db/migration})
+ * and the shared messaging ones ({@code db/messaging}) up to that release's — then upgraded.
  * Both end in the same schema ({@link #describe}), and rows written by the previous release survive.
  */
 public final class SchemaUpgrade {
@@ -27,33 +24,37 @@ public final class SchemaUpgrade {
 
   private final String fresh;
   private final String upgraded;
-  private final MigrationVersion newest;
+  private final String applies;
 
-  private SchemaUpgrade(String fresh, String upgraded, MigrationVersion newest) {
+  private SchemaUpgrade(String fresh, String upgraded, String applies) {
     this.fresh = fresh;
     this.upgraded = upgraded;
-    this.newest = newest;
+    this.applies = applies;
   }
 
-  /** Two new databases for {@code service}: one migrated from empty, one left at the previous release. */
-  public static SchemaUpgrade atPreviousRelease(String service) {
+  /**
+   * Two new databases for {@code service}: one migrated from empty, one left where the release named
+   * left it — its own migrations up to {@code ownVersion}, the messaging ones up to {@code messagingVersion}.
+   */
+  public static SchemaUpgrade fromRelease(String service, String ownVersion, String messagingVersion) {
     Postgres pg = SharedInfra.postgres();
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     String fresh = pg.database(service + "_fresh_" + suffix);
     String upgraded = pg.database(service + "_upgraded_" + suffix);
     flyway(fresh, null, OWN, MESSAGING).migrate();
-    MigrationInfo[] own = flyway(upgraded, null, OWN).info().pending();
-    MigrationVersion newest = Arrays.stream(own).map(MigrationInfo::getVersion).max(Comparator.naturalOrder()).orElseThrow();
-    MigrationVersion previous = Arrays.stream(own).map(MigrationInfo::getVersion).filter(v -> v.compareTo(newest) < 0)
-        .max(Comparator.naturalOrder()).orElseThrow(() -> new IllegalStateException(service + " has one migration: no previous release"));
-    flyway(upgraded, previous, OWN).migrate();
-    flyway(upgraded, null, MESSAGING).migrate();
-    return new SchemaUpgrade(fresh, upgraded, newest);
+    flyway(upgraded, MigrationVersion.fromVersion(ownVersion), OWN).migrate();
+    flyway(upgraded, MigrationVersion.fromVersion(messagingVersion), MESSAGING).migrate();
+    String applies = String.join(", ", java.util.stream.Stream.of(flyway(upgraded, null, OWN, MESSAGING).info().pending())
+        .map(m -> "V" + m.getVersion()).toList());
+    if (applies.isEmpty()) {
+      throw new IllegalStateException(service + " at V" + ownVersion + " + V" + messagingVersion + " is the current release: nothing to upgrade");
+    }
+    return new SchemaUpgrade(fresh, upgraded, applies);
   }
 
-  /** The migration the upgrade applies (the service's newest). */
-  public MigrationVersion newest() {
-    return newest;
+  /** The migrations the upgrade applies. */
+  public String applies() {
+    return applies;
   }
 
   /** A connection to the database at the previous release (before {@link #upgrade}), or after it. */

@@ -40,6 +40,8 @@ public final class Stack implements AutoCloseable {
   private final FileLock lock;
   private final StackState state;
   private Backends backends;
+  private TraceCollector traces;
+  private String tracesOrigin;
   private final Map<String, String> serviceEnv = new LinkedHashMap<>();
   private final Supervisor supervisor;
   private volatile ServiceProcess artifacts;
@@ -86,6 +88,7 @@ public final class Stack implements AutoCloseable {
     }
     backends = Backends.start(options.dataDir(), state, options.environment(), options.progress());
     serviceEnv.putAll(backends.environment());
+    startTraces();
     serviceEnv.put("PEFT_INTERNAL_TOKEN", state.get("internal-token"));
     int artifactsPort = ChildProcess.freePort();
     trainingPort = ChildProcess.freePort();
@@ -123,6 +126,23 @@ public final class Stack implements AutoCloseable {
     if (options.demo()) {
       demo = DemoContent.ensure(options.dataDir(), state, url(), options.progress());
     }
+  }
+
+  /**
+   * Where the services send their traces: the collector {@code PEFT_OTLP_ENDPOINT} names (OTLP/HTTP), or
+   * one kept in this process (in memory, read at {@link #tracesUrl}). Spans leave the services every second.
+   */
+  private void startTraces() {
+    String external = options.environment().get("PEFT_OTLP_ENDPOINT");
+    if (external != null && !external.isBlank()) {
+      serviceEnv.put("PEFT_OTLP_ENDPOINT", external);
+      tracesOrigin = external + " (PEFT_OTLP_ENDPOINT)";
+    } else {
+      traces = TraceCollector.start(0);
+      serviceEnv.put("PEFT_OTLP_ENDPOINT", traces.otlpEndpoint());
+      tracesOrigin = traces.url() + "   (?job_id=… for a job's)";
+    }
+    serviceEnv.put("PEFT_OTLP_EXPORT_DELAY", "1s");
   }
 
   /**
@@ -309,6 +329,16 @@ public final class Stack implements AutoCloseable {
     return demo;
   }
 
+  /** The stack's own trace collector (null when the traces go to the one PEFT_OTLP_ENDPOINT names). */
+  public TraceCollector traces() {
+    return traces;
+  }
+
+  /** Where the traces are, for the banner. */
+  public String tracesOrigin() {
+    return tracesOrigin;
+  }
+
   public Map<String, String> backends() {
     return backends == null ? Map.of() : backends.origin();
   }
@@ -336,6 +366,9 @@ public final class Stack implements AutoCloseable {
     all.parallelStream().forEach(ServiceProcess::close);
     if (backends != null) {
       backends.close();
+    }
+    if (traces != null) {
+      traces.close();
     }
     try {
       lock.release();

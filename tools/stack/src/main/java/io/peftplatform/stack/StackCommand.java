@@ -73,6 +73,7 @@ public final class StackCommand implements Callable<Integer> {
     b.append("  metrics            ").append(String.join("\n                     ", stack.metricsUrls().entrySet().stream()
         .map(e -> e.getValue() + "   (" + e.getKey() + ")").toList())).append('\n');
     b.append("                     (jobs: Authorization: Bearer <internal-token in ").append(data).append("/stack.properties>)\n");
+    b.append("  traces             ").append(stack.tracesOrigin()).append('\n');
     if (stack.demo() != null) {
       b.append("\nA first job:\n\n");
       b.append("  export PEFT_URL=").append(url).append(" PEFT_API_KEY=").append(stack.firstStart() ? stack.adminKey() : "<admin key>").append('\n');

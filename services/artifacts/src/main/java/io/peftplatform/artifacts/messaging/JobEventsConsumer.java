@@ -5,6 +5,9 @@ import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.JobSucceeded;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.service.retry.Retries;
+import io.peftplatform.service.tracing.EventTracing;
+import io.peftplatform.service.tracing.EventTracing.Traced;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import io.smallrye.faulttolerance.api.ApplyGuard;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,14 +22,17 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 @ApplicationScoped
 public class JobEventsConsumer {
   @Inject AdapterService adapters;
+  @Inject EventTracing tracing;
 
   @Incoming("job-events")
   @Blocking(ordered = true)
   @ApplyGuard(Retries.CONSUMERS)
-  public void consume(String payload) {
-    PlatformEvent event = EventCodec.decode(payload);
+  public void consume(ConsumerRecord<String, String> record) {
+    PlatformEvent event = EventCodec.decode(record.value());
     if (event instanceof JobSucceeded succeeded) {
-      adapters.onJobSucceeded(succeeded);
+      try (Traced consumed = tracing.consume(record, EventCodec.typeOf(event))) {
+        adapters.onJobSucceeded(succeeded);
+      }
     }
   }
 }

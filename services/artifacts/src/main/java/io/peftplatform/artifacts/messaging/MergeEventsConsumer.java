@@ -1,5 +1,8 @@
 package io.peftplatform.artifacts.messaging;
 
+import io.peftplatform.service.tracing.EventTracing;
+import io.peftplatform.service.tracing.EventTracing.Traced;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import io.peftplatform.artifacts.service.MergeService;
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.MergeCancelled;
@@ -24,11 +27,13 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 @ApplicationScoped
 public class MergeEventsConsumer {
   @Inject MergeService merges;
+  @Inject EventTracing tracing;
 
   @Incoming("merge-events")
   @Blocking(ordered = true)
   @ApplyGuard(Retries.CONSUMERS)
-  public void consume(String payload) {
+  public void consume(ConsumerRecord<String, String> record) {
+    String payload = record.value();
     PlatformEvent event;
     try {
       event = EventCodec.decode(payload);
@@ -36,7 +41,7 @@ public class MergeEventsConsumer {
       EventCodec.aggregateIdOf(payload).ifPresent(m -> merges.failForUnreadableOutcome(m.id(), poison.getMessage()));
       throw poison;
     }
-    try {
+    try (Traced consumed = tracing.consume(record, EventCodec.typeOf(event))) {
       if (event instanceof MergeSucceeded succeeded) {
         merges.onSucceeded(succeeded);
       } else if (event instanceof MergeFailed failed) {

@@ -5,6 +5,9 @@ import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.jobs.service.ArtifactEvents;
 import io.peftplatform.jobs.service.WorkerEvents;
 import io.peftplatform.service.retry.Retries;
+import io.peftplatform.service.tracing.EventTracing;
+import io.peftplatform.service.tracing.EventTracing.Traced;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import io.peftplatform.service.retry.Transient;
 import io.smallrye.faulttolerance.api.ApplyGuard;
 import io.smallrye.reactive.messaging.annotations.Blocking;
@@ -25,11 +28,13 @@ public class EventConsumers {
 
   @Inject WorkerEvents workerEvents;
   @Inject ArtifactEvents artifactEvents;
+  @Inject EventTracing tracing;
 
   @Incoming("job-events")
   @Blocking(ordered = true)
   @ApplyGuard(Retries.CONSUMERS)
-  public void jobEvents(String payload) {
+  public void jobEvents(ConsumerRecord<String, String> record) {
+    String payload = record.value();
     PlatformEvent event;
     try {
       event = EventCodec.decode(payload);
@@ -37,7 +42,7 @@ public class EventConsumers {
       EventCodec.aggregateIdOf(payload).ifPresent(a -> workerEvents.failForUnreadableEvent(a.id(), poison.getMessage()));
       throw poison;
     }
-    try {
+    try (Traced consumed = tracing.consume(record, EventCodec.typeOf(event))) {
       workerEvents.onJobEvent(event);
     } catch (RuntimeException e) {
       if (!Transient.is(e)) {
@@ -51,7 +56,10 @@ public class EventConsumers {
   @Incoming("artifact-events")
   @Blocking(ordered = true)
   @ApplyGuard(Retries.CONSUMERS)
-  public void artifactEvents(String payload) {
-    artifactEvents.onArtifactEvent(EventCodec.decode(payload));
+  public void artifactEvents(ConsumerRecord<String, String> record) {
+    PlatformEvent event = EventCodec.decode(record.value());
+    try (Traced consumed = tracing.consume(record, EventCodec.typeOf(event))) {
+      artifactEvents.onArtifactEvent(event);
+    }
   }
 }

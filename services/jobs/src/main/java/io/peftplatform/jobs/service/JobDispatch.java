@@ -75,8 +75,10 @@ public class JobDispatch {
 
   void submit(Job job, ModelRef model, DatasetRef training, DatasetRef validation) {
     job.dispatchedAt = Instant.now();
+    // In the trace of the request that created the job, whatever transaction sends it.
     outbox.add(Topics.JOB_COMMANDS, new JobSubmitted(EventCodec.newId(), Instant.now(), job.id, job.tenant, job.modelId,
-        JobJson.refs(model.files), JobJson.ref(training.file), validation == null ? null : JobJson.ref(validation.file), JobJson.spec(job)));
+        JobJson.refs(model.files), JobJson.ref(training.file), validation == null ? null : JobJson.ref(validation.file), JobJson.spec(job)),
+        job.traceparent);
   }
 
   /**

@@ -14,6 +14,7 @@ import io.peftplatform.jobs.ModelRef;
 import io.peftplatform.service.outbox.Outbox;
 import io.peftplatform.service.problem.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
+import io.peftplatform.service.tracing.EventTracing;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
@@ -37,6 +38,7 @@ public class JobService {
   @Inject EntityManager em;
   @Inject JobEventLog eventLog;
   @Inject JobDispatch dispatch;
+  @Inject EventTracing tracing;
 
   /** The dataset formats (as the artifact service names them) of preference pairs. */
   static final Set<String> PREFERENCE_FORMATS = Set.of("preference", "prompt_chosen_rejected");
@@ -70,6 +72,8 @@ public class JobService {
     job.metadata = r.metadata().isEmpty() ? null : JobJson.write(r.metadata());
     job.createdAt = Instant.now();
     job.updatedAt = job.createdAt;
+    job.traceparent = tracing.currentTraceparent();
+    EventTracing.tag(EventTracing.JOB_ID, job.id);
     job.persist();
     eventLog.log(job, "info", "Created fine-tuning job " + job.id + " (" + r.spec().objective().kind().apiName() + ", "
         + r.spec().adapter().method().cliName() + ")", null);

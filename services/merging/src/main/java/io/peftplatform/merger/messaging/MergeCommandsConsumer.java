@@ -4,6 +4,10 @@ import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.MergeFailed;
 import io.peftplatform.events.Topics;
 import io.peftplatform.service.kafka.EventPublisher;
+import io.peftplatform.service.tracing.EventTracing;
+import io.peftplatform.service.tracing.EventTracing.Traced;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import java.time.Instant;
 import io.peftplatform.events.MergeRequested;
 import io.peftplatform.events.PlatformEvent;
@@ -22,10 +26,12 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 public class MergeCommandsConsumer {
   @Inject MergeRunner runner;
   @Inject EventPublisher events;
+  @Inject EventTracing tracing;
 
   @Incoming("merge-commands")
   @Blocking
-  public void consume(String payload) {
+  public void consume(ConsumerRecord<String, String> record) {
+    String payload = record.value();
     PlatformEvent event;
     try {
       event = EventCodec.decode(payload);
@@ -36,7 +42,11 @@ public class MergeCommandsConsumer {
       throw poison;
     }
     if (event instanceof MergeRequested request) {
-      runner.run(request);
+      // In the trace of the request that asked for the merge (the command carries it).
+      try (Traced command = tracing.consume(record, EventCodec.typeOf(request));
+          Traced run = tracing.work("merge", Map.of(EventTracing.MERGE_ID, request.aggregateId(), EventTracing.TENANT, request.tenant()))) {
+        runner.run(request);
+      }
     }
   }
 }

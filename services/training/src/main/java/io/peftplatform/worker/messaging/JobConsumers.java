@@ -6,12 +6,15 @@ import io.peftplatform.events.JobSubmitted;
 import io.peftplatform.events.PlatformEvent;
 import io.peftplatform.events.Topics;
 import io.peftplatform.service.kafka.EventPublisher;
+import io.peftplatform.service.tracing.EventTracing;
+import io.peftplatform.service.tracing.EventTracing.Traced;
 import io.peftplatform.worker.service.JobRunner;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.reactive.messaging.Acknowledgment;
@@ -30,6 +33,7 @@ public class JobConsumers {
 
   @Inject JobRunner runner;
   @Inject EventPublisher events;
+  @Inject EventTracing tracing;
 
   @Incoming("job-commands")
   @Blocking("training-jobs")
@@ -45,10 +49,15 @@ public class JobConsumers {
       return record.nack(poison);
     }
     if (event instanceof JobSubmitted job) {
-      LOG.infof("running job %s (%s, %s) for %s", job.aggregateId(), job.spec().objective().kind().apiName(),
-          job.spec().adapter().method().cliName(), job.tenant());
-      if (!runner.run(job, record.getPartition())) {
-        return CompletableFuture.completedFuture(null);
+      // The job runs in the trace of the request that submitted it (the command carries it), and so do
+      // the events it publishes; a job taken over after a crash joins the same trace.
+      try (Traced command = tracing.consume(record.getTopic(), record.getKey(), record.getHeaders(), EventCodec.typeOf(job));
+          Traced run = tracing.work("training job", Map.of(EventTracing.JOB_ID, job.aggregateId(), EventTracing.TENANT, job.tenant()))) {
+        LOG.infof("running job %s (%s, %s) for %s", job.aggregateId(), job.spec().objective().kind().apiName(),
+            job.spec().adapter().method().cliName(), job.tenant());
+        if (!runner.run(job, record.getPartition())) {
+          return CompletableFuture.completedFuture(null);
+        }
       }
     }
     return record.ack();

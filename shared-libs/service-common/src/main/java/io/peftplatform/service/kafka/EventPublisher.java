@@ -11,7 +11,11 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import io.peftplatform.service.retry.Transient;
+import io.peftplatform.service.tracing.EventTracing;
+import jakarta.inject.Inject;
 import io.smallrye.faulttolerance.api.Guard;
 import java.time.temporal.ChronoUnit;
 import java.util.function.BooleanSupplier;
@@ -32,6 +36,8 @@ public class EventPublisher {
   @ConfigProperty(name = "kafka.bootstrap.servers")
   String bootstrap;
 
+  @Inject EventTracing tracing;
+
   private KafkaProducer<String, String> producer;
 
   private synchronized KafkaProducer<String, String> producer() {
@@ -47,15 +53,25 @@ public class EventPublisher {
     publishEncoded(topic, event.aggregateId(), EventCodec.encode(event));
   }
 
-  /** An event already in its JSON form, keyed by its aggregate's id. */
+  /**
+   * An event already in its JSON form, keyed by its aggregate's id. Inside a trace (a job's, a merge's) it
+   * is sent in a span of its own, and its record carries the trace on.
+   */
   public void publishEncoded(String topic, String aggregateId, String json) {
+    ProducerRecord<String, String> record = new ProducerRecord<>(topic, aggregateId, json);
+    Span span = tracing.startSend(Context.current(), topic, aggregateId, () -> EventCodec.typeOfEncoded(json), record.headers());
+    Throwable error = null;
     try {
-      producer().send(new ProducerRecord<>(topic, aggregateId, json)).get(60, TimeUnit.SECONDS);
+      producer().send(record).get(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      error = e;
       throw new IllegalStateException("interrupted while publishing an event of " + aggregateId, e);
     } catch (Exception e) {
+      error = e;
       throw new IllegalStateException("cannot publish an event of " + aggregateId + " to " + topic + ": " + e.getMessage(), e);
+    } finally {
+      EventTracing.sent(span, error);
     }
   }
 
@@ -88,7 +104,10 @@ public class EventPublisher {
     }
   }
 
-  /** Sends without waiting; a failure is logged, not thrown (for events the next one supersedes). */
+  /**
+   * Sends without waiting; a failure is logged, not thrown (for events the next one supersedes). Untraced:
+   * a job's progress and heartbeats would otherwise be thousands of spans in its trace.
+   */
   public void offer(String topic, PlatformEvent event) {
     try {
       producer().send(new ProducerRecord<>(topic, event.aggregateId(), EventCodec.encode(event)), (metadata, error) -> {

@@ -2,15 +2,28 @@ package io.peftplatform.service.outbox;
 
 import io.peftplatform.events.EventCodec;
 import io.peftplatform.events.PlatformEvent;
+import io.peftplatform.service.tracing.EventTracing;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import java.time.Instant;
 
-/** Adds events to the outbox inside the caller's transaction; {@link OutboxRelay} publishes them. */
+/**
+ * Adds events to the outbox inside the caller's transaction, with the caller's trace; {@link OutboxRelay}
+ * publishes them.
+ */
 @ApplicationScoped
 public class Outbox {
+  @Inject EventTracing tracing;
+
   @Transactional(Transactional.TxType.MANDATORY)
   public void add(String topic, PlatformEvent event) {
+    add(topic, event, tracing.currentTraceparent());
+  }
+
+  /** {@link #add(String, PlatformEvent)} in a trace of the caller's choosing (one kept from an earlier request; null: none). */
+  @Transactional(Transactional.TxType.MANDATORY)
+  public void add(String topic, PlatformEvent event, String traceparent) {
     OutboxEvent row = new OutboxEvent();
     row.eventId = event.eventId();
     row.topic = topic;
@@ -18,6 +31,7 @@ public class Outbox {
     row.type = EventCodec.typeOf(event);
     row.payload = EventCodec.encode(event);
     row.createdAt = Instant.now();
+    row.traceparent = traceparent;
     row.persist();
   }
 }

@@ -44,4 +44,8 @@ public class OutboxEvent extends PanacheEntityBase {
 
   @Column(name = "last_error", columnDefinition = "TEXT")
   public String lastError;
+
+  /** The W3C traceparent of the transaction that wrote the row (null outside a trace); the record carries it on. */
+  @Column(length = 64)
+  public String traceparent;
 }

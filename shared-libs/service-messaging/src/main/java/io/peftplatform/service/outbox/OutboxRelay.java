@@ -1,5 +1,7 @@
 package io.peftplatform.service.outbox;
 
+import io.opentelemetry.api.trace.Span;
+import io.peftplatform.service.tracing.EventTracing;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,6 +35,7 @@ public class OutboxRelay {
   private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
 
   @Inject EntityManager em;
+  @Inject EventTracing tracing;
 
   @ConfigProperty(name = "kafka.bootstrap.servers")
   String bootstrap;
@@ -79,15 +82,30 @@ public class OutboxRelay {
       return 0;
     }
     List<java.util.concurrent.Future<?>> sends = new java.util.ArrayList<>();
-    for (OutboxEvent r : rows) {
+    Span[] spans = new Span[rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      OutboxEvent r = rows.get(i);
+      ProducerRecord<String, String> record = new ProducerRecord<>(r.topic, r.aggregateId, r.payload);
+      // The span of sending runs in the trace of the transaction that wrote the row (the REST call's).
+      spans[i] = tracing.startSend(tracing.fromTraceparent(r.traceparent), r.topic, r.aggregateId, () -> r.type, record.headers());
       java.util.concurrent.Future<?> sent;
       try {
-        sent = producer().send(new ProducerRecord<>(r.topic, r.aggregateId, r.payload));
+        sent = producer().send(record);
       } catch (RuntimeException e) {
         sent = java.util.concurrent.CompletableFuture.failedFuture(e); // e.g. a record larger than the producer takes
       }
       sends.add(sent);
     }
+    try {
+      return awaitSends(rows, sends, spans);
+    } finally {
+      for (Span span : spans) {
+        EventTracing.sent(span, null); // the rows left for the next batch (ended ones are null)
+      }
+    }
+  }
+
+  private int awaitSends(List<OutboxEvent> rows, List<java.util.concurrent.Future<?>> sends, Span[] spans) {
     Instant now = Instant.now();
     int done = 0;
     for (int i = 0; i < rows.size(); i++) {
@@ -95,11 +113,15 @@ public class OutboxRelay {
       try {
         sends.get(i).get(30, TimeUnit.SECONDS);
         row.publishedAt = now;
+        EventTracing.sent(spans[i], null);
+        spans[i] = null;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return done;
       } catch (Exception e) {
         Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        EventTracing.sent(spans[i], cause);
+        spans[i] = null;
         if (!refusedForGood(cause)) {
           // The broker is away or busy: keep what was sent, try the rest again later, in order.
           LOG.warnf("outbox relay: %s %s not sent yet: %s", row.type, row.eventId, cause.getMessage());
