@@ -43,6 +43,18 @@ app.kubernetes.io/name: {{ .service }}
 - name: PEFT_INTERNAL_TOKEN
   valueFrom: {secretKeyRef: {name: {{ include "peft.secretName" . }}, key: internal-token}}
 {{ include "peft.kafkaEnv" . }}
+{{ include "peft.tracingEnv" . }}
+{{- end -}}
+
+{{/* Where spans go (monitoring.tracing.endpoint), or tracing off. */}}
+{{- define "peft.tracingEnv" -}}
+{{- if .Values.monitoring.tracing.endpoint -}}
+- name: PEFT_OTLP_ENDPOINT
+  value: {{ .Values.monitoring.tracing.endpoint | quote }}
+{{- else -}}
+- name: PEFT_TRACING_DISABLED
+  value: "true"
+{{- end -}}
 {{- end -}}
 
 {{/* Kafka and topic settings, which every service reads. */}}

@@ -152,7 +152,7 @@ class ComposeFileTest {
   void monitoringIsAProfileOnThisMachineOnly() {
     for (Map.Entry<String, Object> e : services().entrySet()) {
       Object profiles = ((Map<String, Object>) e.getValue()).get("profiles");
-      if (List.of("prometheus", "grafana").contains(e.getKey())) {
+      if (List.of("prometheus", "grafana", "jaeger").contains(e.getKey())) {
         assertThat(profiles).as(e.getKey()).isEqualTo(List.of("monitoring"));
         assertThat((List<Object>) service(e.getKey()).get("ports")).allSatisfy(p -> assertThat(String.valueOf(p)).startsWith("127.0.0.1:"));
       } else {
@@ -161,6 +161,12 @@ class ComposeFileTest {
     }
     assertThat(String.valueOf(service("grafana").get("image"))).startsWith("grafana/grafana:");
     assertThat(String.valueOf(service("prometheus").get("image"))).startsWith("prom/prometheus:");
+    assertThat(String.valueOf(service("jaeger").get("image"))).startsWith("jaegertracing/jaeger:2.");
+    // Traces are off unless asked for (the collector is the monitoring profile's), then go to its Jaeger.
+    for (String name : List.of("jobs", "artifacts", "training", "merging")) {
+      assertThat(env(name)).as(name).containsEntry("PEFT_TRACING_DISABLED", "${PEFT_TRACING_DISABLED:-true}")
+          .containsEntry("PEFT_OTLP_ENDPOINT", "${PEFT_OTLP_ENDPOINT:-http://jaeger:4318}");
+    }
     // No default admin password: a random one per container.
     assertThat(env("grafana")).doesNotContainKey("GF_SECURITY_ADMIN_PASSWORD");
     assertThat(String.valueOf(service("grafana").get("entrypoint"))).contains("GF_SECURITY_ADMIN_PASSWORD=").contains("/dev/urandom");

@@ -92,6 +92,23 @@ class HelmChartTest {
     assertThat(container.path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo("/q/health/ready");
   }
 
+  /** Spans go where monitoring.tracing.endpoint says; without one, tracing is off in every service. */
+  @Test
+  void everyServiceTracesToTheConfiguredCollectorOrNotAtAll() throws IOException {
+    List<JsonNode> off = render(withBackends());
+    List<JsonNode> on = render(withBackends().set("monitoring.tracing.endpoint", "http://otel-collector.monitoring:4318"));
+    for (String service : List.of("jobs", "artifacts", "training", "merging")) {
+      Map<String, JsonNode> envOff = env(find(off, "Deployment", "peft-" + service));
+      assertThat(envOff.get("PEFT_TRACING_DISABLED").path("value").asText()).as(service).isEqualTo("true");
+      assertThat(envOff).doesNotContainKey("PEFT_OTLP_ENDPOINT");
+      Map<String, JsonNode> envOn = env(find(on, "Deployment", "peft-" + service));
+      assertThat(envOn.get("PEFT_OTLP_ENDPOINT").path("value").asText()).as(service).isEqualTo("http://otel-collector.monitoring:4318");
+      assertThat(envOn).doesNotContainKey("PEFT_TRACING_DISABLED");
+    }
+    assertThatThrownBy(() -> render(withBackends().set("monitoring.tracing.endpoint", "otel-collector:4318")))
+        .as("an endpoint without its scheme").hasMessageContaining("tracing");
+  }
+
   @Test
   void generatesAnInternalTokenWhenNoneIsGiven() throws IOException {
     JsonNode secret = find(render(withBackends()), "Secret", "peft-secrets");

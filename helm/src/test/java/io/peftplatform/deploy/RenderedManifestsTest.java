@@ -125,7 +125,8 @@ class RenderedManifestsTest {
           mounted.add(m.path("mountPath").asText());
         });
         assertThat(mounted).as(where).contains("/tmp");
-        // Every directory the service is told to write to is on one of those volumes.
+        // Every directory the service is told to write to is on one of those volumes; the native caches
+        // under /opt/peft/natives are the image's, filled when it was built and only read (DockerfileTest).
         for (JsonNode env : c.path("env")) {
           String value = env.path("value").asText();
           List<String> dirs = new ArrayList<>();
@@ -137,6 +138,9 @@ class RenderedManifestsTest {
             dirs.add(cacheDir.group(1));
           }
           for (String dir : dirs) {
+            if (dir.startsWith("/opt/peft/natives/")) {
+              continue;
+            }
             assertThat(mounted).as(where + " " + env.path("name").asText() + "=" + dir)
                 .anySatisfy(m -> assertThat(dir.equals(m) || dir.startsWith(m + "/")).isTrue());
           }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -20,15 +21,18 @@ final class ServiceSettings {
   private ServiceSettings() {}
 
   static Set<String> readBy(String service) {
-    Path properties = ROOT.resolve("services").resolve(service).resolve("src/main/resources/application.properties");
     Set<String> names = new TreeSet<>(SHARED);
-    try {
-      Matcher m = PLACEHOLDER.matcher(Files.readString(properties));
-      while (m.find()) {
-        names.add(m.group(1));
+    // Its own application.properties, and the defaults every service shares (service-common's).
+    for (Path properties : List.of(ROOT.resolve("services").resolve(service).resolve("src/main/resources/application.properties"),
+        ROOT.resolve("shared-libs/service-common/src/main/resources/META-INF/microprofile-config.properties"))) {
+      try {
+        Matcher m = PLACEHOLDER.matcher(Files.readString(properties));
+        while (m.find()) {
+          names.add(m.group(1));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
     return names;
   }
