@@ -159,6 +159,11 @@ public final class TraceCollector implements AutoCloseable {
     return spans;
   }
 
+  /** Every trace kept, oldest first. */
+  public synchronized List<String> traceIds() {
+    return new ArrayList<>(traces.keySet());
+  }
+
   /** The ids of the traces with a span about {@code id} (a job's, a merge's: its attribute or an event's key). */
   public synchronized List<String> tracesAbout(String id) {
     List<String> out = new ArrayList<>();

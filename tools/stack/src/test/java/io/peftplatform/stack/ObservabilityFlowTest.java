@@ -104,7 +104,14 @@ class ObservabilityFlowTest {
         assertThat(read.parentSpanId()).as(reader + " reads the final event in its trace").isEqualTo(outcome.spanId());
       }
       assertThat(spans).extracting(StoredSpan::status).doesNotContain("error");
+      assertThat(spans).as("only the platform's own spans for events (the Kafka connector's are off)")
+          .noneMatch(s -> s.name().endsWith(" receive"));
     });
+    // Untraced events (progress, heartbeats) start no trace of their own.
+    for (String traceId : traces.traceIds()) {
+      List<StoredSpan> spans = traces.trace(traceId);
+      assertThat(spans).as("trace %s", traceId).noneMatch(s -> s.parentSpanId() == null && s.kind().equals("consumer"));
+    }
     String traceId = traces.tracesAbout(jobId).get(0);
     Path log = RunningStack.get().dataDir().resolve("logs/training-1.log");
     assertThat(Files.readAllLines(log)).as("the worker's log line of the job carries its trace id")
