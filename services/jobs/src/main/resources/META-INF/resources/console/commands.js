@@ -4,7 +4,7 @@ const CLI_HYPERPARAMETERS = {
   n_epochs: '--epochs', max_steps: '--max-steps', learning_rate: '--learning-rate', batch_size: '--batch-size',
   gradient_accumulation_steps: '--gradient-accumulation-steps', warmup_steps: '--warmup-steps', lr_scheduler: '--lr-scheduler',
   max_seq_len: '--max-seq-len', weight_decay: '--weight-decay', checkpoint_every: '--checkpoint-every', eval_every: '--eval-every',
-  beta: '--beta', precision: '--precision',
+  beta: '--beta', gamma: '--gamma', precision: '--precision',
 };
 const CLI_ADAPTER = { rank: '--rank', alpha: '--alpha', dropout: '--dropout', num_bases: '--num-bases', factor: '--factor' };
 

@@ -113,6 +113,30 @@ class JobLifecycleTest {
             "Resumed on worker-2 from step 3 of 10 (attempt 2)"));
   }
 
+  /** SimPO (this platform's extension of OpenAI's method): its defaults filled in, and carried to the worker. */
+  @Test
+  void aSimpoJobTakesItsDefaultsAndCarriesThemToTheWorker() {
+    String key = keyFor("simpo-tenant");
+    Artifacts supervised = artifacts("simpo-tenant", "ready");
+    String pairs = unique("file");
+    EventLog.publish(Topics.ARTIFACT_EVENTS, new DatasetChanged(EventCodec.newId(), Instant.now(), pairs, "simpo-tenant", "pairs.jsonl",
+        "ready", "preference", 10, FILE, null));
+    java.util.concurrent.atomic.AtomicReference<String> id = new java.util.concurrent.atomic.AtomicReference<>();
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+      var r = with(key).contentType("application/json").body("{\"model\": \"" + supervised.model() + "\", \"training_file\": \""
+          + pairs + "\", \"method\": {\"type\": \"simpo\", \"simpo\": {\"hyperparameters\": {\"max_steps\": 4}}}}")
+          .post("/v1/fine_tuning/jobs");
+      id.set(r.statusCode() == 200 ? r.jsonPath().getString("id") : null);
+      return id.get() != null;
+    });
+    JsonPath created = awaitStatus(key, id.get(), "queued");
+    assertThat(created.getString("method.type")).isEqualTo("simpo");
+    assertThat(created.getDouble("method.simpo.hyperparameters.beta")).isEqualTo(2.0);
+    assertThat(created.getDouble("method.simpo.hyperparameters.gamma")).isEqualTo(0.5);
+    JobSubmitted submitted = EventLog.await(Topics.JOB_COMMANDS, JobSubmitted.class, id.get(), 1, Duration.ofSeconds(30)).get(0);
+    assertThat(submitted.spec().objective()).isEqualTo(io.peftplatform.training.spec.Objective.simpo(2.0, 0.5));
+  }
+
   @Test
   void aDpoJobNeedsPreferencePairsAndCarriesItsObjectiveToTheWorker() {
     String key = keyFor("preferring");

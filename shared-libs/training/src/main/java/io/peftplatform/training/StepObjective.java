@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * What a training step minimises, over micro-batches of training examples: how a micro-batch is built,
  * what a step's loss is normalised by, one forward and backward, and validation. {@link Trainer} runs the
- * loop around it; {@link SupervisedObjective} and {@link DpoObjective} are the two.
+ * loop around it; {@link SupervisedObjective} and {@link PreferenceObjective} (DPO, SimPO, ORPO) are the two.
  */
 public interface StepObjective {
   /** Training examples (preference pairs for DPO): an epoch visits each once. */

@@ -93,7 +93,7 @@ public final class TrainingRun {
       if (spec.objective().pairwise()) {
         List<PreferencePair> train = pairs(training, trainRecords, encoder);
         List<PreferencePair> valid = validation == null ? List.of() : pairs(validation, validRecords, encoder);
-        data = (model, adapter) -> new DpoObjective(model, adapter, train, valid, padId, spec.objective().beta(), spec.training().batchSize());
+        data = (model, adapter) -> new PreferenceObjective(model, adapter, train, valid, padId, spec.objective(), spec.training().batchSize());
       } else {
         List<TokenizedExample> train = examples(training, trainRecords, encoder);
         List<TokenizedExample> valid = validation == null ? List.of() : examples(validation, validRecords, encoder);
@@ -196,7 +196,7 @@ public final class TrainingRun {
     TrainingRecord first = records.get(0).record();
     if (first.isPreference()) {
       throw new RunInputException(file.name(), file.name() + " holds preference pairs (" + first.form()
-          + "): train on them with the dpo objective, or give supervised records");
+          + "): train on them with a preference objective (dpo, simpo or orpo), or give supervised records");
     }
     List<TokenizedExample> out = new ArrayList<>(records.size());
     long scored = 0;
@@ -216,7 +216,7 @@ public final class TrainingRun {
     TrainingRecord first = records.get(0).record();
     if (!first.isPreference()) {
       throw new RunInputException(file.name(), file.name() + " holds " + first.form() + " records, not preference pairs:"
-          + " dpo needs {\"input\", \"preferred_output\", \"non_preferred_output\"} or {\"prompt\", \"chosen\", \"rejected\"}");
+          + " preference tuning needs {\"input\", \"preferred_output\", \"non_preferred_output\"} or {\"prompt\", \"chosen\", \"rejected\"}");
     }
     List<PreferencePair> out = new ArrayList<>(records.size());
     for (JsonlReader.Line line : records) {

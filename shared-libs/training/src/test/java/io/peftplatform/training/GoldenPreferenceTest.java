@@ -22,21 +22,25 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import io.peftplatform.training.spec.Objective;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * DPO against tools/reference/dpo_reference.py (PyTorch autograd, fp64): for LoRA and DoRA adapters on
- * a tiny base, the mean DPO loss of three pairs, its metrics, and the gradient of every adapter tensor —
- * with the reference computed by the same model with the adapter switched off.
+ * DPO, SimPO and ORPO against tools/reference/dpo_reference.py (PyTorch autograd, fp64): for LoRA and DoRA
+ * adapters on a tiny base, the mean loss of three pairs of answers of different lengths, its metrics, and
+ * the gradient of every adapter tensor — DPO's reference computed by the same model with the adapter
+ * switched off.
  */
-class GoldenDpoTest {
+class GoldenPreferenceTest {
   static final double FP64_TOLERANCE = 1e-10;
   static final double FP64_GRADIENT_TOLERANCE = 1e-8; // relative to the tensor's largest gradient
 
   static Path golden(String name) throws Exception {
-    return Path.of(GoldenDpoTest.class.getResource("/golden-dpo/" + name).toURI());
+    return Path.of(GoldenPreferenceTest.class.getResource("/golden-dpo/" + name).toURI());
   }
 
   static TokenizedExample side(JsonNode n) {
@@ -50,10 +54,13 @@ class GoldenDpoTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"lora", "dora"})
-  void lossMetricsAndEveryGradientMatchTheReference(String name) throws Exception {
+  @CsvSource({"lora, dpo", "dora, dpo", "lora, simpo", "dora, simpo", "lora, orpo", "dora, orpo"})
+  void lossMetricsAndEveryGradientMatchTheReference(String name, String kind) throws Exception {
     Path dir = golden(name);
-    JsonNode expected = new ObjectMapper().readTree(dir.resolve("expected.json").toFile());
+    String suffix = kind.equals("dpo") ? "" : "-" + kind;
+    JsonNode expected = new ObjectMapper().readTree(dir.resolve("expected" + suffix + ".json").toFile());
+    Objective objective = Objective.of(Objective.Kind.parse(kind), expected.get("beta").asDouble(),
+        expected.has("gamma") ? expected.get("gamma").asDouble() : null);
     LlamaConfig config = LlamaConfig.read(golden("base"));
     List<PreferencePair> pairs = new ArrayList<>();
     expected.get("pairs").forEach(p -> pairs.add(new PreferencePair(side(p.get("chosen")), side(p.get("rejected")))));
@@ -63,7 +70,7 @@ class GoldenDpoTest {
     try (TensorSource t = Checkpoints.open(golden("base"))) {
       model = adapter.attach(LlamaWeights.load(config, t, DataType.DOUBLE));
     }
-    DpoObjective dpo = new DpoObjective(model, adapter, pairs, pairs, 0, expected.get("beta").asDouble(), 2);
+    PreferenceObjective dpo = new PreferenceObjective(model, adapter, pairs, pairs, 0, objective, 2);
     int[] order = {0, 1, 2};
     StepObjective.MicroBatch batch = dpo.batch(order, 0, 3);
     assertThat(batch.normaliser()).isEqualTo(3);
@@ -72,12 +79,13 @@ class GoldenDpoTest {
     adapter.parameters().zeroGrads();
     Arena arena = new Arena(DataType.DOUBLE);
     Map<String, Double> means = dpo.forwardBackward(batch, 1.0 / batch.normaliser(), arena).means();
-    System.out.printf("%s: DPO loss %.12f, reference %.12f%n", name, means.get("loss"), expected.get("loss").asDouble());
+    System.out.printf("%s %s: loss %.12f, reference %.12f%n", name, kind, means.get("loss"), expected.get("loss").asDouble());
+    assertThat(new TreeSet<>(means.keySet())).as("every metric is checked").isEqualTo(expectedKeys(expected));
     assertThat(Math.abs(means.get("loss") - expected.get("loss").asDouble())).isLessThan(FP64_TOLERANCE);
     expected.get("metrics").fields().forEachRemaining(m ->
         assertThat(Math.abs(means.get(m.getKey()) - m.getValue().asDouble())).as(m.getKey()).isLessThan(FP64_TOLERANCE));
 
-    try (SafetensorsFile reference = SafetensorsFile.open(dir.resolve("expected.safetensors"))) {
+    try (SafetensorsFile reference = SafetensorsFile.open(dir.resolve("expected" + suffix + ".safetensors"))) {
       assertThat(reference.names()).hasSize(adapter.parameters().names().size());
       double worst = 0;
       for (String tensor : adapter.parameters().names()) {
@@ -94,11 +102,17 @@ class GoldenDpoTest {
           assertThat(err).as("%s[%d]: %g vs reference %g", key, i, got[i], want.get(i)).isLessThan(FP64_GRADIENT_TOLERANCE);
         }
       }
-      System.out.printf("%s: %d gradients, max error %.2e of each tensor's largest%n", name, adapter.parameters().names().size(), worst);
+      System.out.printf("%s %s: %d gradients, max error %.2e of each tensor's largest%n", name, kind, adapter.parameters().names().size(), worst);
     }
 
     // Validation (batches of 2 pairs, adapter in inference mode) gives the same loss over the same pairs.
     adapter.inference();
     assertThat(Math.abs(dpo.validate().get("loss") - expected.get("loss").asDouble())).isLessThan(FP64_TOLERANCE);
+  }
+
+  private static Set<String> expectedKeys(JsonNode expected) {
+    Set<String> keys = new TreeSet<>(Set.of("loss"));
+    expected.get("metrics").fieldNames().forEachRemaining(keys::add);
+    return keys;
   }
 }

@@ -52,13 +52,20 @@ final class TrainCommand implements Callable<Integer> {
   Path output;
 
   @Option(names = "--objective", defaultValue = "supervised", paramLabel = "O",
-      description = "supervised (cross-entropy on the answers) or dpo (preference pairs: {input, preferred_output,"
-          + " non_preferred_output} or {prompt, chosen, rejected}) (default ${DEFAULT-VALUE}).")
+      description = "supervised (cross-entropy on the answers), or on preference pairs ({input, preferred_output,"
+          + " non_preferred_output} or {prompt, chosen, rejected}): dpo (against the base model), simpo or orpo (no"
+          + " reference model: one forward and backward a step) (default ${DEFAULT-VALUE}).")
   String objective;
 
-  @Option(names = "--beta", defaultValue = "" + Objective.DEFAULT_BETA, paramLabel = "B",
-      description = "DPO's beta: larger keeps the adapter closer to the base model (default ${DEFAULT-VALUE}).")
-  double beta;
+  @Option(names = "--beta", paramLabel = "B",
+      description = "DPO's beta (larger keeps the adapter closer to the base model; default " + Objective.DEFAULT_BETA + "),"
+          + " SimPO's beta (the reward's scale; default " + Objective.DEFAULT_SIMPO_BETA + ") or ORPO's lambda (the odds"
+          + " ratio's weight; default " + Objective.DEFAULT_ORPO_LAMBDA + ").")
+  Double beta;
+
+  @Option(names = "--gamma", paramLabel = "G",
+      description = "SimPO's target reward margin (default " + Objective.DEFAULT_SIMPO_GAMMA + ").")
+  Double gamma;
 
   @Option(names = "--packing", description = "Pack several examples into each row (they never attend to each other; the loss is"
       + " the unpacked one): less padding, faster on short examples.")
@@ -157,8 +164,20 @@ final class TrainCommand implements Callable<Integer> {
   private static final List<String> RUN_OPTIONS = List.of("--method", "--rank", "--alpha", "--rslora", "--dropout",
       "--target-modules", "--nola-bases", "--kron-factor", "--kron-decompose-both", "--epochs", "--max-steps", "--lr",
       "--warmup-steps", "--schedule", "--weight-decay", "--max-grad-norm", "--batch-size", "--grad-accum", "--seed",
-      "--checkpoint-every", "--eval-every", "--early-stopping-patience", "--objective", "--beta", "--packing", "--seq-len",
+      "--checkpoint-every", "--eval-every", "--early-stopping-patience", "--objective", "--beta", "--gamma", "--packing", "--seq-len",
       "--train-on-inputs", "--precision");
+
+  /** The objective the options name; a setting another objective's is refused, not ignored. */
+  private Objective objective() {
+    Objective.Kind kind = Objective.Kind.parse(objective);
+    if (beta != null && kind == Objective.Kind.SUPERVISED) {
+      throw new IllegalArgumentException("--beta is for preference tuning (--objective dpo, simpo or orpo)");
+    }
+    if (gamma != null && kind != Objective.Kind.SIMPO) {
+      throw new IllegalArgumentException("--gamma is SimPO's (--objective simpo)");
+    }
+    return Objective.of(kind, beta, gamma);
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -181,7 +200,7 @@ final class TrainCommand implements Callable<Integer> {
               weightDecay, maxGradNorm, seed, interval("--checkpoint-every", checkpointEvery), interval("--eval-every", evalEvery),
               patience, 0.9, 0.999, 1e-8, TrainingConfig.Precision.parse(precision)),
           new DataOptions(seqLen, trainOnInputs, packing),
-          Objective.Kind.parse(objective) == Objective.Kind.DPO ? Objective.dpo(beta) : Objective.supervised());
+          objective());
     }
     TrainingRun training;
     try {
@@ -193,7 +212,7 @@ final class TrainCommand implements Callable<Integer> {
     training.activationCheckpointing(activationCheckpointing);
     RunSpec s = training.spec();
     System.err.printf("training %s%s%s (%,d parameters, %s) on %d %s%s: %d steps%n", s.adapter().method().cliName(),
-        s.objective().pairwise() ? " by DPO (beta " + s.objective().beta() + ")" : "",
+        s.objective().pairwise() ? " by " + s.objective().describe() : "",
         s.training().precision() == TrainingConfig.Precision.BF16 ? " with BF16 products" : "", training.adapter().parameterCount(),
         s.adapter().targetModules(), training.trainingExamples(), s.objective().pairwise() ? "pairs" : "examples",
         training.validationExamples() == 0 ? "" : " (+" + training.validationExamples() + " for validation)",

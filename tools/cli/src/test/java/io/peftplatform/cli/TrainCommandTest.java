@@ -121,6 +121,38 @@ class TrainCommandTest {
     assertThat(packed.err().strip()).isEqualTo("peft: error: packing applies to supervised training, not to preference pairs");
   }
 
+  /** SimPO and ORPO: no reference model, the same pairs learnt; a setting of another objective's refused. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"simpo, SimPO (beta 2.0, gamma 0.5)", "orpo, ORPO (lambda 0.1)"})
+  void referenceFreeObjectivesLearnToPreferTheChosenAnswers(String objective, String described) throws Exception {
+    String[] words = "the river ran past the old mill where the wheel still turned".split(" ");
+    java.util.List<String> lines = new java.util.ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      lines.add(JSON.writeValueAsString(java.util.Map.of("prompt", "after " + words[i % words.length] + " comes",
+          "chosen", " wheel", "rejected", " mill")));
+    }
+    Path pairs = dir.resolve("pairs-" + objective + ".jsonl");
+    Files.write(pairs, lines);
+    Path out = dir.resolve(objective);
+    PeftCliTest.Run r = peft("train", "--model", model.toString(), "--data", pairs.toString(), "--validation", pairs.toString(),
+        "--method", "lora", "--objective", objective, "--max-steps", "12", "--lr", "0.02", "--output", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.err()).contains("by " + described).contains("on 16 pairs");
+    JsonNode summary = JSON.readTree(r.lastLine());
+    assertThat(summary.get("objective").asText()).isEqualTo(objective);
+    System.out.printf("%s: loss %.3f, validation %.3f, accuracy %.2f, margin %.3f%n", objective, summary.get("train_loss").asDouble(),
+        summary.get("validation_loss").asDouble(), summary.get("validation_reward_accuracy").asDouble(),
+        summary.get("validation_reward_margin").asDouble());
+    assertThat(summary.get("validation_reward_accuracy").asDouble()).isGreaterThan(0.8);
+    assertThat(summary.get("validation_reward_margin").asDouble()).isPositive();
+
+    String other = objective.equals("simpo") ? "--beta" : "--gamma";
+    PeftCliTest.Run refused = peft("train", "--model", model.toString(), "--data", pairs.toString(), "--method", "lora",
+        "--objective", objective.equals("simpo") ? "supervised" : "orpo", other, "0.5", "--output", dir.resolve("n").toString());
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.err().strip()).startsWith("peft: error: " + other);
+  }
+
   @Test
   void packedTrainingEndsWithTheUnpackedLoss() throws Exception {
     PeftCliTest.Run plain = peft("train", "--model", model.toString(), "--data", data.toString(), "--method", "lora",

@@ -448,7 +448,13 @@ class ConsoleBrowserTest {
 
     browser.open(url("#/new-job"));
     browser.select("Model", "console tiny");
+    // SimPO: its own two settings, its default margin sent; then DPO, which the job below trains with.
+    browser.select("Objective", "SimPO");
+    assertThat(browser.field("Target margin (γ)").getDomProperty("value")).isEqualTo("0.5");
+    assertThat(browser.js("return document.querySelector('.cli-command').textContent")).asString()
+        .contains("--objective simpo").contains("--gamma 0.5");
     browser.select("Objective", "DPO");
+    assertThat(browser.all("[data-field='gamma']")).as("gamma is SimPO's").isEmpty();
     List<String> offered = browser.all("select[name='training_file'] option").stream().map(WebElement::getText).toList();
     assertThat(offered).anyMatch(o -> o.startsWith("pairs.jsonl")).noneMatch(o -> o.startsWith("opposites.jsonl"));
     assertThat(browser.all("[data-field='packing']")).isEmpty(); // supervised only

@@ -22,7 +22,8 @@ import java.util.Map;
  * {"model": "model-…", "training_file": "file-…", "validation_file": "file-…",
  *  "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3, "batch_size": "auto",
  *             "learning_rate_multiplier": 1.0, "max_steps": 0, "lr_scheduler": "linear", "packing": true, …}}},
- *  — or {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.1, …}}} on a file of preference pairs —
+ *  — or {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.1, …}}} on a file of preference pairs, or this
+ *    platform's reference-free "simpo" ({"beta": 2.0, "gamma": 0.5}) or "orpo" ({"beta": 0.1}: its lambda) —
  *  "adapter": {"type": "lora", "rank": 8, "alpha": 16, "dropout": 0, "target_modules": "all-linear", "use_rslora": false},
  *  "seed": 42, "suffix": "support-bot", "metadata": {"team": "search"}}
  * </pre>
@@ -43,22 +44,25 @@ public record CreateJobRequest(
     @Size(max = 16, message = "must be an object of at most 16 string values") Map<String, String> metadata,
     JsonNode integrations) {
 
-  /** The objective: OpenAI's {@code method}, supervised or dpo (reinforcement is refused). */
+  /** The objective: OpenAI's {@code method}, supervised or dpo, and this platform's simpo and orpo (reinforcement is refused). */
   public record Method(
-      @Pattern(regexp = "supervised|dpo|reinforcement", message = "must be supervised or dpo") String type,
+      @Pattern(regexp = "supervised|dpo|simpo|orpo|reinforcement", message = "must be supervised, dpo, simpo or orpo") String type,
       @Valid Settings supervised,
       @Valid Settings dpo,
+      @Valid Settings simpo,
+      @Valid Settings orpo,
       JsonNode reinforcement) {}
 
   /** A method's settings: {@code {"hyperparameters": {…}}}. */
   public record Settings(@Valid Hyperparameters hyperparameters) {}
 
-  /** OpenAI's three ({@code "auto"} allowed) and DPO's beta, then this platform's. */
+  /** OpenAI's three ({@code "auto"} allowed) and DPO's beta, then this platform's (SimPO's gamma among them). */
   public record Hyperparameters(
       @AutoOr(min = 1, max = 10_000, integer = true) JsonNode nEpochs,
       @AutoOr(min = 1, max = 4096, integer = true) JsonNode batchSize,
       @AutoOr(min = 1e-6, max = 1e4) JsonNode learningRateMultiplier,
       @AutoOr(min = 1e-4, max = 100) JsonNode beta,
+      @DecimalMin(value = "0", message = "must be from 0 to 100") @DecimalMax(value = "100", message = "must be from 0 to 100") Double gamma,
       @Min(value = 0, message = "must be from 0 to 10000000") @Max(value = 10_000_000, message = "must be from 0 to 10000000") Integer maxSteps,
       @DecimalMin(value = "1e-12", message = "must be from 1e-12 to 10") @DecimalMax(value = "10", message = "must be from 1e-12 to 10")
       Double learningRate,

@@ -41,23 +41,31 @@ public record JobRequest(String model, String trainingFile, String validationFil
     if (body == null) {
       throw ApiException.badRequest("the request body must be a JSON object", null);
     }
-    // The objective: OpenAI's method.
+    // The objective: OpenAI's method (supervised, dpo), and this platform's reference-free simpo and orpo.
     CreateJobRequest.Method m = body.method();
     String objective = m == null || m.type() == null ? "supervised" : m.type();
     if (objective.equals("reinforcement")) {
-      throw ApiException.badRequest("reinforcement fine-tuning is not supported; use \"supervised\" or \"dpo\"", "method.type");
+      throw ApiException.badRequest("reinforcement fine-tuning is not supported; use \"supervised\", \"dpo\", \"simpo\" or \"orpo\"",
+          "method.type");
     }
-    boolean dpo = objective.equals("dpo");
-    if (m != null && m.dpo() != null && !dpo) {
-      throw ApiException.badRequest("is for method.type \"dpo\", not \"" + objective + "\"", "method.dpo");
+    Objective.Kind kind = Objective.Kind.parse(objective);
+    boolean dpo = kind != Objective.Kind.SUPERVISED; // preference pairs, whichever loss
+    Map<String, CreateJobRequest.Settings> given = new LinkedHashMap<>();
+    if (m != null) {
+      given.put("supervised", m.supervised());
+      given.put("dpo", m.dpo());
+      given.put("simpo", m.simpo());
+      given.put("orpo", m.orpo());
     }
-    if (m != null && m.supervised() != null && dpo) {
-      throw ApiException.badRequest("is for method.type \"supervised\", not \"dpo\"", "method.supervised");
+    for (Map.Entry<String, CreateJobRequest.Settings> e : given.entrySet()) {
+      if (e.getValue() != null && !e.getKey().equals(objective)) {
+        throw ApiException.badRequest("is for method.type \"" + e.getKey() + "\", not \"" + objective + "\"", "method." + e.getKey());
+      }
     }
     if (m != null && m.reinforcement() != null && !m.reinforcement().isNull()) {
       throw ApiException.badRequest("is for method.type \"reinforcement\", not \"" + objective + "\"", "method.reinforcement");
     }
-    CreateJobRequest.Settings settings = m == null ? null : dpo ? m.dpo() : m.supervised();
+    CreateJobRequest.Settings settings = given.get(objective);
     Hyperparameters h = settings == null ? null : settings.hyperparameters();
     String hp = "method." + objective + ".hyperparameters.";
     if (body.hyperparameters() != null) {
@@ -68,16 +76,20 @@ public record JobRequest(String model, String trainingFile, String validationFil
       hp = "hyperparameters.";
     }
     if (h == null) {
-      h = new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+      h = new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null);
     }
     if (!dpo && h.beta() != null) {
-      throw ApiException.badRequest("is DPO's; this job is supervised", hp + "beta");
+      throw ApiException.badRequest("is preference tuning's (dpo, simpo, orpo); this job is supervised", hp + "beta");
+    }
+    if (kind != Objective.Kind.SIMPO && h.gamma() != null) {
+      throw ApiException.badRequest("is SimPO's; this job is " + objective, hp + "gamma");
     }
     if (dpo && Boolean.TRUE.equals(h.packing())) {
       throw ApiException.badRequest("packing applies to supervised training, not to preference pairs", hp + "packing");
     }
     if (dpo && Boolean.TRUE.equals(h.trainOnInputs())) {
-      throw ApiException.badRequest("applies to supervised training: DPO scores the answers only", hp + "train_on_inputs");
+      throw ApiException.badRequest("applies to supervised training: preference tuning scores the answers only", hp + "train_on_inputs");
     }
 
     // How: the adapter (this platform's extension).
@@ -109,7 +121,8 @@ public record JobRequest(String model, String trainingFile, String validationFil
     }
     int epochs = (int) AutoOr.Validator.value(h.nEpochs(), TrainingConfig.DEFAULT_EPOCHS);
     int batch = (int) AutoOr.Validator.value(h.batchSize(), TrainingConfig.DEFAULT_BATCH_SIZE);
-    double beta = AutoOr.Validator.value(h.beta(), Objective.DEFAULT_BETA);
+    double beta = AutoOr.Validator.value(h.beta(), kind.defaultBeta());
+    Objective goal = Objective.of(kind, beta, h.gamma());
     double lr = h.learningRate() != null ? h.learningRate() : BASE_LEARNING_RATE * AutoOr.Validator.value(h.learningRateMultiplier(), 1.0);
     int maxSteps = or(h.maxSteps(), 0);
     int accum = or(h.gradientAccumulationSteps(), 1);
@@ -128,6 +141,9 @@ public record JobRequest(String model, String trainingFile, String validationFil
         .put("n_epochs", epochs).put("batch_size", batch).put("learning_rate_multiplier", lr / BASE_LEARNING_RATE);
     if (dpo) {
       hyper.put("beta", beta);
+    }
+    if (kind == Objective.Kind.SIMPO) {
+      hyper.put("gamma", goal.gamma());
     }
     hyper.put("max_steps", maxSteps).put("learning_rate", lr)
         .put("gradient_accumulation_steps", accum).put("warmup_steps", warmup).put("lr_scheduler", schedule)
@@ -158,7 +174,7 @@ public record JobRequest(String model, String trainingFile, String validationFil
           new TrainingConfig(epochs, maxSteps, lr, warmup, TrainingConfig.Schedule.parse(schedule), batch, accum, decay, clip, seed,
               checkpointEvery, evalEvery, patience, 0.9, 0.999, 1e-8, TrainingConfig.Precision.parse(precision)),
           new DataOptions(seqLen, trainOnInputs, packing),
-          dpo ? Objective.dpo(beta) : Objective.supervised());
+          goal);
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(e.getMessage(), hp.substring(0, hp.length() - 1)); // the fields were checked: a combination
     }

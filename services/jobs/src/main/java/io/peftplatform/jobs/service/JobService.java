@@ -81,15 +81,17 @@ public class JobService {
     return job;
   }
 
-  /** Preference pairs for DPO, supervised records otherwise: refused at submission, not by the worker. */
+  /** Preference pairs for preference tuning (DPO, SimPO, ORPO), supervised records otherwise: refused at submission, not by the worker. */
   private static void requireFormat(DatasetRef d, JobRequest r, String field) {
     boolean pairs = PREFERENCE_FORMATS.contains(d.format);
     boolean dpo = r.spec().objective().pairwise();
     if (d.format != null && pairs != dpo) {
       throw ApiException.badRequest(dpo
-          ? "file " + d.id + " holds " + d.format + " records; method dpo needs preference pairs ({input, preferred_output,"
+          ? "file " + d.id + " holds " + d.format + " records; method " + r.spec().objective().kind().apiName()
+              + " needs preference pairs ({input, preferred_output,"
               + " non_preferred_output} or {prompt, chosen, rejected})"
-          : "file " + d.id + " holds preference pairs (" + d.format + "): train on them with method.type \"dpo\"", field);
+          : "file " + d.id + " holds preference pairs (" + d.format + "): train on them with method.type \"dpo\", \"simpo\" or \"orpo\"",
+              field);
     }
   }
 

@@ -43,19 +43,21 @@ function useEvents(id, onEnd) {
   return events;
 }
 
-function Charts({ events }) {
+const PREFERENCE_NAMES = { dpo: 'DPO', simpo: 'SimPO', orpo: 'ORPO' };
+
+function Charts({ events, objective }) {
   const metrics = events.filter((e) => e.type === 'metrics' && e.data);
   const loss = useMemo(() => [metrics.map((e) => e.data.step), metrics.map((e) => e.data.train_loss ?? null),
     metrics.map((e) => e.data.valid_loss ?? null)], [metrics.length]);
   const pace = useMemo(() => [metrics.map((e) => e.data.step), metrics.map((e) => e.data.learning_rate ?? null),
     metrics.map((e) => e.data.tokens_per_second ?? null)], [metrics.length]);
-  // DPO's: how often the preferred answer wins, and by how much (training, and validation when measured).
+  // Preference tuning's: how often the preferred answer wins, and by how much (training, and validation when measured).
   const preference = metrics.some((e) => e.data.reward_accuracy != null);
   const rewards = useMemo(() => [metrics.map((e) => e.data.step), metrics.map((e) => e.data.reward_accuracy ?? null),
     metrics.map((e) => e.data.validation_reward_accuracy ?? null), metrics.map((e) => e.data.reward_margin ?? null)], [metrics.length]);
   return html`<div class="charts" data-metric-events=${metrics.length}>
     <${LineChart} title="Loss" data=${loss} series=${[{ label: 'training loss' }, { label: 'validation loss' }]} scales=${{ y: 'loss' }} />
-    ${preference && html`<${LineChart} title="Preference (DPO)" data=${rewards}
+    ${preference && html`<${LineChart} title=${`Preference (${PREFERENCE_NAMES[objective] || 'DPO'})`} data=${rewards}
       series=${[{ label: 'reward accuracy', scale: 'acc' }, { label: 'validation reward accuracy', scale: 'acc' },
         { label: 'reward margin', scale: 'margin' }]} scales=${{ acc: 'accuracy', margin: 'margin' }} />`}
     <${LineChart} title="Learning rate and throughput" height=${180} data=${pace}
@@ -132,7 +134,7 @@ export function JobPage({ id }) {
           .catch((e) => setActionError(e.message))}>Download adapter</button>
         · <a href=${`#/adapters/${adapterId}`} class="try-link">Try it</a></p>`}
     </div>
-    <${Charts} events=${events} />
+    <${Charts} events=${events} objective=${job?.method?.type} />
     <div class="columns">
       <${Settings} job=${job} />
       <div>

@@ -14,13 +14,18 @@ const METHODS = {
 
 const OBJECTIVES = {
   supervised: { label: 'Supervised (learn the answers)', formats: (f) => !PREFERENCE_FORMATS.includes(f) },
-  dpo: { label: 'DPO (prefer the chosen answers)', formats: (f) => PREFERENCE_FORMATS.includes(f) },
+  dpo: { label: 'DPO (prefer the chosen answers)', formats: (f) => PREFERENCE_FORMATS.includes(f), beta: '0.1' },
+  simpo: { label: 'SimPO (prefer the chosen answers, no reference model)', formats: (f) => PREFERENCE_FORMATS.includes(f), beta: '2' },
+  orpo: { label: 'ORPO (learn and prefer the chosen answers, no reference model)', formats: (f) => PREFERENCE_FORMATS.includes(f),
+    beta: '0.1' },
 };
+// The settings each objective has beside the common ones.
+const OBJECTIVE_FIELDS = { supervised: [], dpo: ['beta'], simpo: ['beta', 'gamma'], orpo: ['beta'] };
 const PREFERENCE_FORMATS = ['preference', 'prompt_chosen_rejected'];
 
 // The API's defaults (JobRequest.resolve), shown filled in.
 const DEFAULTS = {
-  objective: 'supervised', beta: '0.1', packing: false,
+  objective: 'supervised', beta: '', gamma: '0.5', packing: false,
   rank: '8', alpha: '', dropout: '0', target_modules: 'all-linear', use_rslora: false, num_bases: '64', factor: '-1',
   n_epochs: '3', batch_size: '8', learning_rate: '0.0002', max_steps: '', gradient_accumulation_steps: '1', warmup_steps: '0',
   lr_scheduler: 'linear', precision: 'fp32', max_seq_len: '1024', weight_decay: '0', checkpoint_every: '', eval_every: '', suffix: '', seed: '',
@@ -39,7 +44,7 @@ function validate(v) {
   if (!v.training_file) errors.training_file = 'pick a training dataset';
   const whole = ['rank', 'num_bases', 'factor', 'n_epochs', 'batch_size', 'max_steps', 'gradient_accumulation_steps', 'warmup_steps',
     'max_seq_len', 'checkpoint_every', 'eval_every', 'seed'];
-  const numbers = ['alpha', 'dropout', 'learning_rate', 'weight_decay', ...(v.objective === 'dpo' ? ['beta'] : [])];
+  const numbers = ['alpha', 'dropout', 'learning_rate', 'weight_decay', ...OBJECTIVE_FIELDS[v.objective]];
   const applies = (name) => !['num_bases', 'factor'].includes(name) || METHODS[v.type].fields.includes(name);
   for (const name of whole) if (applies(name) && v[name] !== '' && !INTEGER.test(v[name])) errors[name] = 'must be a whole number';
   for (const name of numbers) if (applies(name) && v[name] !== '' && !NUMBER.test(v[name])) errors[name] = 'must be a number';
@@ -63,7 +68,7 @@ function requestFrom(v) {
     'weight_decay', 'checkpoint_every', 'eval_every']) if (n(f) !== undefined) hyperparameters[f] = n(f);
   if (v.lr_scheduler) hyperparameters.lr_scheduler = v.lr_scheduler;
   if (v.precision === 'bf16') hyperparameters.precision = 'bf16';
-  if (v.objective === 'dpo' && n('beta') !== undefined) hyperparameters.beta = n('beta');
+  for (const f of OBJECTIVE_FIELDS[v.objective]) if (n(f) !== undefined) hyperparameters[f] = n(f);
   if (v.objective === 'supervised' && v.packing) hyperparameters.packing = true;
   const request = { model: v.model, training_file: v.training_file };
   if (v.validation_file) request.validation_file = v.validation_file;
@@ -79,13 +84,13 @@ const LABELS = {
   factor: 'Kronecker factor', n_epochs: 'Epochs', batch_size: 'Batch size', learning_rate: 'Learning rate', max_steps: 'Max steps',
   gradient_accumulation_steps: 'Gradient accumulation steps', warmup_steps: 'Warm-up steps', max_seq_len: 'Max sequence length',
   weight_decay: 'Weight decay', checkpoint_every: 'Checkpoint every (steps)', eval_every: 'Validate every (steps)', seed: 'Seed',
-  suffix: 'Suffix', beta: 'Beta (β)',
+  suffix: 'Suffix', beta: 'Beta (β)', gamma: 'Target margin (γ)',
 };
 const HINTS = {
   alpha: 'default 2 × rank', target_modules: 'all-linear, or e.g. q_proj,v_proj', factor: '-1: near the square root',
   max_steps: 'empty: the epochs decide', checkpoint_every: 'empty: ten in the run; 0: none',
   eval_every: 'empty: each epoch; 0: only at the end', seed: 'empty: random', use_rslora: 'scale by alpha/√rank',
-  beta: 'larger keeps the adapter closer to the base model', packing: 'several examples to a row: less padding, the same loss',
+  beta: 'DPO: larger keeps the adapter closer to the base model; SimPO: the reward\'s scale; ORPO: the odds ratio\'s weight (λ); empty: the default shown', gamma: 'the reward margin SimPO aims for', packing: 'several examples to a row: less padding, the same loss',
 };
 
 export function NewJobPage({ query }) {
@@ -139,7 +144,7 @@ export function NewJobPage({ query }) {
           options=${ready.length ? ready.map((m) => ({ value: m.id, label: `${m.name || m.id} (${m.id})` })) : [{ value: '', label: '—' }]} />
         <${Select} label="Training dataset" name="training_file" value=${value.training_file} onInput=${set('training_file')}
           error=${error('training_file')} hint=${files && datasets.length === 0
-            ? (v.objective === 'dpo' ? 'no preference pairs yet: upload a file of them on Datasets' : 'no dataset yet: upload one on Datasets')
+            ? (v.objective !== 'supervised' ? 'no preference pairs yet: upload a file of them on Datasets' : 'no dataset yet: upload one on Datasets')
             : null}
           options=${datasets.length ? datasets.map((f) => ({ value: f.id, label: `${f.filename} (${f.id}, ${f.rows} rows)` })) : [{ value: '', label: '—' }]} />
         <${Select} label="Validation dataset" name="validation_file" value=${value.validation_file} onInput=${set('validation_file')}
@@ -150,8 +155,8 @@ export function NewJobPage({ query }) {
         <${Select} label="Objective" name="objective" value=${v.objective} onInput=${set('objective')} error=${error('objective')}
           options=${Object.entries(OBJECTIVES).map(([value, o]) => ({ value, label: o.label }))} />
         <div class="grid">
-          ${v.objective === 'dpo'
-            ? input('beta')
+          ${v.objective !== 'supervised'
+            ? OBJECTIVE_FIELDS[v.objective].map((f) => input(f, f === 'beta' ? { placeholder: OBJECTIVES[v.objective].beta } : {}))
             : html`<div class="field checkbox"><input type="checkbox" id="packing" name="packing" data-field="packing"
                 checked=${v.packing} onInput=${set('packing')} /><label for="packing">Pack examples <small>(${HINTS.packing})</small></label></div>`}
         </div>

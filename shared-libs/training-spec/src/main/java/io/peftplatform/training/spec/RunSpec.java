@@ -19,7 +19,7 @@ public record RunSpec(AdapterSpec adapter, TrainingConfig training, DataOptions 
       throw new IllegalArgumentException("packing applies to supervised training, not to preference pairs");
     }
     if (objective.pairwise() && data.trainOnInputs()) {
-      throw new IllegalArgumentException("train on inputs applies to supervised training: DPO scores the answers only");
+      throw new IllegalArgumentException("train on inputs applies to supervised training: preference tuning scores the answers only");
     }
   }
 

@@ -44,10 +44,27 @@ class RunSpecTest {
     assertThatThrownBy(() -> new RunSpec(d.adapter(), d.training(), new DataOptions(512, false, true), Objective.dpo(0.1)))
         .hasMessageContaining("packing applies to supervised training");
     assertThatThrownBy(() -> new RunSpec(d.adapter(), d.training(), new DataOptions(512, true, false), Objective.dpo(0.1)))
-        .hasMessageContaining("DPO scores the answers only");
+        .hasMessageContaining("preference tuning scores the answers only");
     assertThatThrownBy(() -> Objective.dpo(0)).hasMessageContaining("beta must be positive");
     assertThat(Objective.Kind.parse("DPO")).isEqualTo(Objective.Kind.DPO);
     assertThat(Objective.Kind.parse("sft")).isEqualTo(Objective.Kind.SUPERVISED);
-    assertThatThrownBy(() -> Objective.Kind.parse("ppo")).hasMessageContaining("supervised or dpo");
+    assertThatThrownBy(() -> Objective.Kind.parse("ppo")).hasMessageContaining("supervised, dpo, simpo or orpo");
+  }
+
+  @Test
+  void eachPreferenceObjectiveHasItsDefaultsAndOnlyItsSettings() {
+    assertThat(Objective.of(Objective.Kind.DPO, null, null)).isEqualTo(Objective.dpo(0.1));
+    assertThat(Objective.of(Objective.Kind.SIMPO, null, null)).isEqualTo(Objective.simpo(2.0, 0.5));
+    assertThat(Objective.of(Objective.Kind.ORPO, null, null)).isEqualTo(Objective.orpo(0.1));
+    assertThat(Objective.of(Objective.Kind.SIMPO, 2.5, 0.0).gamma()).isZero();
+    assertThat(Objective.simpo(2, 0.5).pairwise()).isTrue();
+    assertThat(Objective.simpo(2, 0.5).needsReference()).as("SimPO has no reference model").isFalse();
+    assertThat(Objective.dpo(0.1).needsReference()).isTrue();
+    assertThatThrownBy(() -> new Objective(Objective.Kind.DPO, 0.1, 0.5)).hasMessageContaining("gamma is SimPO's");
+    assertThatThrownBy(() -> Objective.simpo(2, -1)).hasMessageContaining("gamma must be zero or positive");
+    assertThatThrownBy(() -> Objective.orpo(Double.NaN)).hasMessageContaining("beta must be positive");
+    RunSpec d = RunSpec.defaults(AdapterMethod.LORA);
+    assertThatThrownBy(() -> new RunSpec(d.adapter(), d.training(), new DataOptions(512, false, true), Objective.orpo(0.1)))
+        .hasMessageContaining("packing applies to supervised training");
   }
 }

@@ -98,11 +98,15 @@ public final class JobsCommand {
     @Option(names = "--train-on-inputs")
     Boolean trainOnInputs;
 
-    @Option(names = "--objective", paramLabel = "O", description = "supervised (default) or dpo: preference pairs in the training file.")
+    @Option(names = "--objective", paramLabel = "O",
+        description = "supervised (default), or dpo, simpo or orpo: preference pairs in the training file.")
     String objective;
 
-    @Option(names = "--beta", description = "DPO's beta (default 0.1).")
+    @Option(names = "--beta", description = "DPO's beta (default 0.1), SimPO's beta (2.0) or ORPO's lambda (0.1).")
     Double beta;
+
+    @Option(names = "--gamma", description = "SimPO's target reward margin (default 0.5).")
+    Double gamma;
 
     @Option(names = "--packing", description = "Supervised: several examples to a row (less padding, the same loss).")
     Boolean packing;
@@ -161,6 +165,7 @@ public final class JobsCommand {
       String type = objective == null ? "supervised" : objective;
       ObjectNode h = body.putObject("method").put("type", type).putObject(type).putObject("hyperparameters");
       putIf(h, "beta", beta);
+      putIf(h, "gamma", gamma);
       putIf(h, "packing", packing);
       putIf(h, "n_epochs", epochs);
       putIf(h, "max_steps", maxSteps);
