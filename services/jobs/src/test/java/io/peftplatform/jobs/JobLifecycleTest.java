@@ -113,14 +113,20 @@ class JobLifecycleTest {
             "Resumed on worker-2 from step 3 of 10 (attempt 2)"));
   }
 
+  /** A ready dataset of preference pairs of the tenant's, as the artifacts service announces it; its id. */
+  static String preferencePairs(String tenant) {
+    String pairs = unique("file");
+    EventLog.publish(Topics.ARTIFACT_EVENTS, new DatasetChanged(EventCodec.newId(), Instant.now(), pairs, tenant, "pairs.jsonl",
+        "ready", "preference", 10, FILE, null));
+    return pairs;
+  }
+
   /** SimPO (this platform's extension of OpenAI's method): its defaults filled in, and carried to the worker. */
   @Test
   void aSimpoJobTakesItsDefaultsAndCarriesThemToTheWorker() {
     String key = keyFor("simpo-tenant");
     Artifacts supervised = artifacts("simpo-tenant", "ready");
-    String pairs = unique("file");
-    EventLog.publish(Topics.ARTIFACT_EVENTS, new DatasetChanged(EventCodec.newId(), Instant.now(), pairs, "simpo-tenant", "pairs.jsonl",
-        "ready", "preference", 10, FILE, null));
+    String pairs = preferencePairs("simpo-tenant");
     java.util.concurrent.atomic.AtomicReference<String> id = new java.util.concurrent.atomic.AtomicReference<>();
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
       var r = with(key).contentType("application/json").body("{\"model\": \"" + supervised.model() + "\", \"training_file\": \""
@@ -141,9 +147,7 @@ class JobLifecycleTest {
   void aDpoJobNeedsPreferencePairsAndCarriesItsObjectiveToTheWorker() {
     String key = keyFor("preferring");
     Artifacts supervised = artifacts("preferring", "ready");
-    String pairs = unique("file");
-    EventLog.publish(Topics.ARTIFACT_EVENTS, new DatasetChanged(EventCodec.newId(), Instant.now(), pairs, "preferring", "pairs.jsonl",
-        "ready", "preference", 10, FILE, null));
+    String pairs = preferencePairs("preferring");
     String dpo = "\"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"beta\": 0.3, \"max_steps\": 10}}}";
     Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         with(key).contentType("application/json").body("{\"model\": \"" + supervised.model() + "\", \"training_file\": \""
