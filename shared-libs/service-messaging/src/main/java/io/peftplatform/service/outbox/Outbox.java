@@ -15,6 +15,10 @@ import java.time.Instant;
 @ApplicationScoped
 public class Outbox {
   @Inject EventTracing tracing;
+  @Inject jakarta.enterprise.event.Event<Written> written;
+
+  /** Fired with every row added; {@link OutboxRelay} sends the rows once their transaction has committed. */
+  public record Written() {}
 
   @Transactional(Transactional.TxType.MANDATORY)
   public void add(String topic, PlatformEvent event) {
@@ -33,5 +37,6 @@ public class Outbox {
     row.createdAt = Instant.now();
     row.traceparent = traceparent;
     row.persist();
+    written.fire(new Written());
   }
 }

@@ -29,6 +29,10 @@ import org.jboss.logging.Logger;
  * event id. A row the broker refuses for good (larger than it accepts, an invalid topic) is parked with
  * the reason and logged as an error, so it never holds up the rows after it; a broker that is away
  * stops the batch, which is tried again.
+ *
+ * <p>The relay runs as soon as a transaction that added rows commits (on its own thread, so the request
+ * does not wait for the broker), and every second besides (the scheduler's finest interval) for rows left
+ * by a broker that was away or by another process. One relay at a time per process, so rows leave in order.
  */
 @ApplicationScoped
 public class OutboxRelay {
@@ -44,6 +48,13 @@ public class OutboxRelay {
   int batchSize;
 
   private KafkaProducer<String, String> producer;
+  private final java.util.concurrent.locks.ReentrantLock relaying = new java.util.concurrent.locks.ReentrantLock();
+  private final java.util.concurrent.atomic.AtomicBoolean again = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.ExecutorService waker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "outbox-relay");
+    t.setDaemon(true);
+    return t;
+  });
 
   synchronized KafkaProducer<String, String> producer() {
     if (producer == null) {
@@ -58,14 +69,35 @@ public class OutboxRelay {
     return producer;
   }
 
-  @Scheduled(every = "${peft.outbox.poll-interval:0.2s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-  void relay() {
+  /** Rows were added and their transaction committed: send them now rather than at the next poll. */
+  void onWritten(@Observes(during = jakarta.enterprise.event.TransactionPhase.AFTER_SUCCESS) Outbox.Written written) {
     try {
-      while (publishBatch() == batchSize) {
-        // keep going while full batches come back
-      }
+      waker.execute(this::relay);
+    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+      // shutting down: the next start sends them
+    }
+  }
+
+  @Scheduled(every = "${peft.outbox.poll-interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+  void relay() {
+    if (!relaying.tryLock()) {
+      again.set(true); // the running relay goes round once more
+      return;
+    }
+    try {
+      do {
+        again.set(false);
+        while (publishBatch() == batchSize) {
+          // keep going while full batches come back
+        }
+      } while (again.get());
     } catch (RuntimeException e) {
       LOG.warnf("outbox relay: %s (will retry)", e.getMessage());
+    } finally {
+      relaying.unlock();
+    }
+    if (again.get()) {
+      onWritten(null); // asked for while this one was finishing
     }
   }
 
@@ -147,6 +179,7 @@ public class OutboxRelay {
   }
 
   void stop(@Observes ShutdownEvent e) {
+    waker.shutdownNow();
     if (producer != null) {
       producer.close(java.time.Duration.ofSeconds(5));
     }
