@@ -33,12 +33,21 @@ public final class Postgres implements EmbeddedServer {
       EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
           .setDataDirectory(dataDir.toFile())
           .setCleanDataDirectory(false)
-          .setServerConfig("max_connections", "200");
+          .setServerConfig("max_connections", "200")
+          // The library turns synchronous commit off (for test speed): a server killed within a moment of a
+          // commit would then lose it. A crash must not lose what was committed.
+          .setServerConfig("synchronous_commit", "on")
+          // After a crash the server replays its log before it accepts connections: on a loaded machine
+          // that can take longer than the library's 10 s.
+          .setPGStartupWait(java.time.Duration.ofSeconds(60));
       if (port != 0) {
         b.setPort(port);
       }
       return new Postgres(b.start(), dataDir);
     } catch (IOException e) {
+      // A server this attempt started but stopped waiting for would hold the data directory and the port
+      // against the next attempt: stop it.
+      killProcesses(dataDir);
       throw new UncheckedIOException("cannot start PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
     }
   }
@@ -49,6 +58,10 @@ public final class Postgres implements EmbeddedServer {
 
   /** The server's main process, from its pid file; empty when it is not running. */
   private java.util.Optional<ProcessHandle> postmaster() {
+    return postmaster(dataDir);
+  }
+
+  private static java.util.Optional<ProcessHandle> postmaster(Path dataDir) {
     try {
       java.util.List<String> lines = java.nio.file.Files.readAllLines(dataDir.resolve("postmaster.pid"));
       return lines.isEmpty() ? java.util.Optional.empty() : ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive);
@@ -62,15 +75,27 @@ public final class Postgres implements EmbeddedServer {
     return postmaster().isPresent();
   }
 
-  /** Kills the server's main process at once (SIGKILL), as a crash would; its backends follow it. */
+  /**
+   * Kills the server at once (SIGKILL), as a crash of its machine or container would: the main process and
+   * its backends. (Backends left behind, which notice their server's death only when they next wait,
+   * keep its shared memory, and the next server refuses to start while they do.)
+   */
   @Override
   public void kill() {
-    postmaster().ifPresent(p -> {
-      p.destroyForcibly();
-      try {
-        p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (Exception e) {
-        // it is going
+    killProcesses(dataDir);
+  }
+
+  private static void killProcesses(Path dataDir) {
+    postmaster(dataDir).ifPresent(p -> {
+      java.util.List<ProcessHandle> all = new java.util.ArrayList<>(p.descendants().toList());
+      all.add(0, p);
+      all.forEach(ProcessHandle::destroyForcibly);
+      for (ProcessHandle h : all) {
+        try {
+          h.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+          // it is going
+        }
       }
     });
   }

@@ -92,4 +92,32 @@ class EmbeddedInfraTest {
       }
     }
   }
+
+  /** Killed with clients connected and a transaction open, as a crash would, it starts again on its data: committed rows kept, the open one gone. */
+  @Test
+  void postgresKilledMidTransactionStartsAgainOnItsData() throws Exception {
+    Postgres pg = Postgres.start(dir.resolve("pg-crash"), 0);
+    int port = pg.port();
+    String url = pg.database("jobs");
+    var idle = DriverManager.getConnection(url, Postgres.USER, "");
+    var open = DriverManager.getConnection(url, Postgres.USER, "");
+    try (var c = DriverManager.getConnection(url, Postgres.USER, "")) {
+      c.createStatement().execute("CREATE TABLE t (v INT)");
+      c.createStatement().execute("INSERT INTO t VALUES (1)");
+    }
+    open.setAutoCommit(false);
+    open.createStatement().execute("INSERT INTO t VALUES (2)");
+    pg.kill();
+    assertThat(pg.isRunning()).isFalse();
+    pg.close(); // what is left of it, as the stack's supervisor does before starting it again
+    try (Postgres again = Postgres.start(dir.resolve("pg-crash"), port);
+        var c = DriverManager.getConnection(again.jdbcUrl("jobs"), Postgres.USER, "");
+        ResultSet r = c.createStatement().executeQuery("SELECT array_agg(v) FROM t")) {
+      assertThat(r.next()).isTrue();
+      assertThat(r.getString(1)).isEqualTo("{1}");
+    } finally {
+      idle.close();
+      open.close();
+    }
+  }
 }
