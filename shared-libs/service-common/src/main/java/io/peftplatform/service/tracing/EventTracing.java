@@ -184,14 +184,6 @@ public class EventTracing {
       }
     }
 
-    /** Marks the span failed with this error (the error still goes on to the caller). */
-    public void failed(Throwable error) {
-      if (span != null) {
-        span.recordException(error);
-        span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
-      }
-    }
-
     @Override
     public void close() {
       if (span == null) {
