@@ -12,6 +12,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -25,6 +29,10 @@ import org.jboss.logging.Logger;
  * waits until the reader has caught up with the topic's end ({@link #awaitCaughtUp}), so a request sent
  * before the work was picked up is never missed. A broker that is away ends a reading session; the next
  * starts over from the beginning, with backoff.
+ *
+ * <p>A waiter wakes the reader out of its poll, and the topic's end is asked for on a connection of its
+ * own (an admin client): the consumer's connection may hold a fetch that waits up to half a second at the
+ * broker for records, and a request behind it on that connection waits too.
  */
 public final class ControlTopic {
   private static final Logger LOG = Logger.getLogger(ControlTopic.class);
@@ -64,6 +72,10 @@ public final class ControlTopic {
   public boolean awaitCaughtUp(Duration timeout) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     waiting.add(done);
+    KafkaConsumer<String, String> c = consumer;
+    if (c != null) {
+      c.wakeup(); // out of its poll now, rather than when the poll's time is up
+    }
     try {
       done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       return true;
@@ -105,35 +117,70 @@ public final class ControlTopic {
     // compaction) if it came before TopicSetup, which creates it compacted.
     consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false), new StringDeserializer(), new StringDeserializer());
-    try (KafkaConsumer<String, String> c = consumer) {
+    try (KafkaConsumer<String, String> c = consumer;
+        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       List<TopicPartition> partitions = List.of();
       while (running && partitions.isEmpty()) {
         // The topic may not exist yet: whichever service starts first creates it (TopicSetup).
-        partitions = c.partitionsFor(topic, Duration.ofSeconds(30)).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        partitions = awake(() -> c.partitionsFor(topic, Duration.ofSeconds(30))).stream()
+            .map(p -> new TopicPartition(topic, p.partition())).toList();
         if (partitions.isEmpty()) {
           Thread.sleep(500);
         }
       }
       c.assign(partitions);
       c.seekToBeginning(partitions);
-      Map<TopicPartition, Long> target = round.isEmpty() ? Map.of() : c.endOffsets(partitions, Duration.ofSeconds(10));
+      Map<TopicPartition, Long> target = round.isEmpty() ? Map.of() : endOffsets(admin, partitions);
       while (running) {
-        for (var record : c.poll(Duration.ofMillis(200))) {
-          handle(record.value());
-        }
-        if (round.isEmpty() && !waiting.isEmpty()) {
-          for (CompletableFuture<Void> f; (f = waiting.poll()) != null; ) {
-            round.add(f);
+        try {
+          // Waiters before the poll: a waiter's wake-up comes straight here, not into another poll's wait.
+          if (round.isEmpty() && !waiting.isEmpty()) {
+            // The waiters first, then the end: every one of them called before the end was asked for.
+            for (CompletableFuture<Void> f; (f = waiting.poll()) != null; ) {
+              round.add(f);
+            }
+            target = endOffsets(admin, partitions);
           }
-          target = c.endOffsets(partitions, Duration.ofSeconds(10));
-        }
-        if (!round.isEmpty() && caughtUp(c, target)) {
-          round.forEach(f -> f.complete(null));
-          round.clear();
+          if (!round.isEmpty() && caughtUp(c, target)) {
+            round.forEach(f -> f.complete(null));
+            round.clear();
+          }
+          for (var record : c.poll(Duration.ofMillis(200))) {
+            handle(record.value());
+          }
+        } catch (WakeupException e) {
+          if (!running) {
+            throw e;
+          }
+          // A waiter's wake-up: round on.
         }
       }
     } finally {
       consumer = null;
+    }
+  }
+
+  /** A call that a waiter's wake-up may interrupt, tried again unless the reader is stopping. */
+  private <T> T awake(java.util.function.Supplier<T> call) {
+    while (true) {
+      try {
+        return call.get();
+      } catch (WakeupException e) {
+        if (!running) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static Map<TopicPartition, Long> endOffsets(Admin admin, List<TopicPartition> partitions) throws InterruptedException {
+    try {
+      return admin.listOffsets(partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest())))
+          .all().get(10, TimeUnit.SECONDS).entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (TimeoutException e) {
+      throw new org.apache.kafka.common.errors.TimeoutException("the end of the topic was not known within 10 s");
     }
   }
 
