@@ -17,6 +17,8 @@ import io.peftplatform.events.TrainingProgressed;
 import io.peftplatform.service.kafka.EventPublisher;
 import io.peftplatform.service.retry.Retries;
 import io.peftplatform.service.retry.Transient;
+import io.peftplatform.service.tracing.EventTracing;
+import io.peftplatform.service.tracing.EventTracing.Traced;
 import io.peftplatform.storage.Attempts;
 import io.peftplatform.storage.LocalCache;
 import io.peftplatform.storage.ObjectLayout;
@@ -82,6 +84,7 @@ public class JobRunner {
   @Inject ControlTopicReader control;
   @Inject RunningJobs running;
   @Inject TrainingMetrics trainingMetrics;
+  @Inject EventTracing tracing;
 
   private Guard retries;
 
@@ -154,14 +157,16 @@ public class JobRunner {
     String id = job.aggregateId();
     String base = ObjectLayout.jobPrefix(job.tenant(), id);
     running.phase(id, "preparing");
-    Optional<String> stored = Attempts.outcome(store, base);
-    if (stored.isPresent()) {
-      // A previous attempt finished, but its worker stopped before the command's offset was committed.
-      LOG.infof("job %s already finished; announcing its outcome again", id);
-      return stored;
-    }
-    if (attempt[0] == null) {
-      attempt[0] = Attempts.begin(store, base, config.workerId());
+    try (Traced stage = tracing.work("attempt", Map.of())) {
+      Optional<String> stored = Attempts.outcome(store, base);
+      if (stored.isPresent()) {
+        // A previous attempt finished, but its worker stopped before the command's offset was committed.
+        LOG.infof("job %s already finished; announcing its outcome again", id);
+        return stored;
+      }
+      if (attempt[0] == null) {
+        attempt[0] = Attempts.begin(store, base, config.workerId());
+      }
     }
     Attempts.Attempt a = attempt[0];
     PlatformEvent outcome;
@@ -169,8 +174,10 @@ public class JobRunner {
       outcome = failed(job, "worker_crashed", "the job's worker stopped without finishing it " + a.crashedBefore()
           + " times (last: " + a.lastCrashedWorker() + "); it may need more memory than a worker has: lower batch_size or max_seq_len");
     } else {
-      if (!control.awaitCaughtUp(Duration.ofSeconds(30))) {
-        LOG.warnf("job %s: could not read %s to its end; starting without knowing of earlier cancellations", id, Topics.JOB_CONTROL);
+      try (Traced stage = tracing.work("control catch-up", Map.of())) {
+        if (!control.awaitCaughtUp(Duration.ofSeconds(30))) {
+          LOG.warnf("job %s: could not read %s to its end; starting without knowing of earlier cancellations", id, Topics.JOB_CONTROL);
+        }
       }
       if (cancellations.isPauseRequested(id)) {
         token.pause(); // a pause that still holds: the run stops at its first step, where it resumed
@@ -230,12 +237,17 @@ public class JobRunner {
   private Optional<PlatformEvent> train(JobSubmitted job, Path work, CancellationToken token, Attempts.Attempt attempt) {
     String id = job.aggregateId();
     RunSpec spec = job.spec();
-    Path modelDir = cache.directory("model", job.modelFiles());
-    Path trainingFile = cache.fetch(job.trainingFile());
-    Path validationFile = job.validationFile() == null ? null : cache.fetch(job.validationFile());
+    Path modelDir;
+    Path trainingFile;
+    Path validationFile;
+    try (Traced stage = tracing.work("fetch inputs", Map.of())) {
+      modelDir = cache.directory("model", job.modelFiles());
+      trainingFile = cache.fetch(job.trainingFile());
+      validationFile = job.validationFile() == null ? null : cache.fetch(job.validationFile());
+    }
     Path output = work.resolve("output");
     TrainingRun run;
-    try {
+    try (Traced stage = tracing.work("prepare run", Map.of())) {
       run = TrainingRun.prepare(spec, modelDir, "models/" + job.modelId(),
           new TrainingRun.DataFile("training_file", trainingFile, ObjectLayout.datasetId(job.trainingFile().key())),
           validationFile == null ? null
@@ -249,7 +261,10 @@ public class JobRunner {
       }, e.getMessage());
     }
 
-    Optional<Path> resume = downloadLatestCheckpoint(job, work);
+    Optional<Path> resume;
+    try (Traced stage = tracing.work("checkpoint lookup", Map.of())) {
+      resume = downloadLatestCheckpoint(job, work);
+    }
     int resumedFrom = resume.map(p -> Integer.parseInt(p.getFileName().toString().substring("checkpoint-".length()))).orElse(0);
 
     run.activationCheckpointing(config.activationCheckpointing());
