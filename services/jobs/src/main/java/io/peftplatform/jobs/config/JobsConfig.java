@@ -32,6 +32,13 @@ public interface JobsConfig {
   @WithDefault("60s")
   java.time.Duration workerLease();
 
+  /**
+   * Run a job request's path once in the background at start-up (its JSON read, validated, resolved, a
+   * database lookup, the response written), so the first request does not pay for it. Nothing is stored.
+   */
+  @WithDefault("true")
+  boolean warmUp();
+
   /** How often the background work runs. */
   Schedule schedule();
 

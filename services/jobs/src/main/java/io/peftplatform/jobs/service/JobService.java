@@ -54,6 +54,18 @@ public class JobService {
     if (r.validationFile() != null) {
       requireFormat(dataset(tenant, r.validationFile(), "validation_file"), r, "validation_file");
     }
+    Job job = newJob(tenant, r);
+    job.traceparent = tracing.currentTraceparent();
+    EventTracing.tag(EventTracing.JOB_ID, job.id);
+    job.persist();
+    eventLog.log(job, "info", "Created fine-tuning job " + job.id + " (" + r.spec().objective().kind().apiName() + ", "
+        + r.spec().adapter().method().cliName() + ")", null);
+    dispatch.dispatchIfReady(job);
+    return job;
+  }
+
+  /** A new job of the request, not yet stored. */
+  static Job newJob(String tenant, JobRequest r) {
     Job job = new Job();
     byte[] b = new byte[12];
     RANDOM.nextBytes(b);
@@ -72,12 +84,6 @@ public class JobService {
     job.metadata = r.metadata().isEmpty() ? null : JobJson.write(r.metadata());
     job.createdAt = Instant.now();
     job.updatedAt = job.createdAt;
-    job.traceparent = tracing.currentTraceparent();
-    EventTracing.tag(EventTracing.JOB_ID, job.id);
-    job.persist();
-    eventLog.log(job, "info", "Created fine-tuning job " + job.id + " (" + r.spec().objective().kind().apiName() + ", "
-        + r.spec().adapter().method().cliName() + ")", null);
-    dispatch.dispatchIfReady(job);
     return job;
   }
 
