@@ -94,6 +94,9 @@ class ObservabilityFlowTest {
       StoredSpan run = one(spans, "training", "internal", "training job");
       assertThat(run.parentSpanId()).isEqualTo(consumed.spanId());
       assertThat(run.attributes()).containsEntry("peft.job_id", jobId).containsEntry("peft.tenant", tenant);
+      for (String stage : List.of("attempt", "control catch-up", "fetch inputs", "prepare run", "checkpoint lookup")) {
+        assertThat(one(spans, "training", "internal", stage).parentSpanId()).as("the job's stage %s", stage).isEqualTo(run.spanId());
+      }
       StoredSpan outcome = spans.stream().filter(s -> s.name().equals("peft.job-events publish")
           && "JobSucceeded".equals(s.attributes().get("peft.event_type"))).findFirst().orElseThrow();
       assertThat(outcome.service()).isEqualTo("training");
