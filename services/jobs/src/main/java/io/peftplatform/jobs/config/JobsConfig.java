@@ -51,8 +51,8 @@ public interface JobsConfig {
     @WithDefault("30s")
     java.time.Duration dispatchCheck();
 
-    /** Open event streams get the events written since the last poll. */
-    @WithDefault("0.5s")
+    /** Open event streams get the events written since the last poll (1 s is the scheduler's finest interval). */
+    @WithDefault("1s")
     java.time.Duration streamPoll();
   }
 
