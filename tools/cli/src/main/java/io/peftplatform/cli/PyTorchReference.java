@@ -13,9 +13,14 @@ import java.util.concurrent.TimeUnit;
  * Runs tools/reference/bench.py's fastest PyTorch training step ({@code train-fast}) as a separate process
  * and reads back its table row. On a CPU with AVX-512 it runs twice — Debian's OpenBLAS with the kernels it
  * detects, then with {@code OPENBLAS_CORETYPE=SkylakeX} — and keeps the faster: the reference in its
- * fastest setting of the day.
+ * fastest setting of the day. Both runs keep OpenBLAS's idle threads from spinning and glibc's malloc from
+ * returning freed memory to the system, which made PyTorch's step up to 1.9x faster on this project's VMs.
  */
 final class PyTorchReference {
+  /** glibc's malloc: large blocks from the heap, not mmap, and freed memory kept (1 GiB, 16 GiB, 256 MiB). */
+  static final String MALLOC_KEEPS_MEMORY =
+      "glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=17179869184:glibc.malloc.top_pad=268435456";
+
   private PyTorchReference() {}
 
   /**
@@ -66,6 +71,11 @@ final class PyTorchReference {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
     pb.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
+    // Its fastest setting measured on 2026-12-07 (docs/benchmarks.md, Training VI): OpenBLAS's idle threads asleep at
+    // once rather than spinning (as ours run), and glibc's malloc keeping freed memory rather than unmapping each
+    // step's large tensors and faulting them in again (what jemalloc or tcmalloc would do): 94-109 -> 178 tokens/s.
+    pb.environment().put("OPENBLAS_THREAD_TIMEOUT", "4");
+    pb.environment().put("GLIBC_TUNABLES", MALLOC_KEEPS_MEMORY);
     if (coreType != null) {
       pb.environment().put("OPENBLAS_CORETYPE", coreType);
     } else {

@@ -196,6 +196,7 @@ public final class Stack implements AutoCloseable {
     env.put("OMP_NUM_THREADS", String.valueOf(threads));
     env.put("OPENBLAS_NUM_THREADS", String.valueOf(threads));
     env.put("OMP_WAIT_POLICY", "PASSIVE");
+    env.put("OPENBLAS_THREAD_TIMEOUT", "4"); // idle OpenBLAS threads sleep at once instead of spinning (the peft script's note)
     return env;
   }
 
