@@ -51,8 +51,12 @@ public interface JobsConfig {
     @WithDefault("30s")
     java.time.Duration dispatchCheck();
 
-    /** Open event streams get the events written since the last poll (1 s is the scheduler's finest interval). */
-    @WithDefault("1s")
+    /**
+     * Open event streams get the events written since the last poll. Below the Quarkus scheduler's 1 s check
+     * period on purpose: it then runs at every check, each second; at "1s" it runs every 1-2 s (a check that
+     * comes a moment before the interval is up skips it).
+     */
+    @WithDefault("0.5s")
     java.time.Duration streamPoll();
   }
 

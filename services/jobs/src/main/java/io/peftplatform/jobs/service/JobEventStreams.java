@@ -56,7 +56,7 @@ public class JobEventStreams {
     });
   }
 
-  @Scheduled(every = "${peft.schedule.stream-poll:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+  @Scheduled(every = "${peft.schedule.stream-poll:0.5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   @Transactional
   void poll() {
     if (followers.isEmpty()) {

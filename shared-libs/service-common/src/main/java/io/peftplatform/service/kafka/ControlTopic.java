@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -161,7 +162,7 @@ public final class ControlTopic {
   }
 
   /** A call that a waiter's wake-up may interrupt, tried again unless the reader is stopping. */
-  private <T> T awake(java.util.function.Supplier<T> call) {
+  private <T> T awake(Supplier<T> call) {
     while (true) {
       try {
         return call.get();
