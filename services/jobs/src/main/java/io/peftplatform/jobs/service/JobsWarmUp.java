@@ -47,8 +47,9 @@ public class JobsWarmUp {
     long start = System.nanoTime();
     try {
       CreateJobRequest body = json.readValue(REQUEST, CreateJobRequest.class);
-      if (!validator.validate(body).isEmpty()) {
-        throw new IllegalStateException("the made-up request is not valid: " + validator.validate(body));
+      var violations = validator.validate(body);
+      if (!violations.isEmpty()) {
+        throw new IllegalStateException("the made-up request is not valid: " + violations);
       }
       JobRequest request = JobRequest.resolve(body);
       QuarkusTransaction.requiringNew().run(() -> projections.known("warm-up", ArtifactProjections.Kind.MODEL, request.model()));
