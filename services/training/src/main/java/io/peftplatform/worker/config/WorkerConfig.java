@@ -54,8 +54,9 @@ public interface WorkerConfig {
   boolean activationCheckpointing();
 
   /**
-   * Train two steps of a tiny random model in the background at start-up, so the first job does not pay
-   * for loading ND4J's native libraries and compiling the training code (a few seconds on a small CPU).
+   * Run a job's path once in the background at start-up (storage requests, then a two-step run of a tiny
+   * random checkpoint on a made-up JSONL file), so the first job does not pay for loading ND4J's native
+   * libraries and compiling the training code (a few seconds on a small CPU).
    */
   @WithDefault("true")
   boolean warmUp();
