@@ -6,6 +6,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
@@ -13,7 +14,12 @@ import jakarta.transaction.Transactional;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -48,9 +54,9 @@ public class OutboxRelay {
   int batchSize;
 
   private KafkaProducer<String, String> producer;
-  private final java.util.concurrent.locks.ReentrantLock relaying = new java.util.concurrent.locks.ReentrantLock();
-  private final java.util.concurrent.atomic.AtomicBoolean again = new java.util.concurrent.atomic.AtomicBoolean();
-  private final java.util.concurrent.ExecutorService waker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+  private final ReentrantLock relaying = new ReentrantLock();
+  private final AtomicBoolean again = new AtomicBoolean();
+  private final ExecutorService waker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "outbox-relay");
     t.setDaemon(true);
     return t;
@@ -70,10 +76,10 @@ public class OutboxRelay {
   }
 
   /** Rows were added and their transaction committed: send them now rather than at the next poll. */
-  void onWritten(@Observes(during = jakarta.enterprise.event.TransactionPhase.AFTER_SUCCESS) Outbox.Written written) {
+  void onWritten(@Observes(during = TransactionPhase.AFTER_SUCCESS) Outbox.Written written) {
     try {
       waker.execute(this::relay);
-    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+    } catch (RejectedExecutionException stopping) {
       // shutting down: the next start sends them
     }
   }
