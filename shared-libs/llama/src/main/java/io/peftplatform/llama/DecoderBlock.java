@@ -151,7 +151,7 @@ public final class DecoderBlock {
     INDArray dKh = arena.get("bw.dKh", a.kh.shape());
     INDArray dVh = arena.get("bw.dVh", a.vh.shape());
     Profiler.mark("bwd regroup");
-    Attention.backward(dQh, dKh, dVh, dCtx, a.probs, a.qh, a.kh, a.vh, 1.0 / Math.sqrt(hd), arena);
+    Attention.backward(dQh, dKh, dVh, dCtx, a.probs, a.qh, a.kh, a.vh, p.mask(), heads, 1.0 / Math.sqrt(hd), arena);
     Profiler.mark("bwd attention");
     INDArray dQ = arena.get("bw.dQ", n, (long) heads * hd);
     INDArray dK = arena.get("bw.dK", n, (long) kvHeads * hd);

@@ -107,7 +107,7 @@ class LayerGradientTest {
     INDArray dq = Nd4j.create(DataType.DOUBLE, qh.shape());
     INDArray dk = Nd4j.create(DataType.DOUBLE, kh.shape());
     INDArray dv = Nd4j.create(DataType.DOUBLE, vh.shape());
-    Attention.backward(dq, dk, dv, r, probs, qh, kh, vh, scale, arena);
+    Attention.backward(dq, dk, dv, r, probs, qh, kh, vh, mask, kvHeads * group, scale, arena);
     java.util.function.DoubleSupplier loss = () -> {
       INDArray c = Nd4j.create(DataType.DOUBLE, ctx.shape());
       INDArray p = Nd4j.create(DataType.DOUBLE, probs.shape());

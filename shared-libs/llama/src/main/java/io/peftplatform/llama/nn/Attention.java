@@ -33,9 +33,52 @@ public final class Attention {
       INDArray mask,
       int heads,
       double scale) {
+    forward(ctx, probs, qh, kh, vh, mask, heads, scale, fused(ctx, probs, qh, kh, vh, mask));
+  }
+
+  /** @param fused through {@link AttentionKernels} (see {@link #fused}), else by batched products */
+  static void forward(
+      INDArray ctx,
+      INDArray probs,
+      INDArray qh,
+      INDArray kh,
+      INDArray vh,
+      INDArray mask,
+      int heads,
+      double scale,
+      boolean fused) {
+    if (fused) {
+      AttentionKernels.forward(
+          Rows.of(ctx), Rows.of(probs), Rows.of(qh), Rows.of(kh), Rows.of(vh), Rows.of(mask), shape(qh, kh, mask, heads), (float) scale);
+      return;
+    }
     Ops.batchedMatmul(probs, qh, false, kh, true, scale); // scores
     maskedSoftmax(probs, mask, heads);
     Ops.batchedMatmul(ctx, probs, false, vh, false, 1.0);
+  }
+
+  /**
+   * Whether attention over these arrays takes {@link AttentionKernels}' path, which computes only the keys
+   * each query sees: the Vector API present, every array fp32, dense and C-order (keys and values read
+   * from a KV cache's longer buffer are views, and take the batched products).
+   */
+  static boolean fused(INDArray... arrays) {
+    if (!Rows.simd(arrays)) {
+      return false;
+    }
+    for (INDArray a : arrays) {
+      if (!Rows.dense(a)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static AttentionKernels.Shape shape(INDArray qh, INDArray kh, INDArray mask, int heads) {
+    int batch = (int) mask.size(0);
+    int kvHeads = (int) qh.size(0) / batch;
+    return new AttentionKernels.Shape(
+        batch, kvHeads, heads / kvHeads, (int) mask.size(1), (int) kh.size(1), (int) qh.size(2));
   }
 
   /**
@@ -144,6 +187,7 @@ public final class Attention {
    * @param dvh (B·Hkv, Tk, hd) output
    * @param dctx (B·Hkv, G·Tq, hd)
    * @param probs (B·Hkv, G·Tq, Tk) from forward
+   * @param mask, heads as given to forward
    */
   public static void backward(
       INDArray dqh,
@@ -154,8 +198,33 @@ public final class Attention {
       INDArray qh,
       INDArray kh,
       INDArray vh,
+      INDArray mask,
+      int heads,
       double scale,
       Arena arena) {
+    backward(dqh, dkh, dvh, dctx, probs, qh, kh, vh, mask, heads, scale, arena, fused(dqh, dkh, dvh, dctx, probs, qh, kh, vh, mask));
+  }
+
+  static void backward(
+      INDArray dqh,
+      INDArray dkh,
+      INDArray dvh,
+      INDArray dctx,
+      INDArray probs,
+      INDArray qh,
+      INDArray kh,
+      INDArray vh,
+      INDArray mask,
+      int heads,
+      double scale,
+      Arena arena,
+      boolean fused) {
+    if (fused) {
+      AttentionKernels.backward(
+          Rows.of(dqh), Rows.of(dkh), Rows.of(dvh), Rows.of(dctx), Rows.of(probs), Rows.of(qh), Rows.of(kh), Rows.of(vh),
+          Rows.of(mask), shape(qh, kh, mask, heads), (float) scale);
+      return;
+    }
     INDArray dprobs = arena.get("attn.dprobs", probs.shape());
     Ops.batchedMatmul(dvh, probs, true, dctx, false, 1.0); // dV = Pᵀ · dctx
     Ops.batchedMatmul(dprobs, dctx, false, vh, true, 1.0); // dP = dctx · Vᵀ

@@ -110,6 +110,24 @@ public final class Rows {
     floats.put(index, src, 0, length);
   }
 
+  /** Copies elements [index, index + length) of an fp32 array into dst[offset, offset + length). */
+  public void readFloats(int index, float[] dst, int offset, int length) {
+    floats.get(index, dst, offset, length);
+  }
+
+  /** Writes src[offset, offset + length) to elements [index, index + length) of an fp32 array. */
+  public void writeFloats(int index, float[] src, int offset, int length) {
+    floats.put(index, src, offset, length);
+  }
+
+  /** Whether {@link #of} accepts {@code a}: dense, C-order, FLOAT or DOUBLE. */
+  public static boolean dense(INDArray a) {
+    return a.ordering() == 'c'
+        && java.util.Arrays.equals(a.stride(), Nd4j.getStrides(a.shape(), 'c'))
+        && a.length() <= Integer.MAX_VALUE
+        && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE);
+  }
+
   private static float[] floatScratch(int length) {
     float[] f = FLOAT_SCRATCH.get();
     if (f.length < length) {

@@ -51,7 +51,7 @@ final class VectorKernels {
   }
 
   /** The lanes' sum, added in lane order. */
-  private static float sum(FloatVector v) {
+  static float sum(FloatVector v) {
     float[] lanes = v.toArray();
     float s = 0;
     for (float lane : lanes) {

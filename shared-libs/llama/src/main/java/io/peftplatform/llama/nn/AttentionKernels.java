@@ -1,0 +1,455 @@
+package io.peftplatform.llama.nn;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Attention}'s forward and backward for fp32 in the Vector API, one (sequence, kv head) at a time,
+ * computing only the keys a query can see. Each query row's visible keys lie in one span [lo, hi) read
+ * off the mask (causal: [0, i]; a packed row: from its example's first token; a sliding window: the last
+ * w), so scores, softmax and the weighted sums skip the masked rest — half of every product for causal
+ * attention, more for packed rows — and the probabilities and their gradients are never carried through
+ * a product outside it. Within a span the mask is still added, so keys masked inside it (padding between
+ * examples) get exactly 0. Results equal the batched-product path's to rounding (the same sums in another
+ * order); {@code AttentionKernelsTest} compares the two.
+ *
+ * <p>Work is split over (sequence, kv head) pairs; each thread copies its pair's queries, keys and values
+ * into float arrays padded to whole tiles (zeros), and walks the G·Tq query rows in blocks of {@link #R}.
+ * The products are register-tiled: R rows × 2 vectors of output per tile, a broadcast of one operand's
+ * element times a vector of the other's row per step. Loaded only where {@link Rows#VECTOR} holds.
+ */
+final class AttentionKernels {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  /** Output columns per tile: two vectors. */
+  private static final int W = 2 * L;
+  /** Query rows per block. */
+  private static final int R = 4;
+
+  private AttentionKernels() {}
+
+  /** The shapes of one call: B·Hkv items of G·Tq query rows and Tk keys of hd values each. */
+  record Shape(int batch, int kvHeads, int group, int tq, int tk, int hd) {
+    int items() {
+      return batch * kvHeads;
+    }
+
+    int rows() {
+      return group * tq;
+    }
+
+    int hdPadded() {
+      return roundUp(hd, W);
+    }
+
+    int tkPadded() {
+      return roundUp(tk, W);
+    }
+
+    int rowsPadded() {
+      return roundUp(rows(), R);
+    }
+  }
+
+  private static int roundUp(int n, int m) {
+    return (n + m - 1) / m * m;
+  }
+
+  /**
+   * Per mask row (sequence b, query i) at 2·(b·Tq + i): the first visible key and one past the last. A row
+   * with no visible key (a padding query at position 0) spans every key, where its masked scores are all
+   * equal and its softmax comes out uniform — as the batched path gives.
+   */
+  static int[] spans(Rows mask, int maskRows, int tk) {
+    int[] span = new int[2 * maskRows];
+    float[] m = new float[tk];
+    float hidden = (float) (Attention.MASKED / 2);
+    for (int r = 0; r < maskRows; r++) {
+      mask.readFloats(r * tk, m, tk);
+      int lo = 0;
+      while (lo < tk && m[lo] <= hidden) {
+        lo++;
+      }
+      int hi = tk;
+      while (hi > lo && m[hi - 1] <= hidden) {
+        hi--;
+      }
+      if (lo == tk) {
+        lo = 0;
+        hi = tk;
+      }
+      span[2 * r] = lo;
+      span[2 * r + 1] = hi;
+    }
+    return span;
+  }
+
+  /**
+   * ctx = softmax(scale · Q Kᵀ + mask) V and probs = that softmax (0 outside each row's span), per item.
+   *
+   * @param ctx (B·Hkv, G·Tq, hd) output
+   * @param probs (B·Hkv, G·Tq, Tk) output
+   * @param q (B·Hkv, G·Tq, hd) rows ordered (group member, query position)
+   * @param k (B·Hkv, Tk, hd)
+   * @param v (B·Hkv, Tk, hd)
+   * @param mask (B, Tq, Tk) additive
+   */
+  static void forward(Rows ctx, Rows probs, Rows q, Rows k, Rows v, Rows mask, Shape shape, float scale) {
+    int rows = shape.rows();
+    int tq = shape.tq();
+    int tk = shape.tk();
+    int hd = shape.hd();
+    int hdp = shape.hdPadded();
+    int tkp = shape.tkPadded();
+    int[] span = spans(mask, shape.batch() * tq, tk);
+    Rows.parallel(shape.items(), (long) rows * tk * hd, (from, to) -> {
+      float[] qa = new float[shape.rowsPadded() * hdp];
+      float[] kt = new float[hdp * tkp];
+      float[] va = new float[tkp * hdp];
+      float[] p = new float[R * tkp];
+      float[] out = new float[R * hdp];
+      float[] row = new float[tk];
+      for (int item = from; item < to; item++) {
+        int sequence = item / shape.kvHeads();
+        readPadded(q, item * rows * hd, rows, hd, qa, hdp);
+        readTransposed(k, item * tk * hd, tk, hd, kt, tkp);
+        readPadded(v, item * tk * hd, tk, hd, va, hdp);
+        for (int r0 = 0; r0 < rows; r0 += R) {
+          int n = Math.min(R, rows - r0);
+          int lo = tk;
+          int hi = 0;
+          for (int r = 0; r < n; r++) {
+            int at = 2 * (sequence * tq + (r0 + r) % tq);
+            lo = Math.min(lo, span[at]);
+            hi = Math.max(hi, span[at + 1]);
+          }
+          int jLo = lo - lo % W;
+          int jHi = roundUp(hi, W);
+          product(qa, r0 * hdp, hdp, kt, tkp, jLo, jHi, p);
+          for (int r = 0; r < R; r++) {
+            int base = r * tkp;
+            if (r >= n) {
+              Arrays.fill(p, base + jLo, base + jHi, 0f);
+              continue;
+            }
+            int maskRow = sequence * tq + (r0 + r) % tq;
+            int rowLo = span[2 * maskRow];
+            int rowHi = span[2 * maskRow + 1];
+            mask.readFloats(maskRow * tk + rowLo, row, rowLo, rowHi - rowLo);
+            softmax(p, base, row, rowLo, rowHi, scale);
+            Arrays.fill(p, base + jLo, base + rowLo, 0f);
+            Arrays.fill(p, base + rowHi, base + jHi, 0f);
+            Arrays.fill(row, 0, rowLo, 0f);
+            System.arraycopy(p, base + rowLo, row, rowLo, rowHi - rowLo);
+            Arrays.fill(row, rowHi, tk, 0f);
+            probs.writeFloats((item * rows + r0 + r) * tk, row, tk);
+          }
+          weightedRows(p, tkp, va, hdp, lo, hi, out);
+          for (int r = 0; r < n; r++) {
+            ctx.writeFloats((item * rows + r0 + r) * hd, out, r * hdp, hd);
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * The gradients of {@link #forward}: dV = Pᵀ dctx, dS = P ⊙ (dctx Vᵀ − rowsum), dQ = scale · dS K,
+   * dK = scale · dSᵀ Q, each over the spans only. Shapes as in forward; dq, dk, dv are overwritten.
+   */
+  static void backward(
+      Rows dq, Rows dk, Rows dv, Rows dctx, Rows probs, Rows q, Rows k, Rows v, Rows mask, Shape shape, float scale) {
+    int rows = shape.rows();
+    int tq = shape.tq();
+    int tk = shape.tk();
+    int hd = shape.hd();
+    int hdp = shape.hdPadded();
+    int tkp = shape.tkPadded();
+    int[] span = spans(mask, shape.batch() * tq, tk);
+    Rows.parallel(shape.items(), (long) rows * tk * hd, (from, to) -> {
+      float[] qa = new float[shape.rowsPadded() * hdp];
+      float[] da = new float[shape.rowsPadded() * hdp];
+      float[] ka = new float[tkp * hdp];
+      float[] vt = new float[hdp * tkp];
+      float[] dka = new float[tkp * hdp];
+      float[] dva = new float[tkp * hdp];
+      float[] p = new float[R * tkp];
+      float[] g = new float[R * tkp];
+      float[] out = new float[R * hdp];
+      for (int item = from; item < to; item++) {
+        int sequence = item / shape.kvHeads();
+        readPadded(q, item * rows * hd, rows, hd, qa, hdp);
+        readPadded(dctx, item * rows * hd, rows, hd, da, hdp);
+        readPadded(k, item * tk * hd, tk, hd, ka, hdp);
+        readTransposed(v, item * tk * hd, tk, hd, vt, tkp);
+        Arrays.fill(dka, 0f);
+        Arrays.fill(dva, 0f);
+        for (int r0 = 0; r0 < rows; r0 += R) {
+          int n = Math.min(R, rows - r0);
+          int lo = tk;
+          int hi = 0;
+          for (int r = 0; r < n; r++) {
+            int at = 2 * (sequence * tq + (r0 + r) % tq);
+            lo = Math.min(lo, span[at]);
+            hi = Math.max(hi, span[at + 1]);
+          }
+          int jLo = lo - lo % W;
+          int jHi = roundUp(hi, W);
+          product(da, r0 * hdp, hdp, vt, tkp, jLo, jHi, g); // dP = dctx Vᵀ
+          for (int r = 0; r < R; r++) {
+            int base = r * tkp;
+            Arrays.fill(p, base + jLo, base + jHi, 0f);
+            if (r >= n) {
+              Arrays.fill(g, base + jLo, base + jHi, 0f);
+              continue;
+            }
+            int maskRow = sequence * tq + (r0 + r) % tq;
+            int rowLo = span[2 * maskRow];
+            int rowHi = span[2 * maskRow + 1];
+            probs.readFloats((item * rows + r0 + r) * tk + rowLo, p, base + rowLo, rowHi - rowLo);
+            softmaxBackward(g, p, base, rowLo, rowHi);
+            Arrays.fill(g, base + jLo, base + rowLo, 0f);
+            Arrays.fill(g, base + rowHi, base + jHi, 0f);
+          }
+          weightedRows(g, tkp, ka, hdp, lo, hi, out); // dS K
+          for (int r = 0; r < n; r++) {
+            scaleRange(out, r * hdp, hd, scale);
+            dq.writeFloats((item * rows + r0 + r) * hd, out, r * hdp, hd);
+          }
+          outerUpdate(p, g, tkp, da, qa, r0 * hdp, hdp, lo, hi, dva, dka);
+        }
+        for (int j = 0; j < tk; j++) {
+          scaleRange(dka, j * hdp, hd, scale);
+          dk.writeFloats((item * tk + j) * hd, dka, j * hdp, hd);
+          dv.writeFloats((item * tk + j) * hd, dva, j * hdp, hd);
+        }
+      }
+    });
+  }
+
+  /** dst (rows padded to R, hd padded to hdp, zeros) ← the rows × hd matrix at element {@code index}. */
+  private static void readPadded(Rows src, int index, int rows, int hd, float[] dst, int hdp) {
+    Arrays.fill(dst, 0f);
+    for (int r = 0; r < rows; r++) {
+      src.readFloats(index + r * hd, dst, r * hdp, hd);
+    }
+  }
+
+  /** dst (hdp × tkp, zeros outside) ← the transpose of the tk × hd matrix at element {@code index}. */
+  private static void readTransposed(Rows src, int index, int tk, int hd, float[] dst, int tkp) {
+    Arrays.fill(dst, 0f);
+    float[] line = new float[hd];
+    for (int j = 0; j < tk; j++) {
+      src.readFloats(index + j * hd, line, hd);
+      for (int d = 0; d < hd; d++) {
+        dst[d * tkp + j] = line[d];
+      }
+    }
+  }
+
+  /**
+   * out[r·tkp + j] = Σ_d a[a0 + r·hdp + d] · bt[d·tkp + j] for the R rows from a0 and j in [jLo, jHi),
+   * a multiple of W: the R × W tile's eight accumulators stay in registers over d.
+   */
+  private static void product(float[] a, int a0, int hdp, float[] bt, int tkp, int jLo, int jHi, float[] out) {
+    int a1 = a0 + hdp;
+    int a2 = a1 + hdp;
+    int a3 = a2 + hdp;
+    for (int j = jLo; j < jHi; j += W) {
+      FloatVector c00 = FloatVector.zero(S);
+      FloatVector c01 = FloatVector.zero(S);
+      FloatVector c10 = FloatVector.zero(S);
+      FloatVector c11 = FloatVector.zero(S);
+      FloatVector c20 = FloatVector.zero(S);
+      FloatVector c21 = FloatVector.zero(S);
+      FloatVector c30 = FloatVector.zero(S);
+      FloatVector c31 = FloatVector.zero(S);
+      for (int d = 0; d < hdp; d++) {
+        int at = d * tkp + j;
+        FloatVector b0 = FloatVector.fromArray(S, bt, at);
+        FloatVector b1 = FloatVector.fromArray(S, bt, at + L);
+        FloatVector x = FloatVector.broadcast(S, a[a0 + d]);
+        c00 = b0.fma(x, c00);
+        c01 = b1.fma(x, c01);
+        x = FloatVector.broadcast(S, a[a1 + d]);
+        c10 = b0.fma(x, c10);
+        c11 = b1.fma(x, c11);
+        x = FloatVector.broadcast(S, a[a2 + d]);
+        c20 = b0.fma(x, c20);
+        c21 = b1.fma(x, c21);
+        x = FloatVector.broadcast(S, a[a3 + d]);
+        c30 = b0.fma(x, c30);
+        c31 = b1.fma(x, c31);
+      }
+      c00.intoArray(out, j);
+      c01.intoArray(out, j + L);
+      c10.intoArray(out, tkp + j);
+      c11.intoArray(out, tkp + j + L);
+      c20.intoArray(out, 2 * tkp + j);
+      c21.intoArray(out, 2 * tkp + j + L);
+      c30.intoArray(out, 3 * tkp + j);
+      c31.intoArray(out, 3 * tkp + j + L);
+    }
+  }
+
+  /**
+   * out[r·hdp + c] = Σ_{j ∈ [lo, hi)} w[r·tkp + j] · b[j·hdp + c] for the R rows of w: rows of weights
+   * (probabilities, or their gradients) times the rows of b (values, or keys).
+   */
+  private static void weightedRows(float[] w, int tkp, float[] b, int hdp, int lo, int hi, float[] out) {
+    for (int c = 0; c < hdp; c += W) {
+      FloatVector c00 = FloatVector.zero(S);
+      FloatVector c01 = FloatVector.zero(S);
+      FloatVector c10 = FloatVector.zero(S);
+      FloatVector c11 = FloatVector.zero(S);
+      FloatVector c20 = FloatVector.zero(S);
+      FloatVector c21 = FloatVector.zero(S);
+      FloatVector c30 = FloatVector.zero(S);
+      FloatVector c31 = FloatVector.zero(S);
+      for (int j = lo; j < hi; j++) {
+        int at = j * hdp + c;
+        FloatVector b0 = FloatVector.fromArray(S, b, at);
+        FloatVector b1 = FloatVector.fromArray(S, b, at + L);
+        FloatVector x = FloatVector.broadcast(S, w[j]);
+        c00 = b0.fma(x, c00);
+        c01 = b1.fma(x, c01);
+        x = FloatVector.broadcast(S, w[tkp + j]);
+        c10 = b0.fma(x, c10);
+        c11 = b1.fma(x, c11);
+        x = FloatVector.broadcast(S, w[2 * tkp + j]);
+        c20 = b0.fma(x, c20);
+        c21 = b1.fma(x, c21);
+        x = FloatVector.broadcast(S, w[3 * tkp + j]);
+        c30 = b0.fma(x, c30);
+        c31 = b1.fma(x, c31);
+      }
+      c00.intoArray(out, c);
+      c01.intoArray(out, c + L);
+      c10.intoArray(out, hdp + c);
+      c11.intoArray(out, hdp + c + L);
+      c20.intoArray(out, 2 * hdp + c);
+      c21.intoArray(out, 2 * hdp + c + L);
+      c30.intoArray(out, 3 * hdp + c);
+      c31.intoArray(out, 3 * hdp + c + L);
+    }
+  }
+
+  /**
+   * dv[j] += Σ_r p[r][j] · da[r] and dk[j] += Σ_r g[r][j] · qa[r] for j in [lo, hi) and the R rows from
+   * row0: the block's share of Pᵀ dctx and dSᵀ Q, its rows of dctx and Q held in registers.
+   */
+  private static void outerUpdate(
+      float[] p, float[] g, int tkp, float[] da, float[] qa, int row0, int hdp, int lo, int hi, float[] dv, float[] dk) {
+    for (int c = 0; c < hdp; c += W) {
+      int at0 = row0 + c;
+      FloatVector d00 = FloatVector.fromArray(S, da, at0);
+      FloatVector d01 = FloatVector.fromArray(S, da, at0 + L);
+      FloatVector d10 = FloatVector.fromArray(S, da, at0 + hdp);
+      FloatVector d11 = FloatVector.fromArray(S, da, at0 + hdp + L);
+      FloatVector d20 = FloatVector.fromArray(S, da, at0 + 2 * hdp);
+      FloatVector d21 = FloatVector.fromArray(S, da, at0 + 2 * hdp + L);
+      FloatVector d30 = FloatVector.fromArray(S, da, at0 + 3 * hdp);
+      FloatVector d31 = FloatVector.fromArray(S, da, at0 + 3 * hdp + L);
+      FloatVector q00 = FloatVector.fromArray(S, qa, at0);
+      FloatVector q01 = FloatVector.fromArray(S, qa, at0 + L);
+      FloatVector q10 = FloatVector.fromArray(S, qa, at0 + hdp);
+      FloatVector q11 = FloatVector.fromArray(S, qa, at0 + hdp + L);
+      FloatVector q20 = FloatVector.fromArray(S, qa, at0 + 2 * hdp);
+      FloatVector q21 = FloatVector.fromArray(S, qa, at0 + 2 * hdp + L);
+      FloatVector q30 = FloatVector.fromArray(S, qa, at0 + 3 * hdp);
+      FloatVector q31 = FloatVector.fromArray(S, qa, at0 + 3 * hdp + L);
+      for (int j = lo; j < hi; j++) {
+        int at = j * hdp + c;
+        FloatVector p0 = FloatVector.broadcast(S, p[j]);
+        FloatVector p1 = FloatVector.broadcast(S, p[tkp + j]);
+        FloatVector p2 = FloatVector.broadcast(S, p[2 * tkp + j]);
+        FloatVector p3 = FloatVector.broadcast(S, p[3 * tkp + j]);
+        FloatVector v0 = FloatVector.fromArray(S, dv, at);
+        FloatVector v1 = FloatVector.fromArray(S, dv, at + L);
+        v0 = d30.fma(p3, d20.fma(p2, d10.fma(p1, d00.fma(p0, v0))));
+        v1 = d31.fma(p3, d21.fma(p2, d11.fma(p1, d01.fma(p0, v1))));
+        v0.intoArray(dv, at);
+        v1.intoArray(dv, at + L);
+        FloatVector g0 = FloatVector.broadcast(S, g[j]);
+        FloatVector g1 = FloatVector.broadcast(S, g[tkp + j]);
+        FloatVector g2 = FloatVector.broadcast(S, g[2 * tkp + j]);
+        FloatVector g3 = FloatVector.broadcast(S, g[3 * tkp + j]);
+        FloatVector k0 = FloatVector.fromArray(S, dk, at);
+        FloatVector k1 = FloatVector.fromArray(S, dk, at + L);
+        k0 = q30.fma(g3, q20.fma(g2, q10.fma(g1, q00.fma(g0, k0))));
+        k1 = q31.fma(g3, q21.fma(g2, q11.fma(g1, q01.fma(g0, k1))));
+        k0.intoArray(dk, at);
+        k1.intoArray(dk, at + L);
+      }
+    }
+  }
+
+  /** x[base + j] ← softmax_j(scale · x[base + j] + add[j]) over j in [lo, hi). */
+  private static void softmax(float[] x, int base, float[] add, int lo, int hi, float scale) {
+    int n = hi - lo;
+    int bound = S.loopBound(n);
+    FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+    int j = 0;
+    for (; j < bound; j += L) {
+      FloatVector s = FloatVector.fromArray(S, x, base + lo + j).mul(scale).add(FloatVector.fromArray(S, add, lo + j));
+      s.intoArray(x, base + lo + j);
+      vmax = vmax.max(s);
+    }
+    float max = vmax.reduceLanes(VectorOperators.MAX);
+    for (; j < n; j++) {
+      float s = x[base + lo + j] * scale + add[lo + j];
+      x[base + lo + j] = s;
+      max = Math.max(max, s);
+    }
+    FloatVector vsum = FloatVector.zero(S);
+    for (j = 0; j < bound; j += L) {
+      FloatVector e = VectorKernels.exp(FloatVector.fromArray(S, x, base + lo + j).sub(max));
+      e.intoArray(x, base + lo + j);
+      vsum = vsum.add(e);
+    }
+    float sum = VectorKernels.sum(vsum);
+    for (; j < n; j++) {
+      float e = VectorKernels.exp(x[base + lo + j] - max);
+      x[base + lo + j] = e;
+      sum += e;
+    }
+    scaleRange(x, base + lo, n, 1f / sum);
+  }
+
+  /** g[base + j] ← p[base + j] · (g[base + j] − Σ g ⊙ p) over j in [lo, hi): the softmax's backward. */
+  private static void softmaxBackward(float[] g, float[] p, int base, int lo, int hi) {
+    int n = hi - lo;
+    int bound = S.loopBound(n);
+    int from = base + lo;
+    FloatVector vdot = FloatVector.zero(S);
+    int j = 0;
+    for (; j < bound; j += L) {
+      vdot = FloatVector.fromArray(S, g, from + j).fma(FloatVector.fromArray(S, p, from + j), vdot);
+    }
+    float dot = VectorKernels.sum(vdot);
+    for (; j < n; j++) {
+      dot += g[from + j] * p[from + j];
+    }
+    for (j = 0; j < bound; j += L) {
+      FloatVector pv = FloatVector.fromArray(S, p, from + j);
+      FloatVector.fromArray(S, g, from + j).sub(dot).mul(pv).intoArray(g, from + j);
+    }
+    for (; j < n; j++) {
+      g[from + j] = p[from + j] * (g[from + j] - dot);
+    }
+  }
+
+  /** x[from, from + n) ← k · x. */
+  private static void scaleRange(float[] x, int from, int n, float k) {
+    int bound = S.loopBound(n);
+    int j = 0;
+    for (; j < bound; j += L) {
+      FloatVector.fromArray(S, x, from + j).mul(k).intoArray(x, from + j);
+    }
+    for (; j < n; j++) {
+      x[from + j] *= k;
+    }
+  }
+}
