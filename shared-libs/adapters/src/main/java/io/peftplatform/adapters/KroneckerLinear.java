@@ -7,8 +7,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Kronecker adapter (PEFT's LoKr): y = W·x + b + s·(W₁ ⊗ W₂)·dropout(x), W₁ (a, b), W₂ (c, d), each
- * stored whole or as a rank-r product. (W₁ ⊗ W₂) is never materialised: with x viewed as X (b, d), the
- * product viewed as Z (a, c) is W₁·X·W₂ᵀ — two small matrix products per row block.
+ * stored whole or as a rank-r product.
+ *
+ * <p>Without dropout the layer multiplies by W' = W + s·(W₁ ⊗ W₂), built in a scratch buffer for each
+ * product (a pass over the weight), so forward and the input's gradient are one product each, as for the
+ * frozen layer alone; the factors' gradients come from G = dyᵀ·x (out, in) contracted with the other
+ * factor ({@link KroneckerKernels}). With dropout, which the base does not see, (W₁ ⊗ W₂) is never
+ * materialised: with x viewed as X (b, d), the product viewed as Z (a, c) is W₁·X·W₂ᵀ — two small
+ * matrix products per row block.
  */
 public final class KroneckerLinear extends AdapterLayer {
   private final Kronecker.Shape shape;
@@ -49,8 +55,28 @@ public final class KroneckerLinear extends AdapterLayer {
     return tp;
   }
 
+  /** Whether products use W' = W + s·(W₁ ⊗ W₂): no dropout, and the base not multiplying in BF16. */
+  private boolean mergedProducts() {
+    return !dropout.active() && !base.bf16Products();
+  }
+
+  /** W' = W + s·(W₁ ⊗ W₂) (out, in) in a scratch buffer. */
+  private INDArray adaptedWeight(INDArray[] w) {
+    INDArray adapted = arena.get("kron.w", plan.out(), plan.in());
+    adapted.assign(base.storedWeight()); // converts a BF16 weight exactly
+    KroneckerKernels.addProduct(adapted, w[0], w[1], plan.scaling());
+    return adapted;
+  }
+
   @Override
   protected void forwardAdapted(INDArray y, INDArray x) {
+    if (mergedProducts()) {
+      Ops.gemm(y, x, false, adaptedWeight(factors()), true, 1.0, 0.0);
+      if (base.bias() != null) {
+        y.addiRowVector(base.bias());
+      }
+      return;
+    }
     base.forward(y, x);
     long n = x.size(0);
     INDArray[] w = factors();
@@ -62,13 +88,24 @@ public final class KroneckerLinear extends AdapterLayer {
 
   @Override
   public void backward(INDArray dx, INDArray dy, INDArray x) {
+    INDArray[] w = factors();
+    if (mergedProducts()) {
+      Ops.gemm(dx, dy, false, adaptedWeight(w), false, 1.0, 1.0); // dx += dy·W'
+      INDArray gram = arena.get("kron.G", plan.out(), plan.in());
+      Ops.gemm(gram, dy, true, x, false, 1.0, 0.0); // G = dyᵀ·x
+      INDArray dW1 = arena.get("kron.dW1", shape.a(), shape.b());
+      INDArray dW2 = arena.get("kron.dW2", shape.c(), shape.d());
+      KroneckerKernels.contract(gram, w[0], w[1], plan.scaling(), dW1, dW2);
+      accumulate(dW1, shape.fullW1(), "lokr_w1");
+      accumulate(dW2, shape.fullW2(), "lokr_w2");
+      return;
+    }
     base.backward(dx, dy, x);
     long n = x.size(0);
     int a = shape.a();
     int b = shape.b();
     int c = shape.c();
     int d = shape.d();
-    INDArray[] w = factors();
     INDArray xd = dropout.apply(x, arena);
     INDArray tp = transformedInput(xd, w[1]);
     INDArray dzp = arena.get("kron.dZp", a, n * c); // s·dy regrouped as (a, N·c)

@@ -62,6 +62,11 @@ public final class FrozenLinear implements LinearLayer {
     this.bf16Products = on;
   }
 
+  /** Whether products run in BF16 ({@link #bf16Products(boolean)}). */
+  public boolean bf16Products() {
+    return bf16Products;
+  }
+
   @Override
   public void forward(INDArray y, INDArray x) {
     if (bf16Products) {
