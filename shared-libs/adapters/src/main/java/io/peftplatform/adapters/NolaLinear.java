@@ -65,9 +65,14 @@ public final class NolaLinear extends AdapterLayer {
   private INDArray[] factors() {
     int r = plan.rank();
     INDArray a = arena.get(cache("A"), r, plan.in());
+    INDArray b = arena.get(cache("B"), plan.out(), r);
+    if (streamed()) {
+      NolaKernels.combine(a, a0, alpha, aBases);
+      NolaKernels.combine(b, null, beta, bBases);
+      return new INDArray[] {a, b};
+    }
     a.assign(a0);
     Ops.gemm(a.reshape('c', 1, (long) r * plan.in()), alpha.reshape('c', 1, alpha.length()), false, aBases, false, 1.0, 1.0);
-    INDArray b = arena.get(cache("B"), plan.out(), r);
     Ops.gemm(b.reshape('c', 1, (long) plan.out() * r), beta.reshape('c', 1, beta.length()), false, bBases, false, 1.0, 0.0);
     return new INDArray[] {a, b};
   }
@@ -93,8 +98,18 @@ public final class NolaLinear extends AdapterLayer {
     // ∂αᵢ = ⟨∂A, Aᵢ⟩, ∂βⱼ = ⟨∂B, Bⱼ⟩
     INDArray dAlpha = grad("nola_alpha");
     INDArray dBeta = grad("nola_beta");
+    if (streamed()) {
+      NolaKernels.project(dAlpha, dA, aBases);
+      NolaKernels.project(dBeta, dB, bBases);
+      return;
+    }
     Ops.gemm(dAlpha.reshape('c', 1, dAlpha.length()), dA.reshape('c', 1, dA.length()), false, aBases, true, 1.0, 1.0);
     Ops.gemm(dBeta.reshape('c', 1, dBeta.length()), dB.reshape('c', 1, dB.length()), false, bBases, true, 1.0, 1.0);
+  }
+
+  /** fp32 bases go through {@link NolaKernels}; fp64 ones (finite-difference tests) through BLAS. */
+  private boolean streamed() {
+    return aBases.dataType() == DataType.FLOAT && alpha.dataType() == DataType.FLOAT;
   }
 
   @Override
