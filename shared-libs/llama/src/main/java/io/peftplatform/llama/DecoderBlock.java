@@ -65,30 +65,39 @@ public final class DecoderBlock {
     Profiler.start();
     RmsNorm.forward(a.attnNormOut, a.attnNormRstd, in, weights.inputNorm, config.rmsNormEps());
     Profiler.mark("fwd rmsnorm");
-    qProj.forward(a.q, a.attnNormOut);
-    kProj.forward(a.k, a.attnNormOut);
-    vProj.forward(a.v, a.attnNormOut);
+    boolean fused = fusedAttention(a, p, cache);
+    // fused: the projections write their token rows straight into the kept buffers, which attention reads
+    INDArray q = fused ? a.qh.reshape('c', n, (long) heads * hd) : a.q;
+    INDArray k = fused ? a.kh.reshape('c', n, (long) kvHeads * hd) : a.k;
+    INDArray v = fused ? a.vh.reshape('c', n, (long) kvHeads * hd) : a.v;
+    qProj.forward(q, a.attnNormOut);
+    kProj.forward(k, a.attnNormOut);
+    vProj.forward(v, a.attnNormOut);
     Profiler.mark("fwd q/k/v");
-    Rope.apply(a.q, heads, p.cos(), p.sin());
-    Rope.apply(a.k, kvHeads, p.cos(), p.sin());
+    Rope.apply(q, heads, p.cos(), p.sin());
+    Rope.apply(k, kvHeads, p.cos(), p.sin());
     Profiler.mark("fwd rope");
-
-    // (B, Tq, Hkv, G, hd) -> (B, Hkv, G, Tq, hd): the heads of one kv group stacked along rows
-    a.qh.reshape('c', b, kvHeads, group, tq, hd).assign(a.q.reshape('c', b, tq, kvHeads, group, hd).permute(0, 2, 3, 1, 4));
-    INDArray kh = a.kh;
-    INDArray vh = a.vh;
-    if (cache == null) {
-      kh.reshape('c', b, kvHeads, tk, hd).assign(a.k.reshape('c', b, tq, kvHeads, hd).permute(0, 2, 1, 3));
-      vh.reshape('c', b, kvHeads, tk, hd).assign(a.v.reshape('c', b, tq, kvHeads, hd).permute(0, 2, 1, 3));
+    if (fused) {
+      Attention.forwardTokens(a.attnOut, a.probs, q, k, v, p.mask(), heads, kvHeads, 1.0 / Math.sqrt(hd));
+      Profiler.mark("fwd attention");
     } else {
-      cache.write(index, a.k, a.v, p.offset());
-      kh = cache.keys(index, tk);
-      vh = cache.values(index, tk);
+      // (B, Tq, Hkv, G, hd) -> (B, Hkv, G, Tq, hd): the heads of one kv group stacked along rows
+      a.qh.reshape('c', b, kvHeads, group, tq, hd).assign(q.reshape('c', b, tq, kvHeads, group, hd).permute(0, 2, 3, 1, 4));
+      INDArray kh = a.kh;
+      INDArray vh = a.vh;
+      if (cache == null) {
+        kh.reshape('c', b, kvHeads, tk, hd).assign(k.reshape('c', b, tq, kvHeads, hd).permute(0, 2, 1, 3));
+        vh.reshape('c', b, kvHeads, tk, hd).assign(v.reshape('c', b, tq, kvHeads, hd).permute(0, 2, 1, 3));
+      } else {
+        cache.write(index, k, v, p.offset());
+        kh = cache.keys(index, tk);
+        vh = cache.values(index, tk);
+      }
+      Profiler.mark("fwd regroup");
+      Attention.forward(a.ctx, a.probs, a.qh, kh, vh, p.mask(), heads, 1.0 / Math.sqrt(hd));
+      Profiler.mark("fwd attention");
+      a.attnOut.reshape('c', b, tq, kvHeads, group, hd).assign(a.ctx.reshape('c', b, kvHeads, group, tq, hd).permute(0, 3, 1, 2, 4));
     }
-    Profiler.mark("fwd regroup");
-    Attention.forward(a.ctx, a.probs, a.qh, kh, vh, p.mask(), heads, 1.0 / Math.sqrt(hd));
-    Profiler.mark("fwd attention");
-    a.attnOut.reshape('c', b, tq, kvHeads, group, hd).assign(a.ctx.reshape('c', b, kvHeads, group, tq, hd).permute(0, 3, 1, 2, 4));
 
     INDArray projected = arena.get("blk.projected", n, config.hiddenSize());
     Profiler.mark("fwd regroup");
@@ -106,6 +115,15 @@ public final class DecoderBlock {
     downProj.forward(projected, a.act);
     Profiler.mark("fwd down");
     a.mid.add(projected, out);
+  }
+
+  /**
+   * Whether attention runs fused on the projections' token rows ({@link Attention#forwardTokens}): fp32
+   * with the Vector API, and no KV cache (whose keys are views into a longer buffer). Backward asks again
+   * with no cache and gets the same answer, since training never has one.
+   */
+  private static boolean fusedAttention(BlockActivations a, Positions p, KvCache cache) {
+    return cache == null && Attention.fused(a.qh, a.kh, a.vh, a.probs, a.attnOut, p.mask());
   }
 
   /**
@@ -145,20 +163,27 @@ public final class DecoderBlock {
     INDArray dAttnOut = arena.zeros("bw.dAttnOut", n, (long) heads * hd);
     oProj.backward(dAttnOut, dMid, a.attnOut);
     Profiler.mark("bwd o");
-    INDArray dCtx = arena.get("bw.dCtx", a.ctx.shape());
-    dCtx.reshape('c', b, kvHeads, group, t, hd).assign(dAttnOut.reshape('c', b, t, kvHeads, group, hd).permute(0, 2, 3, 1, 4));
-    INDArray dQh = arena.get("bw.dQh", a.qh.shape());
-    INDArray dKh = arena.get("bw.dKh", a.kh.shape());
-    INDArray dVh = arena.get("bw.dVh", a.vh.shape());
-    Profiler.mark("bwd regroup");
-    Attention.backward(dQh, dKh, dVh, dCtx, a.probs, a.qh, a.kh, a.vh, p.mask(), heads, 1.0 / Math.sqrt(hd), arena);
-    Profiler.mark("bwd attention");
     INDArray dQ = arena.get("bw.dQ", n, (long) heads * hd);
     INDArray dK = arena.get("bw.dK", n, (long) kvHeads * hd);
     INDArray dV = arena.get("bw.dV", n, (long) kvHeads * hd);
-    dQ.reshape('c', b, t, kvHeads, group, hd).assign(dQh.reshape('c', b, kvHeads, group, t, hd).permute(0, 3, 1, 2, 4));
-    dK.reshape('c', b, t, kvHeads, hd).assign(dKh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
-    dV.reshape('c', b, t, kvHeads, hd).assign(dVh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
+    if (fusedAttention(a, p, null)) {
+      Attention.backwardTokens(dQ, dK, dV, dAttnOut, a.probs, a.qh.reshape('c', n, (long) heads * hd),
+          a.kh.reshape('c', n, (long) kvHeads * hd), a.vh.reshape('c', n, (long) kvHeads * hd), p.mask(), heads, kvHeads,
+          1.0 / Math.sqrt(hd));
+      Profiler.mark("bwd attention");
+    } else {
+      INDArray dCtx = arena.get("bw.dCtx", a.ctx.shape());
+      dCtx.reshape('c', b, kvHeads, group, t, hd).assign(dAttnOut.reshape('c', b, t, kvHeads, group, hd).permute(0, 2, 3, 1, 4));
+      INDArray dQh = arena.get("bw.dQh", a.qh.shape());
+      INDArray dKh = arena.get("bw.dKh", a.kh.shape());
+      INDArray dVh = arena.get("bw.dVh", a.vh.shape());
+      Profiler.mark("bwd regroup");
+      Attention.backward(dQh, dKh, dVh, dCtx, a.probs, a.qh, a.kh, a.vh, p.mask(), heads, 1.0 / Math.sqrt(hd), arena);
+      Profiler.mark("bwd attention");
+      dQ.reshape('c', b, t, kvHeads, group, hd).assign(dQh.reshape('c', b, kvHeads, group, t, hd).permute(0, 3, 1, 2, 4));
+      dK.reshape('c', b, t, kvHeads, hd).assign(dKh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
+      dV.reshape('c', b, t, kvHeads, hd).assign(dVh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
+    }
     Rope.apply(dQ, heads, p.cos(), p.negSin()); // the inverse rotation
     Profiler.mark("bwd regroup");
     Rope.apply(dK, kvHeads, p.cos(), p.negSin());

@@ -131,6 +131,51 @@ class LayerGradientTest {
         () -> 0.25 * CrossEntropy.forward(hidden, targets, head, arena).loss());
   }
 
+  /**
+   * A decoder block in fp32 — the path training takes: fused attention on the projections' token rows,
+   * the SIMD kernels — against the same block in fp64, whose gradient the finite differences below check.
+   * Shapes past a tile (45 tokens, head dim 16, groups of 3) and a packed row with padding.
+   */
+  @Test
+  void decoderBlockInFp32MatchesFp64() {
+    LlamaConfig c = new LlamaConfig(LlamaConfig.LLAMA, 11, 96, 160, 1, 6, 2, 16, 1e-5, 10000, null, 64,
+        false, false, false, false, 0, null, List.of(0), "float32");
+    LlamaWeights w64 = TestModels.randomize(LlamaWeights.random(c, 3, DataType.DOUBLE));
+    LlamaWeights w32 = LlamaWeights.random(c, 3, DataType.FLOAT);
+    java.util.Map<String, INDArray> from = w64.byName(c);
+    w32.byName(c).forEach((name, array) -> array.assign(from.get(name)));
+    int b = 2, t = 45;
+    int[] keyMask = new int[b * t];
+    for (int j = 0; j < t; j++) {
+      keyMask[j] = j < 20 ? 1 : 2;
+      keyMask[t + j] = j < 38 ? 1 : 0;
+    }
+    INDArray in = randn(b * t, 96).muli(0.5);
+    INDArray r = randn(b * t, 96);
+    INDArray[] results = new INDArray[4];
+    int slot = 0;
+    for (LlamaWeights weights : List.of(w64, w32)) {
+      DataType type = weights.dataType();
+      LlamaModel model = new LlamaModel(c, weights);
+      Arena arena = new Arena(type);
+      Positions p = model.positions(b, t, t, 0, keyMask, arena);
+      BlockActivations a = new BlockActivations(arena, "k.", "s.", b, t, t, 96, 160, 6, 2, 16);
+      INDArray out = Nd4j.create(type, b * t, 96);
+      a.input.assign(in);
+      model.block(0).forward(out, a.input, a, p, null, arena);
+      INDArray dIn = Nd4j.create(type, b * t, 96);
+      model.block(0).backward(dIn, r.castTo(type), a, p, arena);
+      results[slot++] = out.castTo(DataType.DOUBLE);
+      results[slot++] = dIn.castTo(DataType.DOUBLE);
+    }
+    for (int i = 0; i < 2; i++) {
+      double worst = results[i + 2].sub(results[i]).amaxNumber().doubleValue();
+      double size = results[i].amaxNumber().doubleValue();
+      System.out.printf("decoder block fp32 vs fp64 %-4s largest difference %.2e of %.2e%n", i == 0 ? "out" : "din", worst, size);
+      org.assertj.core.api.Assertions.assertThat(worst / size).as(i == 0 ? "out" : "dIn").isLessThan(5e-5);
+    }
+  }
+
   @Test
   void decoderBlock() {
     for (var c : List.of(

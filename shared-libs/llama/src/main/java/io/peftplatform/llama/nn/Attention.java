@@ -62,7 +62,7 @@ public final class Attention {
    * each query sees: the Vector API present, every array fp32, dense and C-order (keys and values read
    * from a KV cache's longer buffer are views, and take the batched products).
    */
-  static boolean fused(INDArray... arrays) {
+  public static boolean fused(INDArray... arrays) {
     if (!Rows.simd(arrays)) {
       return false;
     }
@@ -78,7 +78,37 @@ public final class Attention {
     int batch = (int) mask.size(0);
     int kvHeads = (int) qh.size(0) / batch;
     return new AttentionKernels.Shape(
-        batch, kvHeads, heads / kvHeads, (int) mask.size(1), (int) kh.size(1), (int) qh.size(2));
+        batch, kvHeads, heads / kvHeads, (int) mask.size(1), (int) kh.size(1), (int) qh.size(2), false);
+  }
+
+  private static AttentionKernels.Shape tokenShape(INDArray mask, int heads, int kvHeads, int headDim) {
+    return new AttentionKernels.Shape(
+        (int) mask.size(0), kvHeads, heads / kvHeads, (int) mask.size(1), (int) mask.size(2), headDim, true);
+  }
+
+  /**
+   * {@link #forward} on the projections' token rows, with no regrouping before or after: the fused path
+   * only ({@link #fused} must hold for these arrays).
+   *
+   * @param ctx (B·Tq, Hq·hd) output: o_proj's input
+   * @param probs (B·Hkv, G·Tq, Tk) output, kept for backward
+   * @param q (B·Tq, Hq·hd) queries after RoPE
+   * @param k (B·Tk, Hkv·hd) keys after RoPE
+   * @param v (B·Tk, Hkv·hd) values
+   * @param mask (B, Tq, Tk) additive
+   */
+  public static void forwardTokens(
+      INDArray ctx, INDArray probs, INDArray q, INDArray k, INDArray v, INDArray mask, int heads, int kvHeads, double scale) {
+    AttentionKernels.forward(Rows.of(ctx), Rows.of(probs), Rows.of(q), Rows.of(k), Rows.of(v), Rows.of(mask),
+        tokenShape(mask, heads, kvHeads, (int) (q.size(1) / heads)), (float) scale);
+  }
+
+  /** The gradients of {@link #forwardTokens}, in the same token rows; overwrites dq, dk, dv. */
+  public static void backwardTokens(
+      INDArray dq, INDArray dk, INDArray dv, INDArray dctx, INDArray probs, INDArray q, INDArray k, INDArray v, INDArray mask,
+      int heads, int kvHeads, double scale) {
+    AttentionKernels.backward(Rows.of(dq), Rows.of(dk), Rows.of(dv), Rows.of(dctx), Rows.of(probs), Rows.of(q), Rows.of(k),
+        Rows.of(v), Rows.of(mask), tokenShape(mask, heads, kvHeads, (int) (q.size(1) / heads)), (float) scale);
   }
 
   /**

@@ -30,8 +30,13 @@ final class AttentionKernels {
 
   private AttentionKernels() {}
 
-  /** The shapes of one call: B·Hkv items of G·Tq query rows and Tk keys of hd values each. */
-  record Shape(int batch, int kvHeads, int group, int tq, int tk, int hd) {
+  /**
+   * The shapes of one call: B·Hkv items of G·Tq query rows and Tk keys of hd values each. With
+   * {@code tokens}, queries, keys, values and their outputs and gradients are the projections' token rows —
+   * (B·Tq, Hq·hd) and (B·Tk, Hkv·hd), head h·G + g of token i at ((b·Tq + i)·Hq + h·G + g)·hd — else grouped
+   * by kv head, (B·Hkv, G·Tq, hd) and (B·Hkv, Tk, hd). The probabilities are (B·Hkv, G·Tq, Tk) either way.
+   */
+  record Shape(int batch, int kvHeads, int group, int tq, int tk, int hd, boolean tokens) {
     int items() {
       return batch * kvHeads;
     }
@@ -50,6 +55,24 @@ final class AttentionKernels {
 
     int rowsPadded() {
       return roundUp(rows(), R);
+    }
+
+    /** The element where query row r (group member r / Tq, position r % Tq) of an item starts. */
+    int queryRow(int item, int r) {
+      if (!tokens) {
+        return (item * rows() + r) * hd;
+      }
+      int sequence = item / kvHeads;
+      int head = (item % kvHeads) * group + r / tq;
+      return ((sequence * tq + r % tq) * kvHeads * group + head) * hd;
+    }
+
+    /** The element where key (or value) row j of an item starts. */
+    int keyRow(int item, int j) {
+      if (!tokens) {
+        return (item * tk + j) * hd;
+      }
+      return (((item / kvHeads) * tk + j) * kvHeads + item % kvHeads) * hd;
     }
   }
 
@@ -89,11 +112,11 @@ final class AttentionKernels {
   /**
    * ctx = softmax(scale · Q Kᵀ + mask) V and probs = that softmax (0 outside each row's span), per item.
    *
-   * @param ctx (B·Hkv, G·Tq, hd) output
+   * @param ctx output, queries' layout (see {@link Shape})
    * @param probs (B·Hkv, G·Tq, Tk) output
-   * @param q (B·Hkv, G·Tq, hd) rows ordered (group member, query position)
-   * @param k (B·Hkv, Tk, hd)
-   * @param v (B·Hkv, Tk, hd)
+   * @param q queries
+   * @param k keys
+   * @param v values
    * @param mask (B, Tq, Tk) additive
    */
   static void forward(Rows ctx, Rows probs, Rows q, Rows k, Rows v, Rows mask, Shape shape, float scale) {
@@ -113,9 +136,9 @@ final class AttentionKernels {
       float[] row = new float[tk];
       for (int item = from; item < to; item++) {
         int sequence = item / shape.kvHeads();
-        readPadded(q, item * rows * hd, rows, hd, qa, hdp);
-        readTransposed(k, item * tk * hd, tk, hd, kt, tkp);
-        readPadded(v, item * tk * hd, tk, hd, va, hdp);
+        readQueries(q, shape, item, qa);
+        readKeysTransposed(k, shape, item, kt);
+        readKeys(v, shape, item, va);
         for (int r0 = 0; r0 < rows; r0 += R) {
           int n = Math.min(R, rows - r0);
           int lo = tk;
@@ -148,7 +171,7 @@ final class AttentionKernels {
           }
           weightedRows(p, tkp, va, hdp, lo, hi, out);
           for (int r = 0; r < n; r++) {
-            ctx.writeFloats((item * rows + r0 + r) * hd, out, r * hdp, hd);
+            ctx.writeFloats(shape.queryRow(item, r0 + r), out, r * hdp, hd);
           }
         }
       }
@@ -180,10 +203,10 @@ final class AttentionKernels {
       float[] out = new float[R * hdp];
       for (int item = from; item < to; item++) {
         int sequence = item / shape.kvHeads();
-        readPadded(q, item * rows * hd, rows, hd, qa, hdp);
-        readPadded(dctx, item * rows * hd, rows, hd, da, hdp);
-        readPadded(k, item * tk * hd, tk, hd, ka, hdp);
-        readTransposed(v, item * tk * hd, tk, hd, vt, tkp);
+        readQueries(q, shape, item, qa);
+        readQueries(dctx, shape, item, da);
+        readKeys(k, shape, item, ka);
+        readKeysTransposed(v, shape, item, vt);
         Arrays.fill(dka, 0f);
         Arrays.fill(dva, 0f);
         for (int r0 = 0; r0 < rows; r0 += R) {
@@ -216,33 +239,45 @@ final class AttentionKernels {
           weightedRows(g, tkp, ka, hdp, lo, hi, out); // dS K
           for (int r = 0; r < n; r++) {
             scaleRange(out, r * hdp, hd, scale);
-            dq.writeFloats((item * rows + r0 + r) * hd, out, r * hdp, hd);
+            dq.writeFloats(shape.queryRow(item, r0 + r), out, r * hdp, hd);
           }
           outerUpdate(p, g, tkp, da, qa, r0 * hdp, hdp, lo, hi, dva, dka);
         }
         for (int j = 0; j < tk; j++) {
           scaleRange(dka, j * hdp, hd, scale);
-          dk.writeFloats((item * tk + j) * hd, dka, j * hdp, hd);
-          dv.writeFloats((item * tk + j) * hd, dva, j * hdp, hd);
+          dk.writeFloats(shape.keyRow(item, j), dka, j * hdp, hd);
+          dv.writeFloats(shape.keyRow(item, j), dva, j * hdp, hd);
         }
       }
     });
   }
 
-  /** dst (rows padded to R, hd padded to hdp, zeros) ← the rows × hd matrix at element {@code index}. */
-  private static void readPadded(Rows src, int index, int rows, int hd, float[] dst, int hdp) {
+  /** dst (G·Tq rows padded to R, hd padded, zeros) ← an item's query rows. */
+  private static void readQueries(Rows src, Shape shape, int item, float[] dst) {
+    int hdp = shape.hdPadded();
     Arrays.fill(dst, 0f);
-    for (int r = 0; r < rows; r++) {
-      src.readFloats(index + r * hd, dst, r * hdp, hd);
+    for (int r = 0; r < shape.rows(); r++) {
+      src.readFloats(shape.queryRow(item, r), dst, r * hdp, shape.hd());
     }
   }
 
-  /** dst (hdp × tkp, zeros outside) ← the transpose of the tk × hd matrix at element {@code index}. */
-  private static void readTransposed(Rows src, int index, int tk, int hd, float[] dst, int tkp) {
+  /** dst (Tk rows padded, hd padded, zeros) ← an item's key (or value) rows. */
+  private static void readKeys(Rows src, Shape shape, int item, float[] dst) {
+    int hdp = shape.hdPadded();
+    Arrays.fill(dst, 0f);
+    for (int j = 0; j < shape.tk(); j++) {
+      src.readFloats(shape.keyRow(item, j), dst, j * hdp, shape.hd());
+    }
+  }
+
+  /** dst (hd padded × Tk padded, zeros outside) ← the transpose of an item's key (or value) rows. */
+  private static void readKeysTransposed(Rows src, Shape shape, int item, float[] dst) {
+    int hd = shape.hd();
+    int tkp = shape.tkPadded();
     Arrays.fill(dst, 0f);
     float[] line = new float[hd];
-    for (int j = 0; j < tk; j++) {
-      src.readFloats(index + j * hd, line, hd);
+    for (int j = 0; j < shape.tk(); j++) {
+      src.readFloats(shape.keyRow(item, j), line, hd);
       for (int d = 0; d < hd; d++) {
         dst[d * tkp + j] = line[d];
       }

@@ -14,6 +14,8 @@ public final class BlockActivations {
   // kept for backward
   public final INDArray input; // (N, D) the residual stream entering the block
   public final INDArray attnNormRstd; // (N)
+  // qh, kh, vh: where attention is fused (fp32, no cache) the same buffers hold the token rows (N, Hq·hd),
+  // (N, Hkv·hd) the projections write, with no regrouping
   public final INDArray qh; // (B·Hkv, G·Tq, hd) queries after RoPE, grouped by kv head
   public final INDArray kh; // (B·Hkv, Tk, hd) keys after RoPE (unused with a KV cache)
   public final INDArray vh; // (B·Hkv, Tk, hd) values (unused with a KV cache)

@@ -45,6 +45,66 @@ class AttentionKernelsTest {
   }
 
   @Test
+  void tokenRowsGiveWhatTheGroupedLayoutGives() {
+    int b = 2;
+    int kvHeads = 2;
+    int group = 3;
+    int t = 45;
+    int hd = 16;
+    int heads = kvHeads * group;
+    INDArray q = VectorKernelsTest.random(21, 1.5, (long) b * t, (long) heads * hd);
+    INDArray k = VectorKernelsTest.random(22, 1.5, (long) b * t, (long) kvHeads * hd);
+    INDArray v = VectorKernelsTest.random(23, 1.0, (long) b * t, (long) kvHeads * hd);
+    INDArray dctx = VectorKernelsTest.random(24, 1.0, (long) b * t, (long) heads * hd);
+    INDArray mask = Nd4j.create(DataType.FLOAT, b, t, t);
+    int[] keyMask = new int[b * t];
+    for (int j = 0; j < t; j++) {
+      keyMask[j] = j < 30 ? 1 : 2;
+      keyMask[t + j] = j < 40 ? 1 : 0;
+    }
+    Attention.causalMask(mask, keyMask, 0, 0);
+    double scale = 1 / Math.sqrt(hd);
+    INDArray ctx = Nd4j.create(DataType.FLOAT, q.shape());
+    INDArray probs = Nd4j.create(DataType.FLOAT, (long) b * kvHeads, (long) group * t, t);
+    Attention.forwardTokens(ctx, probs, q, k, v, mask, heads, kvHeads, scale);
+    INDArray dq = Nd4j.create(DataType.FLOAT, q.shape());
+    INDArray dk = Nd4j.create(DataType.FLOAT, k.shape());
+    INDArray dv = Nd4j.create(DataType.FLOAT, v.shape());
+    Attention.backwardTokens(dq, dk, dv, dctx, probs, q, k, v, mask, heads, kvHeads, scale);
+
+    // the grouped layout, regrouped as the decoder block does, through the batched products
+    INDArray[] grouped = run(queries(q, b, t, kvHeads, group, hd), keys(k, b, t, kvHeads, hd), keys(v, b, t, kvHeads, hd),
+        queries(dctx, b, t, kvHeads, group, hd), mask, heads, scale, false);
+    assertSame("ctx", ctx, grouped[0].reshape('c', b, kvHeads, group, t, hd).permute(0, 3, 1, 2, 4));
+    assertSame("probs", probs, grouped[1]);
+    assertSame("dq", dq, grouped[2].reshape('c', b, kvHeads, group, t, hd).permute(0, 3, 1, 2, 4));
+    assertSame("dk", dk, grouped[3].reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
+    assertSame("dv", dv, grouped[4].reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
+  }
+
+  private static INDArray queries(INDArray rows, int b, int t, int kvHeads, int group, int hd) {
+    return rows.reshape('c', b, t, kvHeads, group, hd).permute(0, 2, 3, 1, 4).dup('c')
+        .reshape('c', (long) b * kvHeads, (long) group * t, hd);
+  }
+
+  private static INDArray keys(INDArray rows, int b, int t, int kvHeads, int hd) {
+    return rows.reshape('c', b, t, kvHeads, hd).permute(0, 2, 1, 3).dup('c').reshape('c', (long) b * kvHeads, t, hd);
+  }
+
+  private static void assertSame(String name, INDArray tokens, INDArray reference) {
+    double[] f = tokens.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+    double[] r = reference.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+    assertThat(f.length).isEqualTo(r.length);
+    double worst = 0;
+    double size = 0;
+    for (int j = 0; j < r.length; j++) {
+      worst = Math.max(worst, Math.abs(f[j] - r[j]));
+      size = Math.max(size, Math.abs(r[j]));
+    }
+    assertThat(worst / size).as(name + ": largest difference relative to the largest value").isLessThan(TOLERANCE);
+  }
+
+  @Test
   void fusedIsTheTrainingPathForFp32() {
     INDArray a = Nd4j.create(DataType.FLOAT, 2, 3, 4);
     assertThat(Attention.fused(a, a)).isTrue();
