@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The fp32 element-wise kernels whose cost is exp — the attention softmax, SwiGLU, the cross-entropy's
- * softmax — in the JDK's Vector API, on SIMD lanes (about 1 ns an element where {@code Math.exp} takes
+ * softmax — and RMSNorm's, in the JDK's Vector API, on SIMD lanes (about 1 ns an element where {@code Math.exp} takes
  * 10–20). Deterministic: exp is Cephes' single-precision polynomial written in lane-wise IEEE operations
  * (not the API's EXP, whose result differs between the interpreter's fallback and the compiled
  * intrinsic), and sums add the lanes in a fixed order (not reduceLanes(ADD), whose order is free), so a
@@ -146,6 +146,58 @@ final class VectorKernels {
     }
     for (; j < n; j++) {
       x[j] *= k;
+    }
+  }
+
+  /** x ← x · r · w over [0, n) with r = 1 / sqrt(mean(x²) + eps); returns r. RMSNorm's forward of one row. */
+  static float rmsNormRow(float[] x, float[] w, int n, float eps) {
+    int bound = S.loopBound(n);
+    FloatVector vss = FloatVector.zero(S);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      FloatVector v = FloatVector.fromArray(S, x, j);
+      vss = v.fma(v, vss);
+    }
+    float ss = sum(vss);
+    for (; j < n; j++) {
+      ss += x[j] * x[j];
+    }
+    float r = (float) (1.0 / Math.sqrt((double) ss / n + eps));
+    for (j = 0; j < bound; j += S.length()) {
+      FloatVector.fromArray(S, x, j).mul(r).mul(FloatVector.fromArray(S, w, j)).intoArray(x, j);
+    }
+    for (; j < n; j++) {
+      x[j] = x[j] * r * w[j];
+    }
+    return r;
+  }
+
+  /**
+   * dx ← dx + r · (g − x̂ · mean(g ⊙ x̂)) over [0, n), with g = dy ⊙ w and x̂ = x · r: RMSNorm's backward of
+   * one row (the weight frozen). dy is overwritten.
+   */
+  static void rmsNormBackwardRow(float[] dx, float[] dy, float[] x, float[] w, float r, int n) {
+    int bound = S.loopBound(n);
+    FloatVector vc = FloatVector.zero(S);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      FloatVector g = FloatVector.fromArray(S, dy, j).mul(FloatVector.fromArray(S, w, j));
+      g.intoArray(dy, j);
+      vc = g.fma(FloatVector.fromArray(S, x, j).mul(r), vc);
+    }
+    float c = sum(vc);
+    for (; j < n; j++) {
+      dy[j] *= w[j];
+      c += dy[j] * (x[j] * r);
+    }
+    c /= n;
+    for (j = 0; j < bound; j += S.length()) {
+      FloatVector xhat = FloatVector.fromArray(S, x, j).mul(r);
+      FloatVector g = FloatVector.fromArray(S, dy, j);
+      FloatVector.fromArray(S, dx, j).add(g.sub(xhat.mul(c)).mul(r)).intoArray(dx, j);
+    }
+    for (; j < n; j++) {
+      dx[j] += r * (dy[j] - x[j] * r * c);
     }
   }
 

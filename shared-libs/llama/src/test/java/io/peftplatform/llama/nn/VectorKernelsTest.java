@@ -53,6 +53,24 @@ class VectorKernelsTest {
   }
 
   @Test
+  void rmsNormForwardAndBackwardMatchTheDoubleRows() {
+    long n = 6;
+    int d = 45;
+    INDArray x = random(7, 2.0, n, d);
+    INDArray w = random(8, 0.3, d).addi(1);
+    INDArray dy = random(9, 1.0, n, d);
+    INDArray[] simd = {Nd4j.create(DataType.FLOAT, n, d), Nd4j.create(DataType.FLOAT, n), random(10, 1.0, n, d)};
+    INDArray[] reference = {Nd4j.create(DataType.FLOAT, n, d), Nd4j.create(DataType.FLOAT, n), simd[2].dup()};
+    RmsNorm.forward(simd[0], simd[1], x, w, 1e-5, true);
+    RmsNorm.forward(reference[0], reference[1], x, w, 1e-5, false);
+    assertClose(simd[0], reference[0]);
+    assertClose(simd[1], reference[1]);
+    RmsNorm.backward(simd[2], dy.dup(), x, reference[1], w, true);
+    RmsNorm.backward(reference[2], dy.dup(), x, reference[1], w, false);
+    assertClose(simd[2], reference[2]);
+  }
+
+  @Test
   void softmaxBackwardMatches() {
     INDArray e = org.nd4j.linalg.ops.transforms.Transforms.exp(random(2, 1.0, 4, 45));
     INDArray probs = e.divColumnVector(e.sum(1));
