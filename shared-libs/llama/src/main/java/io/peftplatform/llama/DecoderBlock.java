@@ -97,10 +97,10 @@ public final class DecoderBlock {
       Attention.forward(a.ctx, a.probs, a.qh, kh, vh, p.mask(), heads, 1.0 / Math.sqrt(hd));
       Profiler.mark("fwd attention");
       a.attnOut.reshape('c', b, tq, kvHeads, group, hd).assign(a.ctx.reshape('c', b, kvHeads, group, tq, hd).permute(0, 3, 1, 2, 4));
+      Profiler.mark("fwd regroup");
     }
 
     INDArray projected = arena.get("blk.projected", n, config.hiddenSize());
-    Profiler.mark("fwd regroup");
     oProj.forward(projected, a.attnOut);
     Profiler.mark("fwd o");
     in.add(projected, a.mid);
@@ -183,9 +183,9 @@ public final class DecoderBlock {
       dQ.reshape('c', b, t, kvHeads, group, hd).assign(dQh.reshape('c', b, kvHeads, group, t, hd).permute(0, 3, 1, 2, 4));
       dK.reshape('c', b, t, kvHeads, hd).assign(dKh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
       dV.reshape('c', b, t, kvHeads, hd).assign(dVh.reshape('c', b, kvHeads, t, hd).permute(0, 2, 1, 3));
+      Profiler.mark("bwd regroup");
     }
     Rope.apply(dQ, heads, p.cos(), p.negSin()); // the inverse rotation
-    Profiler.mark("bwd regroup");
     Rope.apply(dK, kvHeads, p.cos(), p.negSin());
     Profiler.mark("bwd rope");
     dNorm.assign(0);
