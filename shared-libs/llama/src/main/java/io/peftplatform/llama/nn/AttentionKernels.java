@@ -134,6 +134,7 @@ final class AttentionKernels {
       float[] p = new float[R * tkp];
       float[] out = new float[R * hdp];
       float[] row = new float[tk];
+      int[] block = new int[2];
       for (int item = from; item < to; item++) {
         int sequence = item / shape.kvHeads();
         readQueries(q, shape, item, qa);
@@ -141,13 +142,9 @@ final class AttentionKernels {
         readKeys(v, shape, item, va);
         for (int r0 = 0; r0 < rows; r0 += R) {
           int n = Math.min(R, rows - r0);
-          int lo = tk;
-          int hi = 0;
-          for (int r = 0; r < n; r++) {
-            int at = 2 * (sequence * tq + (r0 + r) % tq);
-            lo = Math.min(lo, span[at]);
-            hi = Math.max(hi, span[at + 1]);
-          }
+          blockSpan(span, sequence, tq, r0, n, block);
+          int lo = block[0];
+          int hi = block[1];
           int jLo = lo - lo % W;
           int jHi = roundUp(hi, W);
           product(qa, r0 * hdp, hdp, kt, tkp, jLo, jHi, p);
@@ -201,6 +198,7 @@ final class AttentionKernels {
       float[] p = new float[R * tkp];
       float[] g = new float[R * tkp];
       float[] out = new float[R * hdp];
+      int[] block = new int[2];
       for (int item = from; item < to; item++) {
         int sequence = item / shape.kvHeads();
         readQueries(q, shape, item, qa);
@@ -211,13 +209,9 @@ final class AttentionKernels {
         Arrays.fill(dva, 0f);
         for (int r0 = 0; r0 < rows; r0 += R) {
           int n = Math.min(R, rows - r0);
-          int lo = tk;
-          int hi = 0;
-          for (int r = 0; r < n; r++) {
-            int at = 2 * (sequence * tq + (r0 + r) % tq);
-            lo = Math.min(lo, span[at]);
-            hi = Math.max(hi, span[at + 1]);
-          }
+          blockSpan(span, sequence, tq, r0, n, block);
+          int lo = block[0];
+          int hi = block[1];
           int jLo = lo - lo % W;
           int jHi = roundUp(hi, W);
           product(da, r0 * hdp, hdp, vt, tkp, jLo, jHi, g); // dP = dctx Vᵀ
@@ -250,6 +244,19 @@ final class AttentionKernels {
         }
       }
     });
+  }
+
+  /** block ← [lo, hi): the union of the spans of query rows [r0, r0 + n) of a sequence. */
+  private static void blockSpan(int[] span, int sequence, int tq, int r0, int n, int[] block) {
+    int lo = Integer.MAX_VALUE;
+    int hi = 0;
+    for (int r = 0; r < n; r++) {
+      int at = 2 * (sequence * tq + (r0 + r) % tq);
+      lo = Math.min(lo, span[at]);
+      hi = Math.max(hi, span[at + 1]);
+    }
+    block[0] = lo;
+    block[1] = hi;
   }
 
   /** dst (G·Tq rows padded to R, hd padded, zeros) ← an item's query rows. */
