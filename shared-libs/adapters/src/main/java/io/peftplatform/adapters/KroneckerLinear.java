@@ -9,12 +9,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Kronecker adapter (PEFT's LoKr): y = W·x + b + s·(W₁ ⊗ W₂)·dropout(x), W₁ (a, b), W₂ (c, d), each
  * stored whole or as a rank-r product.
  *
- * <p>Without dropout the layer multiplies by W' = W + s·(W₁ ⊗ W₂), built in a scratch buffer for each
- * product (a pass over the weight), so forward and the input's gradient are one product each, as for the
- * frozen layer alone; the factors' gradients come from G = dyᵀ·x (out, in) contracted with the other
- * factor ({@link KroneckerKernels}). With dropout, which the base does not see, (W₁ ⊗ W₂) is never
- * materialised: with x viewed as X (b, d), the product viewed as Z (a, c) is W₁·X·W₂ᵀ — two small
- * matrix products per row block.
+ * <p>Without dropout, and for a batch of rows (not a generated token), the layer multiplies by
+ * W' = W + s·(W₁ ⊗ W₂), built in a scratch buffer for each product (a pass over the weight), so forward
+ * and the input's gradient are one product each, as for the frozen layer alone; the factors' gradients
+ * come from G = dyᵀ·x (out, in) contracted with the other factor ({@link KroneckerKernels}). Otherwise
+ * (W₁ ⊗ W₂) is never materialised: with x viewed as X (b, d), the product viewed as Z (a, c) is
+ * W₁·X·W₂ᵀ — two small matrix products per row block.
  */
 public final class KroneckerLinear extends AdapterLayer {
   private final Kronecker.Shape shape;
@@ -55,9 +55,13 @@ public final class KroneckerLinear extends AdapterLayer {
     return tp;
   }
 
-  /** Whether products use W' = W + s·(W₁ ⊗ W₂): no dropout, and the base not multiplying in BF16. */
-  private boolean mergedProducts() {
-    return !dropout.active() && !base.bf16Products();
+  /**
+   * Whether products of {@code rows} rows use W' = W + s·(W₁ ⊗ W₂): no dropout, the base not multiplying in
+   * BF16, and enough rows that building W' (out·in) costs less than the factored path's row-wise work
+   * (rows·(in + out)) — a training batch, not a generated token.
+   */
+  private boolean mergedProducts(long rows) {
+    return !dropout.active() && !base.bf16Products() && rows * (plan.in() + plan.out()) >= (long) plan.in() * plan.out();
   }
 
   /** W' = W + s·(W₁ ⊗ W₂) (out, in) in a scratch buffer. */
@@ -70,7 +74,7 @@ public final class KroneckerLinear extends AdapterLayer {
 
   @Override
   protected void forwardAdapted(INDArray y, INDArray x) {
-    if (mergedProducts()) {
+    if (mergedProducts(x.size(0))) {
       Ops.gemm(y, x, false, adaptedWeight(factors()), true, 1.0, 0.0);
       if (base.bias() != null) {
         y.addiRowVector(base.bias());
@@ -89,7 +93,7 @@ public final class KroneckerLinear extends AdapterLayer {
   @Override
   public void backward(INDArray dx, INDArray dy, INDArray x) {
     INDArray[] w = factors();
-    if (mergedProducts()) {
+    if (mergedProducts(x.size(0))) {
       Ops.gemm(dx, dy, false, adaptedWeight(w), false, 1.0, 1.0); // dx += dy·W'
       INDArray gram = arena.get("kron.G", plan.out(), plan.in());
       Ops.gemm(gram, dy, true, x, false, 1.0, 0.0); // G = dyᵀ·x

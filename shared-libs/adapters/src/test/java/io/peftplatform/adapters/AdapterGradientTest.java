@@ -10,6 +10,7 @@ import io.peftplatform.text.dataset.TokenizedExample;
 import io.peftplatform.training.spec.AdapterMethod;
 import io.peftplatform.training.spec.AdapterSpec;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -73,5 +74,32 @@ class AdapterGradientTest {
           adapter.parameters().grad(name), () -> scale * model.loss(batch, arena).loss(), 7);
     }
     System.out.printf("%s: %d parameters checked in %.1f s%n", method, adapter.parameterCount(), (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * A Kronecker layer multiplies a batch by the materialised W + s·(W₁ ⊗ W₂) and a single row (a generated
+   * token) by the factored form; both give the same rows.
+   */
+  @Test
+  void kroneckerGivesEachRowAloneWhatItGivesTheBatch() {
+    Nd4j.getRandom().setSeed(8);
+    LlamaConfig config = tinyConfig(true);
+    LlamaWeights weights = io.peftplatform.llama.TestModels.randomize(LlamaWeights.random(config, 3, DataType.DOUBLE));
+    Adapter adapter = Adapter.create(AdapterSpec.defaults(AdapterMethod.KRONECKER).withRank(1).withAlpha(2.0).withSeed(5),
+        config, DataType.DOUBLE);
+    adapter.attach(weights);
+    INDArray values = adapter.parameters().values();
+    values.addi(Nd4j.randn(DataType.DOUBLE, values.shape()).muli(0.3));
+    for (AdapterLayer layer : adapter.layers()) {
+      INDArray x = Nd4j.randn(DataType.DOUBLE, 10, layer.inFeatures());
+      INDArray batch = Nd4j.create(DataType.DOUBLE, 10, layer.outFeatures());
+      layer.forward(batch, x);
+      for (int r = 0; r < 10; r++) {
+        INDArray row = Nd4j.create(DataType.DOUBLE, 1, layer.outFeatures());
+        layer.forward(row, x.getRow(r).reshape(1, layer.inFeatures()).dup());
+        double worst = row.sub(batch.getRow(r).reshape(1, layer.outFeatures())).amaxNumber().doubleValue();
+        org.assertj.core.api.Assertions.assertThat(worst).as(layer.module() + " row " + r).isLessThan(1e-12);
+      }
+    }
   }
 }
