@@ -292,47 +292,12 @@ final class AttentionKernels {
   }
 
   /**
-   * out[r·tkp + j] = Σ_d a[a0 + r·hdp + d] · bt[d·tkp + j] for the R rows from a0 and j in [jLo, jHi),
-   * a multiple of W: the R × W tile's eight accumulators stay in registers over d.
+   * out[r·tkp + j] = Σ_d a[a0 + r·hdp + d] · bt[d·tkp + j] for the R rows from a0 and j in [jLo, jHi), a
+   * multiple of W: rows of queries (or of the context's gradient) against transposed keys (or values).
    */
   private static void product(float[] a, int a0, int hdp, float[] bt, int tkp, int jLo, int jHi, float[] out) {
-    int a1 = a0 + hdp;
-    int a2 = a1 + hdp;
-    int a3 = a2 + hdp;
     for (int j = jLo; j < jHi; j += W) {
-      FloatVector c00 = FloatVector.zero(S);
-      FloatVector c01 = FloatVector.zero(S);
-      FloatVector c10 = FloatVector.zero(S);
-      FloatVector c11 = FloatVector.zero(S);
-      FloatVector c20 = FloatVector.zero(S);
-      FloatVector c21 = FloatVector.zero(S);
-      FloatVector c30 = FloatVector.zero(S);
-      FloatVector c31 = FloatVector.zero(S);
-      for (int d = 0; d < hdp; d++) {
-        int at = d * tkp + j;
-        FloatVector b0 = FloatVector.fromArray(S, bt, at);
-        FloatVector b1 = FloatVector.fromArray(S, bt, at + L);
-        FloatVector x = FloatVector.broadcast(S, a[a0 + d]);
-        c00 = b0.fma(x, c00);
-        c01 = b1.fma(x, c01);
-        x = FloatVector.broadcast(S, a[a1 + d]);
-        c10 = b0.fma(x, c10);
-        c11 = b1.fma(x, c11);
-        x = FloatVector.broadcast(S, a[a2 + d]);
-        c20 = b0.fma(x, c20);
-        c21 = b1.fma(x, c21);
-        x = FloatVector.broadcast(S, a[a3 + d]);
-        c30 = b0.fma(x, c30);
-        c31 = b1.fma(x, c31);
-      }
-      c00.intoArray(out, j);
-      c01.intoArray(out, j + L);
-      c10.intoArray(out, tkp + j);
-      c11.intoArray(out, tkp + j + L);
-      c20.intoArray(out, 2 * tkp + j);
-      c21.intoArray(out, 2 * tkp + j + L);
-      c30.intoArray(out, 3 * tkp + j);
-      c31.intoArray(out, 3 * tkp + j + L);
+      tile(a, a0, hdp, bt, tkp, j, 0, hdp, out, tkp);
     }
   }
 
@@ -342,40 +307,52 @@ final class AttentionKernels {
    */
   private static void weightedRows(float[] w, int tkp, float[] b, int hdp, int lo, int hi, float[] out) {
     for (int c = 0; c < hdp; c += W) {
-      FloatVector c00 = FloatVector.zero(S);
-      FloatVector c01 = FloatVector.zero(S);
-      FloatVector c10 = FloatVector.zero(S);
-      FloatVector c11 = FloatVector.zero(S);
-      FloatVector c20 = FloatVector.zero(S);
-      FloatVector c21 = FloatVector.zero(S);
-      FloatVector c30 = FloatVector.zero(S);
-      FloatVector c31 = FloatVector.zero(S);
-      for (int j = lo; j < hi; j++) {
-        int at = j * hdp + c;
-        FloatVector b0 = FloatVector.fromArray(S, b, at);
-        FloatVector b1 = FloatVector.fromArray(S, b, at + L);
-        FloatVector x = FloatVector.broadcast(S, w[j]);
-        c00 = b0.fma(x, c00);
-        c01 = b1.fma(x, c01);
-        x = FloatVector.broadcast(S, w[tkp + j]);
-        c10 = b0.fma(x, c10);
-        c11 = b1.fma(x, c11);
-        x = FloatVector.broadcast(S, w[2 * tkp + j]);
-        c20 = b0.fma(x, c20);
-        c21 = b1.fma(x, c21);
-        x = FloatVector.broadcast(S, w[3 * tkp + j]);
-        c30 = b0.fma(x, c30);
-        c31 = b1.fma(x, c31);
-      }
-      c00.intoArray(out, c);
-      c01.intoArray(out, c + L);
-      c10.intoArray(out, hdp + c);
-      c11.intoArray(out, hdp + c + L);
-      c20.intoArray(out, 2 * hdp + c);
-      c21.intoArray(out, 2 * hdp + c + L);
-      c30.intoArray(out, 3 * hdp + c);
-      c31.intoArray(out, 3 * hdp + c + L);
+      tile(w, 0, tkp, b, hdp, c, lo, hi, out, hdp);
     }
+  }
+
+  /**
+   * One R × W output tile: out[r·ldo + col + i] = Σ_{t ∈ [t0, t1)} a[a0 + r·lda + t] · b[t·ldb + col + i] for
+   * r < R, i < W; its eight accumulators stay in registers over t, each step a broadcast of a's element
+   * times two vectors of b's row.
+   */
+  private static void tile(float[] a, int a0, int lda, float[] b, int ldb, int col, int t0, int t1, float[] out, int ldo) {
+    int a1 = a0 + lda;
+    int a2 = a1 + lda;
+    int a3 = a2 + lda;
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S);
+    FloatVector c11 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S);
+    FloatVector c21 = FloatVector.zero(S);
+    FloatVector c30 = FloatVector.zero(S);
+    FloatVector c31 = FloatVector.zero(S);
+    for (int t = t0; t < t1; t++) {
+      int at = t * ldb + col;
+      FloatVector b0 = FloatVector.fromArray(S, b, at);
+      FloatVector b1 = FloatVector.fromArray(S, b, at + L);
+      FloatVector x = FloatVector.broadcast(S, a[a0 + t]);
+      c00 = b0.fma(x, c00);
+      c01 = b1.fma(x, c01);
+      x = FloatVector.broadcast(S, a[a1 + t]);
+      c10 = b0.fma(x, c10);
+      c11 = b1.fma(x, c11);
+      x = FloatVector.broadcast(S, a[a2 + t]);
+      c20 = b0.fma(x, c20);
+      c21 = b1.fma(x, c21);
+      x = FloatVector.broadcast(S, a[a3 + t]);
+      c30 = b0.fma(x, c30);
+      c31 = b1.fma(x, c31);
+    }
+    c00.intoArray(out, col);
+    c01.intoArray(out, col + L);
+    c10.intoArray(out, ldo + col);
+    c11.intoArray(out, ldo + col + L);
+    c20.intoArray(out, 2 * ldo + col);
+    c21.intoArray(out, 2 * ldo + col + L);
+    c30.intoArray(out, 3 * ldo + col);
+    c31.intoArray(out, 3 * ldo + col + L);
   }
 
   /**
