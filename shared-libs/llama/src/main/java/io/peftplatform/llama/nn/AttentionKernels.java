@@ -2,7 +2,6 @@ package io.peftplatform.llama.nn;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -158,7 +157,7 @@ final class AttentionKernels {
             int rowLo = span[2 * maskRow];
             int rowHi = span[2 * maskRow + 1];
             mask.readFloats(maskRow * tk + rowLo, row, rowLo, rowHi - rowLo);
-            softmax(p, base, row, rowLo, rowHi, scale);
+            VectorKernels.maskedSoftmaxRow(p, base + rowLo, row, rowLo, rowHi - rowLo, scale);
             Arrays.fill(p, base + jLo, base + rowLo, 0f);
             Arrays.fill(p, base + rowHi, base + jHi, 0f);
             Arrays.fill(row, 0, rowLo, 0f);
@@ -226,19 +225,19 @@ final class AttentionKernels {
             int rowLo = span[2 * maskRow];
             int rowHi = span[2 * maskRow + 1];
             probs.readFloats((item * rows + r0 + r) * tk + rowLo, p, base + rowLo, rowHi - rowLo);
-            softmaxBackward(g, p, base, rowLo, rowHi);
+            VectorKernels.softmaxBackwardRow(g, p, base + rowLo, rowHi - rowLo);
             Arrays.fill(g, base + jLo, base + rowLo, 0f);
             Arrays.fill(g, base + rowHi, base + jHi, 0f);
           }
           weightedRows(g, tkp, ka, hdp, lo, hi, out); // dS K
           for (int r = 0; r < n; r++) {
-            scaleRange(out, r * hdp, hd, scale);
+            VectorKernels.scale(out, r * hdp, hd, scale);
             dq.writeFloats(shape.queryRow(item, r0 + r), out, r * hdp, hd);
           }
           outerUpdate(p, g, tkp, da, qa, r0 * hdp, hdp, lo, hi, dva, dka);
         }
         for (int j = 0; j < tk; j++) {
-          scaleRange(dka, j * hdp, hd, scale);
+          VectorKernels.scale(dka, j * hdp, hd, scale);
           dk.writeFloats(shape.keyRow(item, j), dka, j * hdp, hd);
           dv.writeFloats(shape.keyRow(item, j), dva, j * hdp, hd);
         }
@@ -402,73 +401,6 @@ final class AttentionKernels {
         k0.intoArray(dk, at);
         k1.intoArray(dk, at + L);
       }
-    }
-  }
-
-  /** x[base + j] ← softmax_j(scale · x[base + j] + add[j]) over j in [lo, hi). */
-  private static void softmax(float[] x, int base, float[] add, int lo, int hi, float scale) {
-    int n = hi - lo;
-    int bound = S.loopBound(n);
-    FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-    int j = 0;
-    for (; j < bound; j += L) {
-      FloatVector s = FloatVector.fromArray(S, x, base + lo + j).mul(scale).add(FloatVector.fromArray(S, add, lo + j));
-      s.intoArray(x, base + lo + j);
-      vmax = vmax.max(s);
-    }
-    float max = vmax.reduceLanes(VectorOperators.MAX);
-    for (; j < n; j++) {
-      float s = x[base + lo + j] * scale + add[lo + j];
-      x[base + lo + j] = s;
-      max = Math.max(max, s);
-    }
-    FloatVector vsum = FloatVector.zero(S);
-    for (j = 0; j < bound; j += L) {
-      FloatVector e = VectorKernels.exp(FloatVector.fromArray(S, x, base + lo + j).sub(max));
-      e.intoArray(x, base + lo + j);
-      vsum = vsum.add(e);
-    }
-    float sum = VectorKernels.sum(vsum);
-    for (; j < n; j++) {
-      float e = VectorKernels.exp(x[base + lo + j] - max);
-      x[base + lo + j] = e;
-      sum += e;
-    }
-    scaleRange(x, base + lo, n, 1f / sum);
-  }
-
-  /** g[base + j] ← p[base + j] · (g[base + j] − Σ g ⊙ p) over j in [lo, hi): the softmax's backward. */
-  private static void softmaxBackward(float[] g, float[] p, int base, int lo, int hi) {
-    int n = hi - lo;
-    int bound = S.loopBound(n);
-    int from = base + lo;
-    FloatVector vdot = FloatVector.zero(S);
-    int j = 0;
-    for (; j < bound; j += L) {
-      vdot = FloatVector.fromArray(S, g, from + j).fma(FloatVector.fromArray(S, p, from + j), vdot);
-    }
-    float dot = VectorKernels.sum(vdot);
-    for (; j < n; j++) {
-      dot += g[from + j] * p[from + j];
-    }
-    for (j = 0; j < bound; j += L) {
-      FloatVector pv = FloatVector.fromArray(S, p, from + j);
-      FloatVector.fromArray(S, g, from + j).sub(dot).mul(pv).intoArray(g, from + j);
-    }
-    for (; j < n; j++) {
-      g[from + j] = p[from + j] * (g[from + j] - dot);
-    }
-  }
-
-  /** x[from, from + n) ← k · x. */
-  private static void scaleRange(float[] x, int from, int n, float k) {
-    int bound = S.loopBound(n);
-    int j = 0;
-    for (; j < bound; j += L) {
-      FloatVector.fromArray(S, x, from + j).mul(k).intoArray(x, from + j);
-    }
-    for (; j < n; j++) {
-      x[from + j] *= k;
     }
   }
 }

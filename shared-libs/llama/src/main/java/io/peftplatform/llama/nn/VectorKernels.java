@@ -82,42 +82,50 @@ final class VectorKernels {
 
   /** x ← softmax(x + add) over [0, n), in place. */
   static void maskedSoftmaxRow(float[] x, float[] add, int n) {
+    maskedSoftmaxRow(x, 0, add, 0, n, 1f);
+  }
+
+  /**
+   * x[from + j] ← softmax_j(scale · x[from + j] + add[addFrom + j]) over j in [0, n), in place (scale 1
+   * is exact: the same bits as the plain sum).
+   */
+  static void maskedSoftmaxRow(float[] x, int from, float[] add, int addFrom, int n, float scale) {
     int bound = S.loopBound(n);
     FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
     int j = 0;
     for (; j < bound; j += S.length()) {
-      FloatVector v = FloatVector.fromArray(S, x, j).add(FloatVector.fromArray(S, add, j));
-      v.intoArray(x, j);
+      FloatVector v = FloatVector.fromArray(S, x, from + j).mul(scale).add(FloatVector.fromArray(S, add, addFrom + j));
+      v.intoArray(x, from + j);
       vmax = vmax.max(v);
     }
     float max = vmax.reduceLanes(VectorOperators.MAX);
     for (; j < n; j++) {
-      x[j] += add[j];
-      max = Math.max(max, x[j]);
+      x[from + j] = x[from + j] * scale + add[addFrom + j];
+      max = Math.max(max, x[from + j]);
     }
-    expAndNormalize(x, n, max);
-  }
-
-  /** x ← exp(x − max) / Σ exp(x − max) over [0, n); returns nothing, the row is normalised in place. */
-  private static void expAndNormalize(float[] x, int n, float max) {
-    float sum = expShifted(x, n, max);
-    scale(x, n, 1f / sum);
+    float sum = expShifted(x, from, n, max);
+    scale(x, from, n, 1f / sum);
   }
 
   /** x ← exp(x − max) over [0, n), in place; returns Σ. */
   static float expShifted(float[] x, int n, float max) {
+    return expShifted(x, 0, n, max);
+  }
+
+  /** x[from + j] ← exp(x[from + j] − max) over j in [0, n), in place; returns Σ. */
+  static float expShifted(float[] x, int from, int n, float max) {
     int bound = S.loopBound(n);
     FloatVector vsum = FloatVector.zero(S);
     int j = 0;
     for (; j < bound; j += S.length()) {
-      FloatVector e = exp(FloatVector.fromArray(S, x, j).sub(max));
-      e.intoArray(x, j);
+      FloatVector e = exp(FloatVector.fromArray(S, x, from + j).sub(max));
+      e.intoArray(x, from + j);
       vsum = vsum.add(e);
     }
     float sum = sum(vsum);
     for (; j < n; j++) {
-      x[j] = exp(x[j] - max);
-      sum += x[j];
+      x[from + j] = exp(x[from + j] - max);
+      sum += x[from + j];
     }
     return sum;
   }
@@ -139,13 +147,18 @@ final class VectorKernels {
 
   /** x ← k · x over [0, n). */
   static void scale(float[] x, int n, float k) {
+    scale(x, 0, n, k);
+  }
+
+  /** x[from, from + n) ← k · x. */
+  static void scale(float[] x, int from, int n, float k) {
     int bound = S.loopBound(n);
     int j = 0;
     for (; j < bound; j += S.length()) {
-      FloatVector.fromArray(S, x, j).mul(k).intoArray(x, j);
+      FloatVector.fromArray(S, x, from + j).mul(k).intoArray(x, from + j);
     }
     for (; j < n; j++) {
-      x[j] *= k;
+      x[from + j] *= k;
     }
   }
 
@@ -203,22 +216,27 @@ final class VectorKernels {
 
   /** g ← p ⊙ (g − Σ g ⊙ p) over [0, n): the softmax's backward. */
   static void softmaxBackwardRow(float[] g, float[] p, int n) {
+    softmaxBackwardRow(g, p, 0, n);
+  }
+
+  /** The same over [from, from + n) of both arrays. */
+  static void softmaxBackwardRow(float[] g, float[] p, int from, int n) {
     int bound = S.loopBound(n);
     FloatVector vdot = FloatVector.zero(S);
     int j = 0;
     for (; j < bound; j += S.length()) {
-      vdot = FloatVector.fromArray(S, g, j).fma(FloatVector.fromArray(S, p, j), vdot);
+      vdot = FloatVector.fromArray(S, g, from + j).fma(FloatVector.fromArray(S, p, from + j), vdot);
     }
     float dot = sum(vdot);
     for (; j < n; j++) {
-      dot += g[j] * p[j];
+      dot += g[from + j] * p[from + j];
     }
     for (j = 0; j < bound; j += S.length()) {
-      FloatVector pv = FloatVector.fromArray(S, p, j);
-      FloatVector.fromArray(S, g, j).sub(dot).mul(pv).intoArray(g, j);
+      FloatVector pv = FloatVector.fromArray(S, p, from + j);
+      FloatVector.fromArray(S, g, from + j).sub(dot).mul(pv).intoArray(g, from + j);
     }
     for (; j < n; j++) {
-      g[j] = p[j] * (g[j] - dot);
+      g[from + j] = p[from + j] * (g[from + j] - dot);
     }
   }
 
