@@ -31,8 +31,13 @@ public abstract class AdapterLayer implements LinearLayer {
   /** y = the adapted projection of x; the base projection alone while the adapter is switched off. */
   @Override
   public final void forward(INDArray y, INDArray x) {
+    forward(y, x, Next.BACKWARD);
+  }
+
+  @Override
+  public final void forward(INDArray y, INDArray x, Next next) {
     if (dropout.mode().isEnabled()) {
-      forwardAdapted(y, x);
+      forwardAdapted(y, x, next);
     } else {
       base.forward(y, x);
     }
@@ -40,6 +45,11 @@ public abstract class AdapterLayer implements LinearLayer {
 
   /** y (N, out) = the adapted projection of x (N, in); overwrites y. */
   protected abstract void forwardAdapted(INDArray y, INDArray x);
+
+  /** {@link #forwardAdapted(INDArray, INDArray)}, told what follows. */
+  protected void forwardAdapted(INDArray y, INDArray x, Next next) {
+    forwardAdapted(y, x);
+  }
 
   public String module() {
     return plan.module();

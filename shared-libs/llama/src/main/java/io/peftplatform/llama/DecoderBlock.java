@@ -51,8 +51,10 @@ public final class DecoderBlock {
    * @param a this block's activation buffers
    * @param p row positions, RoPE tables and mask
    * @param cache key/value cache (batch 1) or null
+   * @param backward whether {@link #backward} follows this pass (not in inference, nor in a checkpointed
+   *     block's first pass)
    */
-  void forward(INDArray out, INDArray in, BlockActivations a, Positions p, KvCache cache, Arena arena) {
+  void forward(INDArray out, INDArray in, BlockActivations a, Positions p, KvCache cache, Arena arena, boolean backward) {
     int b = p.batch();
     int tq = p.tq();
     int tk = p.tk();
@@ -70,9 +72,12 @@ public final class DecoderBlock {
     INDArray q = fused ? a.qh.reshape('c', n, (long) heads * hd) : a.q;
     INDArray k = fused ? a.kh.reshape('c', n, (long) kvHeads * hd) : a.k;
     INDArray v = fused ? a.vh.reshape('c', n, (long) kvHeads * hd) : a.v;
-    qProj.forward(q, a.attnNormOut);
-    kProj.forward(k, a.attnNormOut);
-    vProj.forward(v, a.attnNormOut);
+    // what the projections' backward gets: gate, up and (fused) v are kept as written
+    LinearLayer.Next next = backward ? LinearLayer.Next.BACKWARD : LinearLayer.Next.NOTHING;
+    LinearLayer.Next nextKept = backward ? LinearLayer.Next.BACKWARD_WITH_OUTPUT : LinearLayer.Next.NOTHING;
+    qProj.forward(q, a.attnNormOut, next);
+    kProj.forward(k, a.attnNormOut, next);
+    vProj.forward(v, a.attnNormOut, fused ? nextKept : next);
     Profiler.mark("fwd q/k/v");
     Rope.apply(q, heads, p.cos(), p.sin());
     Rope.apply(k, kvHeads, p.cos(), p.sin());
@@ -101,18 +106,18 @@ public final class DecoderBlock {
     }
 
     INDArray projected = arena.get("blk.projected", n, config.hiddenSize());
-    oProj.forward(projected, a.attnOut);
+    oProj.forward(projected, a.attnOut, next);
     Profiler.mark("fwd o");
     in.add(projected, a.mid);
 
     RmsNorm.forward(a.mlpNormOut, a.mlpNormRstd, a.mid, weights.postAttentionNorm, config.rmsNormEps());
     Profiler.mark("fwd rmsnorm");
-    gateProj.forward(a.gate, a.mlpNormOut);
-    upProj.forward(a.up, a.mlpNormOut);
+    gateProj.forward(a.gate, a.mlpNormOut, nextKept);
+    upProj.forward(a.up, a.mlpNormOut, nextKept);
     Profiler.mark("fwd gate/up");
     SwiGlu.forward(a.act, a.gateSigmoid, a.gate, a.up);
     Profiler.mark("fwd swiglu");
-    downProj.forward(projected, a.act);
+    downProj.forward(projected, a.act, next);
     Profiler.mark("fwd down");
     a.mid.add(projected, out);
   }
@@ -153,8 +158,8 @@ public final class DecoderBlock {
     SwiGlu.backward(dGate, dUp, dAct, a.gate, a.gateSigmoid, a.up, arena);
     Profiler.mark("bwd swiglu");
     INDArray dNorm = arena.zeros("bw.dNorm", n, d);
-    gateProj.backward(dNorm, dGate, a.mlpNormOut);
-    upProj.backward(dNorm, dUp, a.mlpNormOut);
+    gateProj.backward(dNorm, dGate, a.mlpNormOut, a.gate);
+    upProj.backward(dNorm, dUp, a.mlpNormOut, a.up);
     Profiler.mark("bwd gate/up");
     RmsNorm.backward(dMid, dNorm, a.mid, a.mlpNormRstd, weights.postAttentionNorm);
     Profiler.mark("bwd rmsnorm");
@@ -166,7 +171,8 @@ public final class DecoderBlock {
     INDArray dQ = arena.get("bw.dQ", n, (long) heads * hd);
     INDArray dK = arena.get("bw.dK", n, (long) kvHeads * hd);
     INDArray dV = arena.get("bw.dV", n, (long) kvHeads * hd);
-    if (fusedAttention(a, p, null)) {
+    boolean fused = fusedAttention(a, p, null);
+    if (fused) {
       Attention.backwardTokens(dQ, dK, dV, dAttnOut, a.probs, a.qh.reshape('c', n, (long) heads * hd),
           a.kh.reshape('c', n, (long) kvHeads * hd), a.vh.reshape('c', n, (long) kvHeads * hd), p.mask(), heads, kvHeads,
           1.0 / Math.sqrt(hd));
@@ -191,7 +197,7 @@ public final class DecoderBlock {
     dNorm.assign(0);
     qProj.backward(dNorm, dQ, a.attnNormOut);
     kProj.backward(dNorm, dK, a.attnNormOut);
-    vProj.backward(dNorm, dV, a.attnNormOut);
+    vProj.backward(dNorm, dV, a.attnNormOut, fused ? a.vh.reshape('c', n, (long) kvHeads * hd) : null);
     Profiler.mark("bwd q/k/v");
     dIn.assign(dMid);
     RmsNorm.backward(dIn, dNorm, a.input, a.attnNormRstd, weights.inputNorm);

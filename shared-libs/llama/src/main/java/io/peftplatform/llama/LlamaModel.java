@@ -192,7 +192,7 @@ public final class LlamaModel {
         config.intermediateSize(), config.numHeads(), config.numKvHeads(), config.headDim());
     for (DecoderBlock block : blocks) {
       try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
-        block.forward(h, h, a, p, cache, arena);
+        block.forward(h, h, a, p, cache, arena, false);
       }
       if (observer != null) {
         observer.blockOutput(block.index(), h);
@@ -319,7 +319,7 @@ public final class LlamaModel {
       }
       acts[i].input.assign(h);
       try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
-        blocks[i].forward(h, acts[i].input, acts[i], p, null, arena);
+        blocks[i].forward(h, acts[i].input, acts[i], p, null, arena, !recompute);
       }
     }
     INDArray rstd = arena.get("final.rstd", n);
@@ -344,7 +344,7 @@ public final class LlamaModel {
         // The block's forward again, from its kept input, refills the one shared set of activations.
         acts[i].input.assign(inputs[i]);
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
-          blocks[i].forward(arena.get("recompute.output", n, d), acts[i].input, acts[i], p, null, arena);
+          blocks[i].forward(arena.get("recompute.output", n, d), acts[i].input, acts[i], p, null, arena, true);
         }
       }
       try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {

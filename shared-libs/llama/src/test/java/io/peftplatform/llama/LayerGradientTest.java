@@ -162,7 +162,7 @@ class LayerGradientTest {
       BlockActivations a = new BlockActivations(arena, "k.", "s.", b, t, t, 96, 160, 6, 2, 16);
       INDArray out = Nd4j.create(type, b * t, 96);
       a.input.assign(in);
-      model.block(0).forward(out, a.input, a, p, null, arena);
+      model.block(0).forward(out, a.input, a, p, null, arena, true);
       INDArray dIn = Nd4j.create(type, b * t, 96);
       model.block(0).backward(dIn, r.castTo(type), a, p, arena);
       results[slot++] = out.castTo(DataType.DOUBLE);
@@ -195,14 +195,14 @@ class LayerGradientTest {
       BlockActivations a = new BlockActivations(arena, "k.", "s.", b, t, t, 8, 12, 4, 2, 4);
       INDArray out = Nd4j.create(DataType.DOUBLE, b * t, 8);
       a.input.assign(in);
-      block.forward(out, a.input, a, p, null, arena);
+      block.forward(out, a.input, a, p, null, arena, true);
       INDArray dIn = Nd4j.create(DataType.DOUBLE, b * t, 8);
       block.backward(dIn, r.dup(), a, p, arena);
       GradientCheck.check("decoder block din" + (small.mlpBias() ? " (biases)" : ""), in, dIn, () -> {
         BlockActivations a2 = new BlockActivations(arena, "k2.", "s2.", b, t, t, 8, 12, 4, 2, 4);
         a2.input.assign(in);
         INDArray o = Nd4j.create(DataType.DOUBLE, b * t, 8);
-        block.forward(o, a2.input, a2, p, null, arena);
+        block.forward(o, a2.input, a2, p, null, arena, false);
         return project(o, r);
       });
     }

@@ -42,7 +42,7 @@ class Bf16PrecisionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = AdapterMethod.class, names = {"LORA", "KRONECKER"})
+  @EnumSource(value = AdapterMethod.class, names = {"LORA", "DORA", "KRONECKER"})
   void theLossCurveFollowsFp32s(AdapterMethod method) {
     List<TokenizedExample> train = TrainerTest.counting(64, 16, 1, 1);
     List<TokenizedExample> validation = TrainerTest.counting(16, 16, 2, 1);
