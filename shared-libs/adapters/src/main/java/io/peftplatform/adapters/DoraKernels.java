@@ -1,14 +1,61 @@
 package io.peftplatform.adapters;
 
+import io.peftplatform.llama.nn.RowMath;
 import io.peftplatform.llama.nn.Rows;
+import java.nio.ByteOrder;
+import java.nio.ShortBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * DoRA's per-element pass in backward, in fp32 from Java: one read of dy and u for the magnitude's row sums
- * and g ⊙ dy, where ND4J's ops take a pass each and sum along rows slowly (a strided reduction per column).
+ * DoRA's passes over memory, in fp32 from Java, each one read where ND4J's ops take a pass per op: the
+ * adapted weight and its row norms in forward; in backward the magnitude's row sums (which ND4J reduces
+ * slowly, a strided pass per column) and g ⊙ dy.
  */
 final class DoraKernels {
   private DoraKernels() {}
+
+  /**
+   * W' = W + s·B·A row by row: its row norms into {@code norm} (unless null) and, unless {@code adapted} is
+   * null, W' itself. W (out, in) fp32 or BF16 (widened exactly), B (out, r), A (r, in), the outputs fp32;
+   * all dense.
+   */
+  static void compose(INDArray adapted, INDArray norm, INDArray w, INDArray b, INDArray a, float s) {
+    int out = (int) w.size(0);
+    int in = (int) w.size(1);
+    int r = (int) a.size(0);
+    float[] av = a.dup('c').data().asFloat();
+    float[] bv = b.dup('c').data().asFloat();
+    boolean bf16 = w.dataType() == DataType.BFLOAT16;
+    Rows weight = bf16 ? null : Rows.of(w);
+    ShortBuffer halves = bf16 ? w.data().asNio().order(ByteOrder.nativeOrder()).asShortBuffer().position((int) w.offset()).slice() : null;
+    Rows target = adapted == null ? null : Rows.of(adapted);
+    float[] norms = new float[out];
+    Rows.parallel(out, (long) in * (r + 1), (from, to) -> {
+      float[] row = new float[in];
+      short[] raw = bf16 ? new short[in] : null;
+      for (int j = from; j < to; j++) {
+        if (bf16) {
+          halves.get(j * in, raw, 0, in);
+          for (int i = 0; i < in; i++) {
+            row[i] = Float.intBitsToFloat(raw[i] << 16);
+          }
+        } else {
+          weight.readFloats(j * in, row, in);
+        }
+        for (int k = 0; k < r; k++) {
+          RowMath.axpy(row, s * bv[j * r + k], av, k * in, in);
+        }
+        norms[j] = (float) Math.sqrt(RowMath.sumOfSquares(row, in));
+        if (target != null) {
+          target.writeFloats(j * in, row, in);
+        }
+      }
+    });
+    if (norm != null) {
+      Rows.of(norm).writeFloats(0, norms, out);
+    }
+  }
 
   /**
    * sums (out) = Σ_rows dy ⊙ u and dyg (N, out) = g ⊙ dy (row-wise broadcast), where u (N, out) is given, or,

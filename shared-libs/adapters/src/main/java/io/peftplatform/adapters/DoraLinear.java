@@ -4,6 +4,8 @@ import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.Ops;
 import io.peftplatform.llama.nn.Rows;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp;
 import org.nd4j.linalg.api.ops.impl.reduce.floating.Norm2;
@@ -65,11 +67,29 @@ public final class DoraLinear extends AdapterLayer {
     this.holdNorm = hold;
   }
 
-  /** Computes and keeps ‖W'‖ and g = m / ‖W'‖ for the module. */
-  private INDArray scale(INDArray adapted) {
+  /**
+   * Keeps ‖W'‖ (unless held) and g = m / ‖W'‖ for the module; returns g, and W' in a scratch buffer into
+   * {@code adapted[0]} when {@code adapted} is given. fp32 weights (or BF16 ones) in one pass ({@link
+   * DoraKernels#compose}), fp64 through BLAS.
+   */
+  private INDArray scale(INDArray[] adapted) {
     INDArray norm = arena.get(cache("norm"), plan.out());
-    if (!holdNorm) {
-      Nd4j.exec(new Norm2(adapted, norm, 1));
+    INDArray stored = base.storedWeight();
+    if (Rows.simd(a, b, magnitude) && (Rows.simd(stored) || stored.dataType() == DataType.BFLOAT16) && stored.ordering() == 'c'
+        && Arrays.equals(stored.stride(), Nd4j.getStrides(stored.shape(), 'c'))) {
+      INDArray w = adapted == null ? null : arena.get("dora.w", plan.out(), plan.in());
+      DoraKernels.compose(w, holdNorm ? null : norm, stored, b, a, (float) plan.scaling());
+      if (adapted != null) {
+        adapted[0] = w;
+      }
+    } else {
+      INDArray w = adaptedWeight();
+      if (!holdNorm) {
+        Nd4j.exec(new Norm2(w, norm, 1));
+      }
+      if (adapted != null) {
+        adapted[0] = w;
+      }
     }
     INDArray g = arena.get(cache("g"), plan.out());
     magnitude.div(norm, g);
@@ -90,10 +110,11 @@ public final class DoraLinear extends AdapterLayer {
 
   @Override
   protected void forwardAdapted(INDArray y, INDArray x, Next next) {
-    INDArray w = adaptedWeight();
+    boolean drop = dropout.active();
+    boolean composed = !drop && !base.bf16Products(); // multiplies by W' (else only its norms are needed)
+    INDArray[] w = composed ? new INDArray[1] : null;
     INDArray g = scale(w);
     long n = x.size(0);
-    boolean drop = dropout.active();
     boolean fromOutput = next == Next.BACKWARD_WITH_OUTPUT && !drop && base.bias() == null && invertible(g);
     kept = next == Next.NOTHING ? Kept.NONE : fromOutput ? Kept.OUTPUT : Kept.CACHE;
     // u: kept for backward, or (no backward follows) a scratch buffer with dropout, else y itself
@@ -101,8 +122,8 @@ public final class DoraLinear extends AdapterLayer {
     INDArray xd = dropout.apply(x, arena);
     INDArray ax = arena.get(cache("ax"), n, plan.rank());
     Ops.gemm(ax, xd, false, a, true, 1.0, 0.0); // x_d·Aᵀ (N, r)
-    if (!drop && !base.bf16Products()) {
-      Ops.gemm(u, x, false, w, true, 1.0, 0.0); // u = x·W'ᵀ
+    if (composed) {
+      Ops.gemm(u, x, false, w[0], true, 1.0, 0.0); // u = x·W'ᵀ
       scaleInto(y, u, g);
       return;
     }

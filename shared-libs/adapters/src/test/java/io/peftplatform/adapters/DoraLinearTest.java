@@ -101,6 +101,25 @@ class DoraLinearTest {
         .hasMessageContaining(kept ? "output is kept" : "without a forward");
   }
 
+  /** W' = W + s·B·A and its row norms in one pass, from an fp32 weight or a BF16 one (widened exactly). */
+  @org.junit.jupiter.api.Test
+  void composeGivesTheAdaptedWeightAndItsNorms() {
+    Nd4j.getRandom().setSeed(9);
+    INDArray w = Nd4j.randn(DataType.FLOAT, 37, 53);
+    INDArray w16 = w.castTo(DataType.BFLOAT16);
+    INDArray b = Nd4j.randn(DataType.FLOAT, 37, 3);
+    INDArray a = Nd4j.randn(DataType.FLOAT, 3, 53);
+    INDArray widened = w16.castTo(DataType.FLOAT);
+    INDArray expected = widened.castTo(DataType.DOUBLE).add(b.castTo(DataType.DOUBLE).mmul(a.castTo(DataType.DOUBLE)).muli(0.5));
+    for (INDArray weight : new INDArray[] {widened, w16}) {
+      INDArray adapted = Nd4j.create(DataType.FLOAT, 37, 53);
+      INDArray norm = Nd4j.create(DataType.FLOAT, 37);
+      DoraKernels.compose(adapted, norm, weight, b, a, 0.5f);
+      close(weight.dataType() + " W'", adapted, expected, 1e-6);
+      close(weight.dataType() + " ‖W'‖", norm, expected.norm2(1), 1e-6);
+    }
+  }
+
   record Expected(INDArray y, INDArray dx, INDArray dm, INDArray da, INDArray db) {}
 
   /** The layer's outputs and gradients from the definition, in fp64. */

@@ -162,6 +162,35 @@ final class VectorKernels {
     }
   }
 
+  /** y[0, n) += c · x[from, from + n), each term one fused multiply-add. */
+  static void axpy(float[] y, float c, float[] x, int from, int n) {
+    int bound = S.loopBound(n);
+    FloatVector vc = FloatVector.broadcast(S, c);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      FloatVector.fromArray(S, x, from + j).fma(vc, FloatVector.fromArray(S, y, j)).intoArray(y, j);
+    }
+    for (; j < n; j++) {
+      y[j] = Math.fma(x[from + j], c, y[j]);
+    }
+  }
+
+  /** Σ x[j]² over [0, n), the lanes added in order. */
+  static float sumOfSquares(float[] x, int n) {
+    int bound = S.loopBound(n);
+    FloatVector v = FloatVector.zero(S);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      FloatVector xj = FloatVector.fromArray(S, x, j);
+      v = xj.fma(xj, v);
+    }
+    float s = sum(v);
+    for (; j < n; j++) {
+      s = Math.fma(x[j], x[j], s);
+    }
+    return s;
+  }
+
   /** x ← x · r · w over [0, n) with r = 1 / sqrt(mean(x²) + eps); returns r. RMSNorm's forward of one row. */
   static float rmsNormRow(float[] x, float[] w, int n, float eps) {
     int bound = S.loopBound(n);
