@@ -2,9 +2,6 @@ package io.peftplatform.adapters;
 
 import io.peftplatform.llama.nn.RowMath;
 import io.peftplatform.llama.nn.Rows;
-import java.nio.ByteOrder;
-import java.nio.ShortBuffer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -26,25 +23,15 @@ final class DoraKernels {
     int r = (int) a.size(0);
     float[] av = a.dup('c').data().asFloat();
     float[] bv = b.dup('c').data().asFloat();
-    boolean bf16 = w.dataType() == DataType.BFLOAT16;
-    Rows weight = bf16 ? null : Rows.of(w);
-    ShortBuffer halves = bf16 ? w.data().asNio().order(ByteOrder.nativeOrder()).asShortBuffer().position((int) w.offset()).slice() : null;
+    WeightRows weight = WeightRows.of(w);
     Rows target = adapted == null ? null : Rows.of(adapted);
     float[] norms = new float[out];
     Rows.parallel(out, (long) in * (r + 1), (from, to) -> {
       float[] row = new float[in];
-      short[] raw = bf16 ? new short[in] : null;
       for (int j = from; j < to; j++) {
-        if (bf16) {
-          halves.get(j * in, raw, 0, in);
-          for (int i = 0; i < in; i++) {
-            row[i] = Float.intBitsToFloat(raw[i] << 16);
-          }
-        } else {
-          weight.readFloats(j * in, row, in);
-        }
+        weight.read(j * in, row, in);
         for (int k = 0; k < r; k++) {
-          RowMath.axpy(row, s * bv[j * r + k], av, k * in, in);
+          RowMath.axpy(row, 0, s * bv[j * r + k], av, k * in, in);
         }
         norms[j] = (float) Math.sqrt(RowMath.sumOfSquares(row, in));
         if (target != null) {

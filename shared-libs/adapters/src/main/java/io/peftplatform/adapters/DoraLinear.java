@@ -4,8 +4,6 @@ import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.Ops;
 import io.peftplatform.llama.nn.Rows;
-import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp;
 import org.nd4j.linalg.api.ops.impl.reduce.floating.Norm2;
@@ -75,8 +73,7 @@ public final class DoraLinear extends AdapterLayer {
   private INDArray scale(INDArray[] adapted) {
     INDArray norm = arena.get(cache("norm"), plan.out());
     INDArray stored = base.storedWeight();
-    if (Rows.simd(a, b, magnitude) && (Rows.simd(stored) || stored.dataType() == DataType.BFLOAT16) && stored.ordering() == 'c'
-        && Arrays.equals(stored.stride(), Nd4j.getStrides(stored.shape(), 'c'))) {
+    if (Rows.simd(a, b, magnitude) && WeightRows.readable(stored)) {
       INDArray w = adapted == null ? null : arena.get("dora.w", plan.out(), plan.in());
       DoraKernels.compose(w, holdNorm ? null : norm, stored, b, a, (float) plan.scaling());
       if (adapted != null) {

@@ -67,8 +67,7 @@ public final class KroneckerLinear extends AdapterLayer {
   /** W' = W + s·(W₁ ⊗ W₂) (out, in) in a scratch buffer. */
   private INDArray adaptedWeight(INDArray[] w) {
     INDArray adapted = arena.get("kron.w", plan.out(), plan.in());
-    adapted.assign(base.storedWeight()); // converts a BF16 weight exactly
-    KroneckerKernels.addProduct(adapted, w[0], w[1], plan.scaling());
+    KroneckerKernels.compose(adapted, base.storedWeight(), w[0], w[1], plan.scaling());
     return adapted;
   }
 

@@ -9,14 +9,14 @@ package io.peftplatform.llama.nn;
 public final class RowMath {
   private RowMath() {}
 
-  /** y[0, n) += c · x[from, from + n). */
-  public static void axpy(float[] y, float c, float[] x, int from, int n) {
+  /** y[yFrom, yFrom + n) += c · x[xFrom, xFrom + n). */
+  public static void axpy(float[] y, int yFrom, float c, float[] x, int xFrom, int n) {
     if (Rows.VECTOR) {
-      VectorKernels.axpy(y, c, x, from, n);
+      VectorKernels.axpy(y, yFrom, c, x, xFrom, n);
       return;
     }
     for (int j = 0; j < n; j++) {
-      y[j] = Math.fma(x[from + j], c, y[j]);
+      y[yFrom + j] = Math.fma(x[xFrom + j], c, y[yFrom + j]);
     }
   }
 

@@ -162,16 +162,16 @@ final class VectorKernels {
     }
   }
 
-  /** y[0, n) += c · x[from, from + n), each term one fused multiply-add. */
-  static void axpy(float[] y, float c, float[] x, int from, int n) {
+  /** y[yFrom, yFrom + n) += c · x[xFrom, xFrom + n), each term one fused multiply-add. */
+  static void axpy(float[] y, int yFrom, float c, float[] x, int xFrom, int n) {
     int bound = S.loopBound(n);
     FloatVector vc = FloatVector.broadcast(S, c);
     int j = 0;
     for (; j < bound; j += S.length()) {
-      FloatVector.fromArray(S, x, from + j).fma(vc, FloatVector.fromArray(S, y, j)).intoArray(y, j);
+      FloatVector.fromArray(S, x, xFrom + j).fma(vc, FloatVector.fromArray(S, y, yFrom + j)).intoArray(y, yFrom + j);
     }
     for (; j < n; j++) {
-      y[j] = Math.fma(x[from + j], c, y[j]);
+      y[yFrom + j] = Math.fma(x[xFrom + j], c, y[yFrom + j]);
     }
   }
 
