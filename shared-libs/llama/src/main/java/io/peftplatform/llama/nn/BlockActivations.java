@@ -24,12 +24,13 @@ public final class BlockActivations {
   public final INDArray mid; // (N, D) the residual stream after attention
   public final INDArray mlpNormRstd; // (N)
   public final INDArray gate; // (N, F) gate_proj output, before SiLU
-  public final INDArray gateSigmoid; // (N, F) sigmoid(gate)
   public final INDArray up; // (N, F) up_proj output
+  // scratch: dead once the block's forward is done; backward recomputes the first four from what is kept
+  // (one RMSNorm or SwiGLU pass each: a third of a layer's activations, for ~2% of a step)
   public final INDArray attnNormOut; // (N, D) input of q/k/v_proj
   public final INDArray mlpNormOut; // (N, D) input of gate/up_proj
+  public final INDArray gateSigmoid; // (N, F) sigmoid(gate)
   public final INDArray act; // (N, F) silu(gate)·up, input of down_proj
-  // scratch: dead once the block's forward is done
   public final INDArray q; // (N, Hq·hd)
   public final INDArray k; // (N, Hkv·hd)
   public final INDArray v; // (N, Hkv·hd)
@@ -50,11 +51,11 @@ public final class BlockActivations {
     mid = arena.get(kept + "mid", n, hidden);
     mlpNormRstd = arena.get(kept + "mlpNormRstd", n);
     gate = arena.get(kept + "gate", n, inter);
-    gateSigmoid = arena.get(kept + "gateSigmoid", n, inter);
     up = arena.get(kept + "up", n, inter);
-    attnNormOut = arena.get(kept + "attnNormOut", n, hidden);
-    mlpNormOut = arena.get(kept + "mlpNormOut", n, hidden);
-    act = arena.get(kept + "act", n, inter);
+    attnNormOut = arena.get(scratch + "attnNormOut", n, hidden);
+    mlpNormOut = arena.get(scratch + "mlpNormOut", n, hidden);
+    gateSigmoid = arena.get(scratch + "gateSigmoid", n, inter);
+    act = arena.get(scratch + "act", n, inter);
     q = arena.get(scratch + "q", n, (long) heads * headDim);
     k = arena.get(scratch + "k", n, (long) kvHeads * headDim);
     v = arena.get(scratch + "v", n, (long) kvHeads * headDim);

@@ -121,6 +121,35 @@ class VectorKernelsTest {
     assertThat(dSimd.getRow(1).amaxNumber().doubleValue()).as("an ignored row gets no gradient").isZero();
   }
 
+  /** RowMath's SIMD path: axpy term by term the same fused multiply-adds as one value at a time; Σx² to fp32. */
+  @Test
+  void axpyAndSumOfSquaresMatchOneValueAtATime() {
+    java.util.Random random = new java.util.Random(3);
+    for (int n : new int[] {1, 7, 16, 24, 37, 576}) {
+      float[] x = new float[n + 5];
+      float[] y = new float[n + 3];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) random.nextGaussian();
+      }
+      for (int i = 0; i < y.length; i++) {
+        y[i] = (float) random.nextGaussian();
+      }
+      float[] expected = y.clone();
+      for (int j = 0; j < n; j++) {
+        expected[2 + j] = Math.fma(x[5 + j], 0.3f, expected[2 + j]);
+      }
+      float[] got = y.clone();
+      RowMath.axpy(got, 2, 0.3f, x, 5, n);
+      org.assertj.core.api.Assertions.assertThat(got).as("axpy n=" + n).isEqualTo(expected);
+      double squares = 0;
+      for (int j = 0; j < n; j++) {
+        squares += (double) x[j] * x[j];
+      }
+      org.assertj.core.api.Assertions.assertThat((double) RowMath.sumOfSquares(x, n)).as("Σx² n=" + n)
+          .isCloseTo(squares, org.assertj.core.data.Offset.offset(squares * 1e-6));
+    }
+  }
+
   @Test
   void expIsWithinTwoUlpsAcrossItsRangeAndZeroBelowIt() {
     float[] xs = new float[4096];
