@@ -118,7 +118,9 @@ public final class DoraLinear extends AdapterLayer {
     INDArray u = kept == Kept.CACHE ? arena.get(cache("u"), n, plan.out()) : drop ? arena.get("dora.u", n, plan.out()) : y;
     INDArray xd = dropout.apply(x, arena);
     INDArray ax = arena.get(cache("ax"), n, plan.rank());
-    Ops.gemm(ax, xd, false, a, true, 1.0, 0.0); // x_d·Aᵀ (N, r)
+    if (!composed || kept != Kept.NONE) {
+      Ops.gemm(ax, xd, false, a, true, 1.0, 0.0); // x_d·Aᵀ (N, r): the low-rank path's, or backward's
+    }
     if (composed) {
       Ops.gemm(u, x, false, w[0], true, 1.0, 0.0); // u = x·W'ᵀ
       scaleInto(y, u, g);

@@ -193,19 +193,10 @@ final class VectorKernels {
 
   /** x ← x · r · w over [0, n) with r = 1 / sqrt(mean(x²) + eps); returns r. RMSNorm's forward of one row. */
   static float rmsNormRow(float[] x, float[] w, int n, float eps) {
+    float r = (float) (1.0 / Math.sqrt((double) sumOfSquares(x, n) / n + eps));
     int bound = S.loopBound(n);
-    FloatVector vss = FloatVector.zero(S);
     int j = 0;
     for (; j < bound; j += S.length()) {
-      FloatVector v = FloatVector.fromArray(S, x, j);
-      vss = v.fma(v, vss);
-    }
-    float ss = sum(vss);
-    for (; j < n; j++) {
-      ss += x[j] * x[j];
-    }
-    float r = (float) (1.0 / Math.sqrt((double) ss / n + eps));
-    for (j = 0; j < bound; j += S.length()) {
       FloatVector.fromArray(S, x, j).mul(r).mul(FloatVector.fromArray(S, w, j)).intoArray(x, j);
     }
     for (; j < n; j++) {
