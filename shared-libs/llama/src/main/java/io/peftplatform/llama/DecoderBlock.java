@@ -134,8 +134,11 @@ public final class DecoderBlock {
   /**
    * Backpropagates through the block: dIn (N, D) = ∂L/∂in given dOut (N, D) = ∂L/∂out, reading what
    * forward kept in {@code a}; adapters accumulate their gradients. dIn may be the same array as dOut.
+   *
+   * @param scratchFresh this block's forward ran last (activation checkpointing recomputes it just before),
+   *     so the activations it left in scratch are still there and are not recomputed
    */
-  void backward(INDArray dIn, INDArray dOut, BlockActivations a, Positions p, Arena arena) {
+  void backward(INDArray dIn, INDArray dOut, BlockActivations a, Positions p, Arena arena, boolean scratchFresh) {
     int b = p.batch();
     int t = p.tq();
     int heads = config.numHeads();
@@ -149,9 +152,11 @@ public final class DecoderBlock {
     // MLP: out = mid + down(silu(gate(n2)) ⊙ up(n2)), n2 = rms_norm(mid)
     Profiler.start();
     // what forward left in scratch, again from what it kept: the same kernels, so the same bits
-    RmsNorm.forward(a.mlpNormOut, a.mlpNormRstd, a.mid, weights.postAttentionNorm, config.rmsNormEps());
-    SwiGlu.forward(a.act, a.gateSigmoid, a.gate, a.up);
-    Profiler.mark("bwd recompute");
+    if (!scratchFresh) {
+      RmsNorm.forward(a.mlpNormOut, a.mlpNormRstd, a.mid, weights.postAttentionNorm, config.rmsNormEps());
+      SwiGlu.forward(a.act, a.gateSigmoid, a.gate, a.up);
+      Profiler.mark("bwd recompute");
+    }
     INDArray dMid = arena.get("bw.dMid", n, d);
     dMid.assign(dOut);
     INDArray dAct = arena.zeros("bw.dAct", n, f);
@@ -198,8 +203,10 @@ public final class DecoderBlock {
     Rope.apply(dQ, heads, p.cos(), p.negSin()); // the inverse rotation
     Rope.apply(dK, kvHeads, p.cos(), p.negSin());
     Profiler.mark("bwd rope");
-    RmsNorm.forward(a.attnNormOut, a.attnNormRstd, a.input, weights.inputNorm, config.rmsNormEps());
-    Profiler.mark("bwd recompute");
+    if (!scratchFresh) {
+      RmsNorm.forward(a.attnNormOut, a.attnNormRstd, a.input, weights.inputNorm, config.rmsNormEps());
+      Profiler.mark("bwd recompute");
+    }
     dNorm.assign(0);
     qProj.backward(dNorm, dQ, a.attnNormOut);
     kProj.backward(dNorm, dK, a.attnNormOut);

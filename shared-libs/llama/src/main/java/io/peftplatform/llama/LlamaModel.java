@@ -348,7 +348,7 @@ public final class LlamaModel {
         }
       }
       try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-block")) {
-        blocks[i].backward(dh, dh, acts[i], p, arena);
+        blocks[i].backward(dh, dh, acts[i], p, arena, recompute);
       }
     }
     return sum;

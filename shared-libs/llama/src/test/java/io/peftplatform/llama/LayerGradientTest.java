@@ -164,7 +164,7 @@ class LayerGradientTest {
       a.input.assign(in);
       model.block(0).forward(out, a.input, a, p, null, arena, true);
       INDArray dIn = Nd4j.create(type, b * t, 96);
-      model.block(0).backward(dIn, r.castTo(type), a, p, arena);
+      model.block(0).backward(dIn, r.castTo(type), a, p, arena, false);
       results[slot++] = out.castTo(DataType.DOUBLE);
       results[slot++] = dIn.castTo(DataType.DOUBLE);
     }
@@ -197,7 +197,7 @@ class LayerGradientTest {
       a.input.assign(in);
       block.forward(out, a.input, a, p, null, arena, true);
       INDArray dIn = Nd4j.create(DataType.DOUBLE, b * t, 8);
-      block.backward(dIn, r.dup(), a, p, arena);
+      block.backward(dIn, r.dup(), a, p, arena, false);
       GradientCheck.check("decoder block din" + (small.mlpBias() ? " (biases)" : ""), in, dIn, () -> {
         BlockActivations a2 = new BlockActivations(arena, "k2.", "s2.", b, t, t, 8, 12, 4, 2, 4);
         a2.input.assign(in);
