@@ -296,7 +296,7 @@ final class AttentionKernels {
    */
   private static void product(float[] a, int a0, int hdp, float[] bt, int tkp, int jLo, int jHi, float[] out) {
     for (int j = jLo; j < jHi; j += W) {
-      tile(a, a0, hdp, bt, tkp, j, 0, hdp, out, tkp);
+      VectorKernels.tile2(a, a0, hdp, bt, tkp, j, 0, hdp, out, 0, tkp, false);
     }
   }
 
@@ -306,52 +306,8 @@ final class AttentionKernels {
    */
   private static void weightedRows(float[] w, int tkp, float[] b, int hdp, int lo, int hi, float[] out) {
     for (int c = 0; c < hdp; c += W) {
-      tile(w, 0, tkp, b, hdp, c, lo, hi, out, hdp);
+      VectorKernels.tile2(w, 0, tkp, b, hdp, c, lo, hi, out, 0, hdp, false);
     }
-  }
-
-  /**
-   * One R × W output tile: out[r·ldo + col + i] = Σ_{t ∈ [t0, t1)} a[a0 + r·lda + t] · b[t·ldb + col + i] for
-   * r < R, i < W; its eight accumulators stay in registers over t, each step a broadcast of a's element
-   * times two vectors of b's row.
-   */
-  private static void tile(float[] a, int a0, int lda, float[] b, int ldb, int col, int t0, int t1, float[] out, int ldo) {
-    int a1 = a0 + lda;
-    int a2 = a1 + lda;
-    int a3 = a2 + lda;
-    FloatVector c00 = FloatVector.zero(S);
-    FloatVector c01 = FloatVector.zero(S);
-    FloatVector c10 = FloatVector.zero(S);
-    FloatVector c11 = FloatVector.zero(S);
-    FloatVector c20 = FloatVector.zero(S);
-    FloatVector c21 = FloatVector.zero(S);
-    FloatVector c30 = FloatVector.zero(S);
-    FloatVector c31 = FloatVector.zero(S);
-    for (int t = t0; t < t1; t++) {
-      int at = t * ldb + col;
-      FloatVector b0 = FloatVector.fromArray(S, b, at);
-      FloatVector b1 = FloatVector.fromArray(S, b, at + L);
-      FloatVector x = FloatVector.broadcast(S, a[a0 + t]);
-      c00 = b0.fma(x, c00);
-      c01 = b1.fma(x, c01);
-      x = FloatVector.broadcast(S, a[a1 + t]);
-      c10 = b0.fma(x, c10);
-      c11 = b1.fma(x, c11);
-      x = FloatVector.broadcast(S, a[a2 + t]);
-      c20 = b0.fma(x, c20);
-      c21 = b1.fma(x, c21);
-      x = FloatVector.broadcast(S, a[a3 + t]);
-      c30 = b0.fma(x, c30);
-      c31 = b1.fma(x, c31);
-    }
-    c00.intoArray(out, col);
-    c01.intoArray(out, col + L);
-    c10.intoArray(out, ldo + col);
-    c11.intoArray(out, ldo + col + L);
-    c20.intoArray(out, 2 * ldo + col);
-    c21.intoArray(out, 2 * ldo + col + L);
-    c30.intoArray(out, 3 * ldo + col);
-    c31.intoArray(out, 3 * ldo + col + L);
   }
 
   /**

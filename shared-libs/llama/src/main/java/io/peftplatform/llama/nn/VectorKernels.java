@@ -175,6 +175,105 @@ final class VectorKernels {
     }
   }
 
+  /** The floats in one vector. */
+  static int lanes() {
+    return S.length();
+  }
+
+  /**
+   * out[o0 + r·cols + col] (+)= Σ_{t < q} a[r·lda + t] · b[t·ldb + col] for r < rows (a multiple of 4) and col <
+   * cols (a multiple of the lanes): 4 × 2-vector tiles, then a 4 × 1-vector one. See {@link RowMath#gemm}.
+   */
+  static void gemm(int rows, int cols, int q, float[] a, int lda, float[] b, int ldb, float[] out, boolean add) {
+    int l = S.length();
+    for (int r = 0; r < rows; r += 4) {
+      int col = 0;
+      for (; col + 2 * l <= cols; col += 2 * l) {
+        tile2(a, r * lda, lda, b, ldb, col, 0, q, out, r * cols, cols, add);
+      }
+      if (col < cols) {
+        tile1(a, r * lda, lda, b, ldb, col, q, out, r * cols, cols, add);
+      }
+    }
+  }
+
+  private static FloatVector start(float[] out, int at, boolean add) {
+    return add ? FloatVector.fromArray(S, out, at) : FloatVector.zero(S);
+  }
+
+  /**
+   * One 4-row × 2-vector output tile: out[o0 + r·ldo + col + i] (+)= Σ_{t ∈ [t0, t1)} a[a0 + r·lda + t] ·
+   * b[t·ldb + col + i] for r < 4, i < 2 lanes; its eight accumulators stay in registers over t, each step a
+   * broadcast of a's element times two vectors of b's row.
+   */
+  static void tile2(float[] a, int a0, int lda, float[] b, int ldb, int col, int t0, int t1, float[] out, int o0, int ldo, boolean add) {
+    int l = S.length();
+    int o1 = o0 + ldo;
+    int o2 = o1 + ldo;
+    int o3 = o2 + ldo;
+    FloatVector c00 = start(out, o0 + col, add);
+    FloatVector c01 = start(out, o0 + col + l, add);
+    FloatVector c10 = start(out, o1 + col, add);
+    FloatVector c11 = start(out, o1 + col + l, add);
+    FloatVector c20 = start(out, o2 + col, add);
+    FloatVector c21 = start(out, o2 + col + l, add);
+    FloatVector c30 = start(out, o3 + col, add);
+    FloatVector c31 = start(out, o3 + col + l, add);
+    int a1 = a0 + lda;
+    int a2 = a1 + lda;
+    int a3 = a2 + lda;
+    for (int t = t0; t < t1; t++) {
+      int at = t * ldb + col;
+      FloatVector b0 = FloatVector.fromArray(S, b, at);
+      FloatVector b1 = FloatVector.fromArray(S, b, at + l);
+      FloatVector v = FloatVector.broadcast(S, a[a0 + t]);
+      c00 = b0.fma(v, c00);
+      c01 = b1.fma(v, c01);
+      v = FloatVector.broadcast(S, a[a1 + t]);
+      c10 = b0.fma(v, c10);
+      c11 = b1.fma(v, c11);
+      v = FloatVector.broadcast(S, a[a2 + t]);
+      c20 = b0.fma(v, c20);
+      c21 = b1.fma(v, c21);
+      v = FloatVector.broadcast(S, a[a3 + t]);
+      c30 = b0.fma(v, c30);
+      c31 = b1.fma(v, c31);
+    }
+    c00.intoArray(out, o0 + col);
+    c01.intoArray(out, o0 + col + l);
+    c10.intoArray(out, o1 + col);
+    c11.intoArray(out, o1 + col + l);
+    c20.intoArray(out, o2 + col);
+    c21.intoArray(out, o2 + col + l);
+    c30.intoArray(out, o3 + col);
+    c31.intoArray(out, o3 + col + l);
+  }
+
+  /** One 4-row × 1-vector output tile, as {@link #tile2} over t ∈ [0, q). */
+  private static void tile1(float[] a, int a0, int lda, float[] b, int ldb, int col, int q, float[] out, int o0, int ldo, boolean add) {
+    int o1 = o0 + ldo;
+    int o2 = o1 + ldo;
+    int o3 = o2 + ldo;
+    FloatVector c0 = start(out, o0 + col, add);
+    FloatVector c1 = start(out, o1 + col, add);
+    FloatVector c2 = start(out, o2 + col, add);
+    FloatVector c3 = start(out, o3 + col, add);
+    int a1 = a0 + lda;
+    int a2 = a1 + lda;
+    int a3 = a2 + lda;
+    for (int t = 0; t < q; t++) {
+      FloatVector bv = FloatVector.fromArray(S, b, t * ldb + col);
+      c0 = bv.fma(FloatVector.broadcast(S, a[a0 + t]), c0);
+      c1 = bv.fma(FloatVector.broadcast(S, a[a1 + t]), c1);
+      c2 = bv.fma(FloatVector.broadcast(S, a[a2 + t]), c2);
+      c3 = bv.fma(FloatVector.broadcast(S, a[a3 + t]), c3);
+    }
+    c0.intoArray(out, o0 + col);
+    c1.intoArray(out, o1 + col);
+    c2.intoArray(out, o2 + col);
+    c3.intoArray(out, o3 + col);
+  }
+
   /** Σ x[j]² over [0, n), the lanes added in order. */
   static float sumOfSquares(float[] x, int n) {
     int bound = S.loopBound(n);
