@@ -4,6 +4,9 @@ import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.Ops;
 import io.peftplatform.llama.nn.Rows;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp;
 import org.nd4j.linalg.api.ops.impl.reduce.floating.Norm2;
@@ -23,7 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * it back as y / g.
  *
  * <p>Without dropout, in fp32, forward multiplies by W' composed for the step: one product, where the
- * frozen layer and the low-rank path would take three. Under BF16 products, or with dropout, the frozen
+ * frozen layer and the low-rank path would take three. Outside training, with no backward to follow
+ * (generation, evaluation), g is kept while the parameters are unchanged and the layer runs as LoRA's. Under BF16 products, or with dropout, the frozen
  * projection runs as the base layer does (in BF16 there) with the low-rank path beside it in fp32: a
  * composed W' rounded to BF16 would lose s·B·A.
  */
@@ -36,6 +40,7 @@ public final class DoraLinear extends AdapterLayer {
   private final INDArray magnitude; // (out)
   private boolean holdNorm; // tests: reuse the last ‖W'‖, i.e. the norm as a constant ("detached")
   private Kept kept = Kept.NONE;
+  private InferenceScale inferenceScale; // g for inference, with the parameters it was computed from
 
   DoraLinear(ModulePlan plan, FrozenLinear base, ParameterStore store, Arena arena, Dropout dropout) {
     super(plan, base, store, arena, dropout);
@@ -93,6 +98,42 @@ public final class DoraLinear extends AdapterLayer {
     return g;
   }
 
+  /** g = m / ‖W'‖ and a copy of the A, B and m it came from. */
+  private record InferenceScale(INDArray g, float[] a, float[] b, float[] magnitude) {}
+
+  /**
+   * g for a forward no backward follows, outside training: kept from the last such call while A, B and m
+   * are unchanged (compared value for value — a few thousand numbers, where ‖W'‖ is a pass over the
+   * weight with r multiply-adds per element), else recomputed. Generating a token then costs the frozen
+   * product and the low-rank path, as for LoRA, instead of composing W' for every token.
+   */
+  private INDArray inferenceScale() {
+    float[] av = values(a);
+    float[] bv = values(b);
+    float[] mv = values(magnitude);
+    InferenceScale last = inferenceScale;
+    if (last != null && Arrays.equals(last.a(), av) && Arrays.equals(last.b(), bv) && Arrays.equals(last.magnitude(), mv)) {
+      return last.g();
+    }
+    INDArray g;
+    try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      g = scale(null).dup();
+    }
+    inferenceScale = new InferenceScale(g, av, bv, mv);
+    return g;
+  }
+
+  /** An fp32 parameter's values, read straight from the store where it is a dense slice of it. */
+  private static float[] values(INDArray p) {
+    float[] v = new float[(int) p.length()];
+    if (Rows.dense(p)) {
+      Rows.of(p).readFloats(0, v, v.length);
+    } else {
+      p.dup('c').data().asNioFloat().get(v);
+    }
+    return v;
+  }
+
   /** Whether u = y / g gives u back to about an ulp: every |g| a normal number far from 0 and infinity. */
   private static boolean invertible(INDArray g) {
     double smallest = g.aminNumber().doubleValue();
@@ -108,9 +149,10 @@ public final class DoraLinear extends AdapterLayer {
   @Override
   protected void forwardAdapted(INDArray y, INDArray x, Next next) {
     boolean drop = dropout.active();
-    boolean composed = !drop && !base.bf16Products(); // multiplies by W' (else only its norms are needed)
+    boolean reuse = next == Next.NOTHING && !dropout.mode().isTraining() && !holdNorm && a.dataType() == DataType.FLOAT;
+    boolean composed = !drop && !base.bf16Products() && !reuse; // multiplies by W' (else only its norms are needed)
     INDArray[] w = composed ? new INDArray[1] : null;
-    INDArray g = scale(w);
+    INDArray g = reuse ? inferenceScale() : scale(w);
     long n = x.size(0);
     boolean fromOutput = next == Next.BACKWARD_WITH_OUTPUT && !drop && base.bias() == null && invertible(g);
     kept = next == Next.NOTHING ? Kept.NONE : fromOutput ? Kept.OUTPUT : Kept.CACHE;

@@ -101,6 +101,39 @@ class DoraLinearTest {
         .hasMessageContaining(kept ? "output is kept" : "without a forward");
   }
 
+  /**
+   * Outside training, with no backward to follow (generating), the layer keeps g = m / ‖W'‖ between calls —
+   * only while A, B and m are what it was computed from: each changed in turn, in place, the next output
+   * is the definition's with the new value.
+   */
+  @ParameterizedTest(name = "biases {0}")
+  @CsvSource({"false", "true"})
+  void inferenceKeepsTheScaleOnlyWhileTheParametersStay(boolean biases) {
+    Nd4j.getRandom().setSeed(11);
+    LlamaConfig config = AdapterGradientTest.tinyConfig(biases);
+    Adapter adapter = Adapter.create(AdapterSpec.defaults(AdapterMethod.DORA).withRank(2).withAlpha(4.0).withSeed(5), config,
+        DataType.FLOAT);
+    adapter.attach(TestModels.randomize(LlamaWeights.random(config, 3, DataType.FLOAT)));
+    INDArray values = adapter.parameters().values();
+    values.addi(Nd4j.randn(DataType.FLOAT, values.shape()).muli(0.3));
+    adapter.inference();
+    for (AdapterLayer layer : adapter.layers()) {
+      DoraLinear dora = (DoraLinear) layer;
+      for (String changed : new String[] {"none", "lora_A", "lora_B", "lora_magnitude_vector", "none"}) {
+        if (!changed.equals("none")) {
+          adapter.parameters().value(layer.plan().name(changed)).getScalar(1).addi(0.5);
+        }
+        for (long n : new long[] {1, 4}) {
+          INDArray x = Nd4j.randn(DataType.FLOAT, n, layer.inFeatures());
+          INDArray y = Nd4j.create(DataType.FLOAT, n, layer.outFeatures());
+          layer.forward(y, x, LinearLayer.Next.NOTHING);
+          INDArray expected = expected(dora, adapter, x, Nd4j.zeros(DataType.FLOAT, n, layer.outFeatures())).y;
+          close(layer.module() + " after changing " + changed + ", " + n + " rows", y, expected, 2e-5);
+        }
+      }
+    }
+  }
+
   /** W' = W + s·B·A and its row norms in one pass, from an fp32 weight or a BF16 one (widened exactly). */
   @org.junit.jupiter.api.Test
   void composeGivesTheAdaptedWeightAndItsNorms() {

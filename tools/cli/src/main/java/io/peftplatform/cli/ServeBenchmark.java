@@ -40,8 +40,11 @@ final class ServeBenchmark implements Callable<Integer> {
   @Option(names = "--preset", defaultValue = "smollm2-135m-shape", description = "Model shape (default ${DEFAULT-VALUE}).")
   String preset;
 
-  @Option(names = "--adapters", defaultValue = "4", description = "LoRA adapters of the base (default ${DEFAULT-VALUE}).")
+  @Option(names = "--adapters", defaultValue = "4", description = "Adapters of the base (default ${DEFAULT-VALUE}).")
   int adapters;
+
+  @Option(names = "--method", defaultValue = "lora", description = "Their method: lora, dora, nola or kronecker (default ${DEFAULT-VALUE}).")
+  String method;
 
   @Option(names = "--rank", defaultValue = "16", description = "Their rank, on every linear module (default ${DEFAULT-VALUE}).")
   int rank;
@@ -60,6 +63,7 @@ final class ServeBenchmark implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Options.requirePositive("--adapters", adapters);
+    AdapterMethod adapterMethod = AdapterMethod.parse(method);
     Options.requirePositive("--tokens", tokens);
     Options.requirePositive("--prompt-tokens", promptTokens);
     Path dir = Files.createTempDirectory("peft-bench-serve");
@@ -68,7 +72,7 @@ final class ServeBenchmark implements Callable<Integer> {
       LlamaConfig config = CheckpointWriter.writeRandom(model, Presets.get(preset), 1, DType.F32, 0);
       Path[] adapterDirs = new Path[adapters];
       for (int i = 0; i < adapters; i++) {
-        Adapter a = Adapter.create(AdapterSpec.defaults(AdapterMethod.LORA).withRank(rank).withSeed(i + 1), config, DataType.FLOAT);
+        Adapter a = Adapter.create(AdapterSpec.defaults(adapterMethod).withRank(rank).withSeed(i + 1), config, DataType.FLOAT);
         a.parameters().values().assign(Nd4j.rand(DataType.FLOAT, a.parameters().values().shape()).subi(0.5).muli(0.02));
         adapterDirs[i] = dir.resolve("adapter-" + i);
         AdapterFiles.write(a, adapterDirs[i], preset);
@@ -104,8 +108,8 @@ final class ServeBenchmark implements Callable<Integer> {
       }
       rows.add(reloaded(model, adapterDirs[0], prompt, params));
       System.out.println();
-      System.out.printf("| case (%s, LoRA r=%d, %d prompt tokens, %d generated, %s threads) | time to first token | tokens/s | loaded |%n",
-          preset, rank, promptTokens, tokens, BenchCommand.threads());
+      System.out.printf("| case (%s, %s r=%d, %d prompt tokens, %d generated, %s threads) | time to first token | tokens/s | loaded |%n",
+          preset, adapterMethod.cliName(), rank, promptTokens, tokens, BenchCommand.threads());
       System.out.println("|---|---|---|---|");
       for (Row r : rows) {
         System.out.printf("| %s | %.0f ms | %.1f | %s |%n", r.name(), r.ttftMs(), r.tokensPerSecond(), r.loaded());
