@@ -77,6 +77,27 @@ public final class Adapter {
     return a;
   }
 
+  /**
+   * This adapter for inference only: NOLA as the LoRA it exports to (A and B combined once from the
+   * coefficients and the basis seed: the same ΔW, without the k + l random bases per module held in memory —
+   * 64 + 64 of them outweigh the LoRA factors 64 times); any other method as it is. Call before attaching.
+   */
+  public Adapter forInference() {
+    if (spec.method() != AdapterMethod.NOLA) {
+      return this;
+    }
+    AdapterSpec lora = new AdapterSpec(AdapterMethod.LORA, spec.rank(), spec.alpha(), 0.0, spec.targetModules(), false,
+        spec.nolaBasesA(), spec.nolaBasesB(), spec.kronFactor(), spec.kronDecomposeBoth(), spec.seed());
+    Adapter out = new Adapter(lora, config, new LinkedHashMap<>(plans), store.dataType());
+    for (ModulePlan plan : plans.values()) {
+      INDArray[] ab = NolaLinear.loraFactors(plan, store.value(plan.name("nola_alpha")), store.value(plan.name("nola_beta")), spec.seed());
+      out.store.value(plan.name("lora_A")).assign(ab[0]);
+      out.store.value(plan.name("lora_B")).assign(ab[1]);
+    }
+    out.markLoaded();
+    return out;
+  }
+
   /** An adapter with the given plans and zeroed tensors, for loading values into. */
   static Adapter empty(AdapterSpec spec, LlamaConfig config, Map<String, ModulePlan> plans, DataType dataType) {
     return new Adapter(spec, config, plans, dataType);

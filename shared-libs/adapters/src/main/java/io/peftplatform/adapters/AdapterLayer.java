@@ -3,6 +3,7 @@ package io.peftplatform.adapters;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.LinearLayer;
+import io.peftplatform.llama.nn.Rows;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -49,6 +50,25 @@ public abstract class AdapterLayer implements LinearLayer {
   /** {@link #forwardAdapted(INDArray, INDArray)}, told what follows. */
   protected void forwardAdapted(INDArray y, INDArray x, Next next) {
     forwardAdapted(y, x);
+  }
+
+  /**
+   * Whether a forward may reuse what it derived from the parameters on an earlier call (if they are
+   * unchanged): outside training, with no backward to follow — generation and evaluation.
+   */
+  protected boolean reusable(Next next) {
+    return next == Next.NOTHING && !dropout.mode().isTraining();
+  }
+
+  /** An fp32 parameter's values, read straight from the store where it is a dense slice of it. */
+  protected static float[] values(INDArray p) {
+    float[] v = new float[(int) p.length()];
+    if (Rows.dense(p)) {
+      Rows.of(p).readFloats(0, v, v.length);
+    } else {
+      p.dup('c').data().asNioFloat().get(v);
+    }
+    return v;
   }
 
   public String module() {

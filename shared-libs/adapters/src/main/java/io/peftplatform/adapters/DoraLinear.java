@@ -123,17 +123,6 @@ public final class DoraLinear extends AdapterLayer {
     return g;
   }
 
-  /** An fp32 parameter's values, read straight from the store where it is a dense slice of it. */
-  private static float[] values(INDArray p) {
-    float[] v = new float[(int) p.length()];
-    if (Rows.dense(p)) {
-      Rows.of(p).readFloats(0, v, v.length);
-    } else {
-      p.dup('c').data().asNioFloat().get(v);
-    }
-    return v;
-  }
-
   /** Whether u = y / g gives u back to about an ulp: every |g| a normal number far from 0 and infinity. */
   private static boolean invertible(INDArray g) {
     double smallest = g.aminNumber().doubleValue();
@@ -149,7 +138,7 @@ public final class DoraLinear extends AdapterLayer {
   @Override
   protected void forwardAdapted(INDArray y, INDArray x, Next next) {
     boolean drop = dropout.active();
-    boolean reuse = next == Next.NOTHING && !dropout.mode().isTraining() && !holdNorm && a.dataType() == DataType.FLOAT;
+    boolean reuse = reusable(next) && !holdNorm && a.dataType() == DataType.FLOAT;
     boolean composed = !drop && !base.bf16Products() && !reuse; // multiplies by W' (else only its norms are needed)
     INDArray[] w = composed ? new INDArray[1] : null;
     INDArray g = reuse ? inferenceScale() : scale(w);

@@ -3,6 +3,7 @@ package io.peftplatform.adapters;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.Ops;
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,7 +12,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * NOLA: LoRA whose factors are A = A₀ + Σᵢ αᵢ·Aᵢ and B = Σⱼ βⱼ·Bⱼ over frozen random bases regenerated
  * from a seed ({@link NolaBasis}); only α (k) and β (l) train. With α = β = 0 at the start, B = 0 and ΔW
- * starts at zero like LoRA's, while A = A₀ ≠ 0 lets β learn first.
+ * starts at zero like LoRA's, while A = A₀ ≠ 0 lets β learn first. Outside training (generating), A and B
+ * are kept while α and β are unchanged, so a token does not stream the bases again.
  */
 public final class NolaLinear extends AdapterLayer {
   private final INDArray alpha; // (k)
@@ -19,6 +21,7 @@ public final class NolaLinear extends AdapterLayer {
   private final INDArray a0; // (r, in) frozen
   private final INDArray aBases; // (k, r·in) frozen
   private final INDArray bBases; // (l, out·r) frozen
+  private Combined combined; // A and B for inference, with the α and β they came from
 
   NolaLinear(ModulePlan plan, FrozenLinear base, ParameterStore store, Arena arena, Dropout dropout, long basisSeed) {
     super(plan, base, store, arena, dropout);
@@ -61,6 +64,27 @@ public final class NolaLinear extends AdapterLayer {
     return new INDArray[] {a, bMatrix};
   }
 
+  /** A and B combined from α and β. */
+  private record Combined(INDArray a, INDArray b, float[] alpha, float[] beta) {}
+
+  /**
+   * A and B for a forward no backward follows, outside training: kept from the last such call while α and β
+   * are unchanged (k + l numbers, where combining streams all the module's bases), else combined again.
+   */
+  private INDArray[] inferenceFactors() {
+    float[] al = values(alpha);
+    float[] be = values(beta);
+    Combined last = combined;
+    if (last == null || !Arrays.equals(last.alpha(), al) || !Arrays.equals(last.beta(), be)) {
+      INDArray[] ab = factors();
+      try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        last = new Combined(ab[0].dup(), ab[1].dup(), al, be);
+      }
+      combined = last;
+    }
+    return new INDArray[] {last.a(), last.b()};
+  }
+
   /** A = A₀ + Σ αᵢAᵢ (r, in) and B = Σ βⱼBⱼ (out, r), into the module's cache. */
   private INDArray[] factors() {
     int r = plan.rank();
@@ -79,8 +103,13 @@ public final class NolaLinear extends AdapterLayer {
 
   @Override
   protected void forwardAdapted(INDArray y, INDArray x) {
+    forwardAdapted(y, x, Next.BACKWARD);
+  }
+
+  @Override
+  protected void forwardAdapted(INDArray y, INDArray x, Next next) {
     base.forward(y, x);
-    INDArray[] ab = factors();
+    INDArray[] ab = reusable(next) && streamed() ? inferenceFactors() : factors();
     INDArray ax = arena.get(cache("ax"), x.size(0), plan.rank());
     LowRank.forward(y, ax, dropout.apply(x, arena), ab[0], ab[1], plan.scaling());
   }

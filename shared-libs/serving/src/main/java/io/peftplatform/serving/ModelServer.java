@@ -133,7 +133,7 @@ public final class ModelServer implements AutoCloseable {
       adapterHits++;
       return a.model();
     }
-    Adapter adapter = AdapterFiles.read(dir, base.config, COMPUTE);
+    Adapter adapter = AdapterFiles.read(dir, base.config, COMPUTE).forInference();
     adapter.inference();
     a = new Loaded(baseDir, adapter.attach(base.weights), adapter.parameterCount() * COMPUTE.width());
     adapters.put(dir, a);
