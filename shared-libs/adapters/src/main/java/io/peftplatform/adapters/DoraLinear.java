@@ -26,10 +26,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * it back as y / g.
  *
  * <p>Without dropout, in fp32, forward multiplies by W' composed for the step: one product, where the
- * frozen layer and the low-rank path would take three. Outside training, with no backward to follow
- * (generation, evaluation), g is kept while the parameters are unchanged and the layer runs as LoRA's. Under BF16 products, or with dropout, the frozen
+ * frozen layer and the low-rank path would take three. Under BF16 products, or with dropout, the frozen
  * projection runs as the base layer does (in BF16 there) with the low-rank path beside it in fp32: a
- * composed W' rounded to BF16 would lose s·B·A.
+ * composed W' rounded to BF16 would lose s·B·A. Outside training, with no backward to follow (generation,
+ * evaluation), g is kept while the parameters are unchanged and the layer runs as LoRA's does.
  */
 public final class DoraLinear extends AdapterLayer {
   /** Where backward finds u = W'·x_d. */

@@ -99,7 +99,8 @@ public abstract sealed class Expert permits Expert.OfAdapter, Expert.OfModel {
 
     @Override
     LlamaModel asModel(LlamaConfig config, LlamaWeights base) {
-      Adapter attached = AdapterFiles.read(dir, config, dataType); // an adapter attaches to one model
+      // an adapter attaches to one model; for inference (NOLA without its bases)
+      Adapter attached = AdapterFiles.read(dir, config, dataType).forInference();
       LlamaModel model = attached.attach(base);
       attached.inference();
       return model;
