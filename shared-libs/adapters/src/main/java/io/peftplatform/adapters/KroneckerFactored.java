@@ -277,36 +277,15 @@ final class KroneckerFactored {
       this.dw2 = new double[m.c * m.d];
     }
 
-    /** T = X·W₂ᵀ (b, c). */
-    private void transformed(double[] x, double[] f2, double[] t) {
-      for (int j = 0; j < m.b; j++) {
-        for (int k = 0; k < m.c; k++) {
-          double sum = 0;
-          for (int l = 0; l < m.d; l++) {
-            sum += x[j * m.d + l] * f2[k * m.d + l];
-          }
-          t[j * m.c + k] = sum;
-        }
-      }
-    }
-
     void forward(Rows xs, Rows ys, double[] f1, double[] f2, double s, int from, int to) {
       double[] x = new double[m.in()];
       double[] t = new double[m.b * m.c];
       double[] y = new double[m.out()];
       for (int r = from; r < to; r++) {
         xs.read(r * m.in(), x, m.in());
-        transformed(x, f2, t);
+        product(m.b, m.c, m.d, x, m.d, 1, f2, 1, m.d, t, 1, false); // T = X·W₂ᵀ
         ys.read(r * m.out(), y, m.out());
-        for (int i = 0; i < m.a; i++) {
-          for (int k = 0; k < m.c; k++) {
-            double sum = 0;
-            for (int j = 0; j < m.b; j++) {
-              sum += f1[i * m.b + j] * t[j * m.c + k];
-            }
-            y[i * m.c + k] += s * sum;
-          }
-        }
+        product(m.a, m.c, m.b, f1, m.b, 1, t, m.c, 1, y, s, true); // Z = s·W₁·T
         ys.write(r * m.out(), y, m.out());
       }
     }
@@ -320,45 +299,30 @@ final class KroneckerFactored {
       for (int r = from; r < to; r++) {
         xs.read(r * m.in(), x, m.in());
         dys.read(r * m.out(), dz, m.out());
-        transformed(x, f2, t);
-        for (int i = 0; i < m.a; i++) {
-          for (int j = 0; j < m.b; j++) {
-            double sum = 0;
-            for (int k = 0; k < m.c; k++) {
-              sum += dz[i * m.c + k] * t[j * m.c + k];
-            }
-            dw1[i * m.b + j] += sum;
-          }
-        }
-        for (int j = 0; j < m.b; j++) {
-          for (int k = 0; k < m.c; k++) {
-            double sum = 0;
-            for (int i = 0; i < m.a; i++) {
-              sum += f1[i * m.b + j] * dz[i * m.c + k];
-            }
-            dt[j * m.c + k] = s * sum;
-          }
-        }
-        for (int k = 0; k < m.c; k++) {
-          for (int l = 0; l < m.d; l++) {
-            double sum = 0;
-            for (int j = 0; j < m.b; j++) {
-              sum += dt[j * m.c + k] * x[j * m.d + l];
-            }
-            dw2[k * m.d + l] += sum;
-          }
-        }
+        product(m.b, m.c, m.d, x, m.d, 1, f2, 1, m.d, t, 1, false); // T = X·W₂ᵀ
+        product(m.a, m.b, m.c, dz, m.c, 1, t, 1, m.c, dw1, 1, true); // dW1 += dZ·Tᵀ
+        product(m.b, m.c, m.a, f1, 1, m.b, dz, m.c, 1, dt, s, false); // dT = s·W₁ᵀ·dZ
+        product(m.c, m.d, m.b, dt, 1, m.c, x, m.d, 1, dw2, 1, true); // dW2 += dTᵀ·X
         dxs.read(r * m.in(), dx, m.in());
-        for (int j = 0; j < m.b; j++) {
-          for (int l = 0; l < m.d; l++) {
-            double sum = 0;
-            for (int k = 0; k < m.c; k++) {
-              sum += dt[j * m.c + k] * f2[k * m.d + l];
-            }
-            dx[j * m.d + l] += sum;
-          }
-        }
+        product(m.b, m.d, m.c, dt, m.c, 1, f2, m.d, 1, dx, 1, true); // dX += dT·W₂
         dxs.write(r * m.in(), dx, m.in());
+      }
+    }
+
+    /**
+     * out[r·cols + c] = (out +) scale · Σ_{t < q} a[r·aRow + t·aCol] · b[t·bRow + c·bCol] for r < rows, c < cols:
+     * a product of matrices read through strides (a transposed operand is the same array, strides swapped).
+     */
+    private static void product(int rows, int cols, int q, double[] a, int aRow, int aCol, double[] b, int bRow, int bCol,
+        double[] out, double scale, boolean add) {
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          double sum = 0;
+          for (int t = 0; t < q; t++) {
+            sum += a[r * aRow + t * aCol] * b[t * bRow + c * bCol];
+          }
+          out[r * cols + c] = (add ? out[r * cols + c] : 0) + scale * sum;
+        }
       }
     }
   }
