@@ -63,6 +63,8 @@ final class KroneckerFactored {
     Rows dys = Rows.of(dense(dy));
     Rows dxs = Rows.of(dx);
     int n = (int) x.size(0);
+    double[] g1 = new double[m.a * m.b];
+    double[] g2 = new double[m.c * m.d];
     if (fp32(dx, dy, x, w1, w2)) {
       Queue<float[][]> parts = new ConcurrentLinkedQueue<>();
       float[] w2a = m.paddedW2Rows(w2);
@@ -73,8 +75,6 @@ final class KroneckerFactored {
         row.backward(xs, dys, dxs, w2a, w2p, sw1t, from, to);
         parts.add(new float[][] {row.dw1, row.dw2t});
       });
-      double[] g1 = new double[m.a * m.b];
-      double[] g2 = new double[m.c * m.d];
       for (float[][] p : parts) {
         for (int i = 0; i < m.a; i++) {
           for (int j = 0; j < m.b; j++) {
@@ -87,26 +87,22 @@ final class KroneckerFactored {
           }
         }
       }
-      dW1.assign(Nd4j.createFromArray(g1).reshape(m.a, m.b));
-      dW2.assign(Nd4j.createFromArray(g2).reshape(m.c, m.d));
-      return;
-    }
-    double[] f1 = w1.dup('c').data().asDouble();
-    double[] f2 = w2.dup('c').data().asDouble();
-    Queue<double[][]> parts = new ConcurrentLinkedQueue<>();
-    Rows.parallel(n, (long) m.in() * 24, (from, to) -> {
-      Fp64Row row = new Fp64Row(m);
-      row.backward(xs, dys, dxs, f1, f2, s, from, to);
-      parts.add(new double[][] {row.dw1, row.dw2});
-    });
-    double[] g1 = new double[m.a * m.b];
-    double[] g2 = new double[m.c * m.d];
-    for (double[][] p : parts) {
-      for (int i = 0; i < g1.length; i++) {
-        g1[i] += s * p[0][i];
-      }
-      for (int i = 0; i < g2.length; i++) {
-        g2[i] += p[1][i];
+    } else {
+      double[] f1 = w1.dup('c').data().asDouble();
+      double[] f2 = w2.dup('c').data().asDouble();
+      Queue<double[][]> parts = new ConcurrentLinkedQueue<>();
+      Rows.parallel(n, (long) m.in() * 24, (from, to) -> {
+        Fp64Row row = new Fp64Row(m);
+        row.backward(xs, dys, dxs, f1, f2, s, from, to);
+        parts.add(new double[][] {row.dw1, row.dw2});
+      });
+      for (double[][] p : parts) {
+        for (int i = 0; i < g1.length; i++) {
+          g1[i] += s * p[0][i];
+        }
+        for (int i = 0; i < g2.length; i++) {
+          g2[i] += p[1][i];
+        }
       }
     }
     dW1.assign(Nd4j.createFromArray(g1).reshape(m.a, m.b));
