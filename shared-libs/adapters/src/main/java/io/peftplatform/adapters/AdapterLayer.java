@@ -3,7 +3,6 @@ package io.peftplatform.adapters;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.LinearLayer;
-import io.peftplatform.llama.nn.Rows;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -58,17 +57,6 @@ public abstract class AdapterLayer implements LinearLayer {
    */
   protected boolean reusable(Next next) {
     return next == Next.NOTHING && !dropout.mode().isTraining();
-  }
-
-  /** An fp32 parameter's values, read straight from the store where it is a dense slice of it. */
-  protected static float[] values(INDArray p) {
-    float[] v = new float[(int) p.length()];
-    if (Rows.dense(p)) {
-      Rows.of(p).readFloats(0, v, v.length);
-    } else {
-      p.dup('c').data().asNioFloat().get(v);
-    }
-    return v;
   }
 
   public String module() {

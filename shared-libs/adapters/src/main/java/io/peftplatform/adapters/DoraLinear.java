@@ -4,9 +4,7 @@ import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.Ops;
 import io.peftplatform.llama.nn.Rows;
-import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp;
 import org.nd4j.linalg.api.ops.impl.reduce.floating.Norm2;
@@ -40,7 +38,7 @@ public final class DoraLinear extends AdapterLayer {
   private final INDArray magnitude; // (out)
   private boolean holdNorm; // tests: reuse the last ‖W'‖, i.e. the norm as a constant ("detached")
   private Kept kept = Kept.NONE;
-  private InferenceScale inferenceScale; // g for inference, with the parameters it was computed from
+  private final KeptWhileUnchanged<INDArray> inferenceScale = new KeptWhileUnchanged<>(); // g outside training
 
   DoraLinear(ModulePlan plan, FrozenLinear base, ParameterStore store, Arena arena, Dropout dropout) {
     super(plan, base, store, arena, dropout);
@@ -98,31 +96,6 @@ public final class DoraLinear extends AdapterLayer {
     return g;
   }
 
-  /** g = m / ‖W'‖ and a copy of the A, B and m it came from. */
-  private record InferenceScale(INDArray g, float[] a, float[] b, float[] magnitude) {}
-
-  /**
-   * g for a forward no backward follows, outside training: kept from the last such call while A, B and m
-   * are unchanged (compared value for value — a few thousand numbers, where ‖W'‖ is a pass over the
-   * weight with r multiply-adds per element), else recomputed. Generating a token then costs the frozen
-   * product and the low-rank path, as for LoRA, instead of composing W' for every token.
-   */
-  private INDArray inferenceScale() {
-    float[] av = values(a);
-    float[] bv = values(b);
-    float[] mv = values(magnitude);
-    InferenceScale last = inferenceScale;
-    if (last != null && Arrays.equals(last.a(), av) && Arrays.equals(last.b(), bv) && Arrays.equals(last.magnitude(), mv)) {
-      return last.g();
-    }
-    INDArray g;
-    try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-      g = scale(null).dup();
-    }
-    inferenceScale = new InferenceScale(g, av, bv, mv);
-    return g;
-  }
-
   /** Whether u = y / g gives u back to about an ulp: every |g| a normal number far from 0 and infinity. */
   private static boolean invertible(INDArray g) {
     double smallest = g.aminNumber().doubleValue();
@@ -141,7 +114,8 @@ public final class DoraLinear extends AdapterLayer {
     boolean reuse = reusable(next) && !holdNorm && a.dataType() == DataType.FLOAT;
     boolean composed = !drop && !base.bf16Products() && !reuse; // multiplies by W' (else only its norms are needed)
     INDArray[] w = composed ? new INDArray[1] : null;
-    INDArray g = reuse ? inferenceScale() : scale(w);
+    // outside training g is kept while A, B and m are unchanged: no pass over the weight per generated token
+    INDArray g = reuse ? inferenceScale.get(() -> scale(null).dup(), a, b, magnitude) : scale(w);
     long n = x.size(0);
     boolean fromOutput = next == Next.BACKWARD_WITH_OUTPUT && !drop && base.bias() == null && invertible(g);
     kept = next == Next.NOTHING ? Kept.NONE : fromOutput ? Kept.OUTPUT : Kept.CACHE;

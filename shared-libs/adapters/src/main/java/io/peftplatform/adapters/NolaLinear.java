@@ -3,7 +3,6 @@ package io.peftplatform.adapters;
 import io.peftplatform.llama.nn.Arena;
 import io.peftplatform.llama.nn.FrozenLinear;
 import io.peftplatform.llama.nn.Ops;
-import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,7 +20,7 @@ public final class NolaLinear extends AdapterLayer {
   private final INDArray a0; // (r, in) frozen
   private final INDArray aBases; // (k, r·in) frozen
   private final INDArray bBases; // (l, out·r) frozen
-  private Combined combined; // A and B for inference, with the α and β they came from
+  private final KeptWhileUnchanged<INDArray[]> combined = new KeptWhileUnchanged<>(); // A and B outside training
 
   NolaLinear(ModulePlan plan, FrozenLinear base, ParameterStore store, Arena arena, Dropout dropout, long basisSeed) {
     super(plan, base, store, arena, dropout);
@@ -64,27 +63,6 @@ public final class NolaLinear extends AdapterLayer {
     return new INDArray[] {a, bMatrix};
   }
 
-  /** A and B combined from α and β. */
-  private record Combined(INDArray a, INDArray b, float[] alpha, float[] beta) {}
-
-  /**
-   * A and B for a forward no backward follows, outside training: kept from the last such call while α and β
-   * are unchanged (k + l numbers, where combining streams all the module's bases), else combined again.
-   */
-  private INDArray[] inferenceFactors() {
-    float[] al = values(alpha);
-    float[] be = values(beta);
-    Combined last = combined;
-    if (last == null || !Arrays.equals(last.alpha(), al) || !Arrays.equals(last.beta(), be)) {
-      INDArray[] ab = factors();
-      try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-        last = new Combined(ab[0].dup(), ab[1].dup(), al, be);
-      }
-      combined = last;
-    }
-    return new INDArray[] {last.a(), last.b()};
-  }
-
   /** A = A₀ + Σ αᵢAᵢ (r, in) and B = Σ βⱼBⱼ (out, r), into the module's cache. */
   private INDArray[] factors() {
     int r = plan.rank();
@@ -109,7 +87,7 @@ public final class NolaLinear extends AdapterLayer {
   @Override
   protected void forwardAdapted(INDArray y, INDArray x, Next next) {
     base.forward(y, x);
-    INDArray[] ab = reusable(next) && streamed() ? inferenceFactors() : factors();
+    INDArray[] ab = reusable(next) && streamed() ? combined.get(() -> copies(factors()), alpha, beta) : factors();
     INDArray ax = arena.get(cache("ax"), x.size(0), plan.rank());
     LowRank.forward(y, ax, dropout.apply(x, arena), ab[0], ab[1], plan.scaling());
   }
@@ -134,6 +112,10 @@ public final class NolaLinear extends AdapterLayer {
     }
     Ops.gemm(dAlpha.reshape('c', 1, dAlpha.length()), dA.reshape('c', 1, dA.length()), false, aBases, true, 1.0, 1.0);
     Ops.gemm(dBeta.reshape('c', 1, dBeta.length()), dB.reshape('c', 1, dB.length()), false, bBases, true, 1.0, 1.0);
+  }
+
+  private static INDArray[] copies(INDArray[] arrays) {
+    return new INDArray[] {arrays[0].dup(), arrays[1].dup()};
   }
 
   /** fp32 bases go through {@link NolaKernels}; fp64 ones (finite-difference tests) through BLAS. */
