@@ -52,6 +52,7 @@ public final class LlamaModel {
   private final DecoderBlock[] blocks;
   private final List<FrozenLinear> projections = new ArrayList<>();
   private boolean activationCheckpointing;
+  private INDArray bf16LmHead; // the losses' head with bf16Products, else null
 
   public LlamaModel(LlamaConfig config, LlamaWeights weights) {
     this(config, weights, (layer, module, base) -> base);
@@ -95,14 +96,23 @@ public final class LlamaModel {
 
   /**
    * The decoder's frozen projections multiply in BF16 (see {@link FrozenLinear}): needs the weights'
-   * projections held in BF16 ({@link LlamaWeights#withBf16Projections}); the adapters, attention, norms,
-   * the LM head and every gradient of a trained parameter stay fp32.
+   * projections held in BF16 ({@link LlamaWeights#withBf16Projections}). The loss's LM head does too, on
+   * a BF16 copy of it (see {@link CrossEntropy}); the adapters, attention, norms and every gradient of a
+   * trained parameter stay fp32. Generation's logits stay fp32.
    */
   public LlamaModel bf16Products(boolean on) {
     for (FrozenLinear p : projections) {
       p.bf16Products(on);
     }
+    try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      bf16LmHead = on ? weights.lmHead.castTo(DataType.BFLOAT16) : null;
+    }
     return this;
+  }
+
+  /** The head the losses multiply by: the weights' own, or its BF16 copy with {@link #bf16Products}. */
+  private INDArray lossHead() {
+    return bf16LmHead != null ? bf16LmHead : weights.lmHead;
   }
 
   public LlamaWeights weights() {
@@ -213,7 +223,7 @@ public final class LlamaModel {
    */
   public CrossEntropy.Sum forwardBackward(PaddedBatch batch, double lossScale, Arena arena) {
     return forwardBackward(batch, arena, (normed, dNormed) ->
-        CrossEntropy.forwardBackward(normed, batch.targets(), weights.lmHead, lossScale, dNormed, arena));
+        CrossEntropy.forwardBackward(normed, batch.targets(), lossHead(), lossScale, dNormed, arena));
   }
 
   /** Gradient scales for the rows of a batch, chosen once their losses are known (DPO's, for one). */
@@ -233,13 +243,13 @@ public final class LlamaModel {
   public CrossEntropy.Sum forwardBackward(PaddedBatch batch, RowWeights rowWeights, Arena arena) {
     return forwardBackward(batch, arena, (normed, dNormed) -> {
       double[] perPosition = new double[batch.targets().length];
-      CrossEntropy.forward(normed, batch.targets(), weights.lmHead, perPosition, arena);
+      CrossEntropy.forward(normed, batch.targets(), lossHead(), perPosition, arena);
       double[] scales = rowWeights.scales(sumByRow(perPosition, batch));
       double[] positionScale = new double[perPosition.length];
       for (int i = 0; i < positionScale.length; i++) {
         positionScale[i] = scales[i / batch.seqLen()];
       }
-      return CrossEntropy.forwardBackward(normed, batch.targets(), weights.lmHead, positionScale, dNormed, arena);
+      return CrossEntropy.forwardBackward(normed, batch.targets(), lossHead(), positionScale, dNormed, arena);
     });
   }
 
@@ -248,7 +258,7 @@ public final class LlamaModel {
     INDArray hidden = hiddenStates(batch.tokens(), batch.batchSize(), batch.seqLen(), batch.attentionMask(), null, arena);
     double[] perPosition = new double[batch.targets().length];
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-head")) {
-      CrossEntropy.forward(hidden, batch.targets(), weights.lmHead, perPosition, arena);
+      CrossEntropy.forward(hidden, batch.targets(), lossHead(), perPosition, arena);
     }
     return sumByRow(perPosition, batch);
   }
@@ -358,7 +368,7 @@ public final class LlamaModel {
   public CrossEntropy.Sum loss(PaddedBatch batch, Arena arena) {
     INDArray hidden = hiddenStates(batch.tokens(), batch.batchSize(), batch.seqLen(), batch.attentionMask(), null, arena);
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(BLOCK_WORKSPACE, "peft-head")) {
-      return CrossEntropy.forward(hidden, batch.targets(), weights.lmHead, arena);
+      return CrossEntropy.forward(hidden, batch.targets(), lossHead(), arena);
     }
   }
 

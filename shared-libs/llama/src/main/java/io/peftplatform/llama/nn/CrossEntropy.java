@@ -6,6 +6,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,6 +16,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * The language-model head and its loss: logits = hidden · Eᵀ and softmax cross-entropy against target
  * ids. Rows are processed in contiguous runs of scored positions, at most a chunk at a time, so the
  * (N, V) logits never exist at once and unscored rows (prompts, padding) cost nothing.
+ *
+ * <p>With a BF16 head (fp32 hidden states) the head runs as PyTorch's CPU autocast runs it: the hidden
+ * states rounded to BF16, logits as BF16 products ({@link Bf16Products}), the loss and softmax in fp32
+ * on the widened logits, dlogits rounded to BF16 for dhidden = dlogits · E, itself a BF16 product
+ * widened into fp32. The fp32 kernel reads and writes the BF16 logits directly: no widened copy.
  */
 public final class CrossEntropy {
   /** Ignored target (PyTorch's ignore_index). */
@@ -22,6 +28,12 @@ public final class CrossEntropy {
 
   /** Logits held at once: 16 M values, 64 MB in fp32. */
   private static final long CHUNK_ELEMENTS = 16L << 20;
+  /**
+   * BF16 logits held at once: 4 M values. oneDNN's BF16 product slows to a fifth when its result passes
+   * about 8 M values (Zen 5, 2 threads: 511 GFLOP/s at 160 x 49152, 140 at 192 x 49152), smaller chunks
+   * keep it at its speed (85 x 49152: 473 forward, 529 backward).
+   */
+  private static final long BF16_CHUNK_ELEMENTS = 4L << 20;
 
   private CrossEntropy() {}
 
@@ -57,7 +69,7 @@ public final class CrossEntropy {
   /**
    * @param hidden (N, D) final hidden states (after the final norm)
    * @param targets (N) the id each row must predict, or {@link #IGNORE}
-   * @param lmHead (V, D)
+   * @param lmHead (V, D) in the hidden states' precision, or BF16 (see the class comment)
    */
   public static Sum forward(INDArray hidden, int[] targets, INDArray lmHead, Arena arena) {
     return run(hidden, targets, lmHead, 0, null, null, null, arena, Rows.simd(hidden));
@@ -96,8 +108,13 @@ public final class CrossEntropy {
    */
   private static Sum run(INDArray hidden, int[] targets, INDArray lmHead, double scale, double[] rowScale, INDArray dHidden,
       double[] rowLoss, Arena arena, boolean simd) {
+    boolean bf16 = lmHead.dataType() == DataType.BFLOAT16;
+    if (bf16 && hidden.dataType() != DataType.FLOAT) {
+      throw new IllegalArgumentException("a BF16 head needs fp32 hidden states, not " + hidden.dataType());
+    }
     long vocab = lmHead.size(0);
-    int maxRows = (int) Math.max(1, CHUNK_ELEMENTS / vocab);
+    long d = lmHead.size(1);
+    int maxRows = (int) Math.max(1, (bf16 ? BF16_CHUNK_ELEMENTS : CHUNK_ELEMENTS) / vocab);
     double loss = 0;
     long tokens = 0;
     for (int[] run : runs(targets, maxRows)) {
@@ -108,14 +125,37 @@ public final class CrossEntropy {
         }
       }
       INDArray rows = hidden.get(interval(run[0], run[1]), all()); // (c, D)
-      INDArray logits = arena.get("ce.logits", c, vocab);
-      Ops.gemm(logits, rows, false, lmHead, true, 1.0, 0.0);
+      INDArray logits; // (c, V), in the head's precision
+      if (bf16) {
+        INDArray rows16 = Bf16Products.scratch(Bf16Products.Slot.OPERAND, DataType.BFLOAT16, c, d);
+        rows16.assign(rows);
+        logits = Bf16Products.scratch(Bf16Products.Slot.RESULT, DataType.BFLOAT16, c, vocab);
+        Bf16Products.multiply(logits, rows16, lmHead, true);
+      } else {
+        logits = arena.get("ce.logits", c, vocab);
+        Ops.gemm(logits, rows, false, lmHead, true, 1.0, 0.0);
+      }
       boolean backward = dHidden != null;
-      loss += simd ? vectorized(logits, targets, run[0], c, (int) vocab, scale, rowScale, backward, rowLoss)
-          : withNd4jOps(logits, targets, run[0], c, scale, rowScale, backward, rowLoss, arena);
+      if (simd) {
+        loss += vectorized(logits, targets, run[0], c, (int) vocab, scale, rowScale, backward, rowLoss);
+      } else if (!bf16) {
+        loss += withNd4jOps(logits, targets, run[0], c, scale, rowScale, backward, rowLoss, arena);
+      } else { // ND4J's ops would compute in BF16: widen first
+        INDArray wide = arena.get("ce.logits", c, vocab);
+        wide.assign(logits);
+        loss += withNd4jOps(wide, targets, run[0], c, scale, rowScale, backward, rowLoss, arena);
+        logits.assign(wide);
+      }
       tokens += c;
       if (backward) {
-        Ops.gemm(dHidden.get(interval(run[0], run[1]), all()), logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E
+        INDArray dRows = dHidden.get(interval(run[0], run[1]), all());
+        if (bf16) {
+          INDArray dRows16 = Bf16Products.scratch(Bf16Products.Slot.OPERAND, DataType.BFLOAT16, c, d); // rows16 is done with
+          Bf16Products.multiply(dRows16, logits, lmHead, false);
+          dRows.assign(dRows16);
+        } else {
+          Ops.gemm(dRows, logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E
+        }
       }
     }
     return new Sum(loss, tokens);
@@ -163,8 +203,9 @@ public final class CrossEntropy {
   }
 
   /**
-   * The fp32 SIMD path of one chunk: per row, in one read and one write, the log-sum-exp loss and, with
-   * {@code backward}, dlogits = scale · (softmax − onehot) in place of the logits. Returns the chunk's loss.
+   * The fp32 SIMD path of one chunk (fp32 or BF16 logits, see {@link Rows}): per row, in one read and one
+   * write, the log-sum-exp loss and, with {@code backward}, dlogits = scale · (softmax − onehot) in place of
+   * the logits. Returns the chunk's loss.
    */
   private static double vectorized(INDArray logits, int[] targets, int first, int c, int vocab, double scale, double[] rowScale,
       boolean backward, double[] rowLoss) {

@@ -1,9 +1,7 @@
 package io.peftplatform.llama.nn;
 
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A pretrained projection whose weight and bias never change. The weight is held in the compute
@@ -16,11 +14,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * for a linear layer. About twice the fp32 product's speed there, to BF16's 8 significant bits.
  */
 public final class FrozenLinear implements LinearLayer {
-  /** One fp32 buffer per thread, grown to the largest BF16 weight widened on that thread. */
-  private static final ThreadLocal<INDArray[]> WIDENED = ThreadLocal.withInitial(() -> new INDArray[1]);
-  /** Per thread: a BF16 product's BF16 input, BF16 result, fp32 result and fp32 rounded input; grown as needed. */
-  private static final ThreadLocal<INDArray[]> BF16_SCRATCH = ThreadLocal.withInitial(() -> new INDArray[4]);
-
   private final INDArray weight; // (out, in), compute precision or BF16
   private final INDArray bias; // (out), or null
   private boolean bf16Products;
@@ -90,64 +83,25 @@ public final class FrozenLinear implements LinearLayer {
 
   /** The weight as a product operand: itself, or widened from BF16 into this thread's scratch. */
   private INDArray forProduct() {
-    if (weight.dataType() != DataType.BFLOAT16) {
-      return weight;
-    }
-    INDArray[] holder = WIDENED.get();
-    if (holder[0] == null || holder[0].length() < weight.length()) {
-      try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-        holder[0] = Nd4j.createUninitialized(DataType.FLOAT, weight.length());
-      }
-    }
-    long[] shape = weight.shape();
-    INDArray widened = Nd4j.create(holder[0].data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c', DataType.FLOAT);
-    widened.assign(weight);
-    return widened;
+    return weight.dataType() == DataType.BFLOAT16 ? Bf16Products.widened(Bf16Products.Slot.WIDE_WEIGHT, weight) : weight;
   }
 
   /**
    * c = a · op(W) (or c += with {@code accumulate}) in BF16: a (rows, k) fp32 rounded to BF16, the product
-   * accumulated in fp32 and rounded to BF16, then widened into c. Natively (oneDNN's BF16 kernels) where
-   * {@link NativeBuild#nativeBf16}; elsewhere the same product through fp32 BLAS on the rounded input
-   * and the widened weight (exact), its result rounded — the same numbers up to the order of summation.
+   * accumulated in fp32 and rounded to BF16 ({@link Bf16Products}), then widened into c.
    */
   private void bf16Product(INDArray c, INDArray a, boolean transposeW, boolean accumulate) {
-    INDArray[] s = BF16_SCRATCH.get();
-    INDArray a16 = scratch(s, 0, DataType.BFLOAT16, a.shape());
+    INDArray a16 = Bf16Products.scratch(Bf16Products.Slot.OPERAND, DataType.BFLOAT16, a.shape());
     a16.assign(a);
-    INDArray c16 = scratch(s, 1, DataType.BFLOAT16, c.shape());
-    if (NativeBuild.nativeBf16()) {
-      Ops.matmul(c16, a16, false, weight, transposeW);
-    } else {
-      INDArray rounded = scratch(s, 3, DataType.FLOAT, a.shape());
-      rounded.assign(a16);
-      INDArray product = scratch(s, 2, DataType.FLOAT, c.shape());
-      Ops.gemm(product, rounded, false, forProduct(), transposeW, 1.0, 0.0);
-      c16.assign(product);
-    }
+    INDArray c16 = Bf16Products.scratch(Bf16Products.Slot.RESULT, DataType.BFLOAT16, c.shape());
+    Bf16Products.multiply(c16, a16, weight, transposeW);
     if (accumulate) {
-      INDArray widened = scratch(s, 2, DataType.FLOAT, c.shape());
-      widened.assign(c16);
-      c.addi(widened);
+      c.addi(Bf16Products.widened(Bf16Products.Slot.WIDE_RESULT, c16));
     } else {
       c.assign(c16);
       if (bias != null) {
         c.addiRowVector(bias);
       }
     }
-  }
-
-  /** A view of the shape over this thread's scratch buffer {@code i}, grown (outside any workspace) when too small. */
-  private static INDArray scratch(INDArray[] holder, int i, DataType type, long[] shape) {
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
-    }
-    if (holder[i] == null || holder[i].length() < n) {
-      try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-        holder[i] = Nd4j.createUninitialized(type, n);
-      }
-    }
-    return Nd4j.create(holder[i].data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c', type);
   }
 }

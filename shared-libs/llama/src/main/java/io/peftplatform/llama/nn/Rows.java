@@ -1,7 +1,9 @@
 package io.peftplatform.llama.nn;
 
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
@@ -11,11 +13,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Row-wise access to dense C-order FLOAT or DOUBLE arrays from Java, and a parallel loop over rows on
- * as many threads as ND4J's own ops use. The fused element-wise kernels of the layers (masked softmax,
- * RMSNorm, SwiGLU, RoPE) are written on it: one pass over memory where a chain of ND4J ops makes one
- * pass per op. Rows are read into and written from double[] scratch, so a kernel is written once and
- * computes in double for both element types (fp32 results round once, at the write).
+ * Row-wise access to dense C-order FLOAT, DOUBLE or BFLOAT16 arrays from Java, and a parallel loop over
+ * rows on as many threads as ND4J's own ops use. The fused element-wise kernels of the layers (masked
+ * softmax, RMSNorm, SwiGLU, RoPE) are written on it: one pass over memory where a chain of ND4J ops makes
+ * one pass per op. Rows are read into and written from double[] scratch, so a kernel is written once and
+ * computes in double for both element types (fp32 results round once, at the write). A BF16 array reads
+ * as fp32 (widening is exact) and rounds to nearest even at the write: an fp32 kernel runs on it as it is.
  */
 public final class Rows {
   /** The compute threads: OMP_NUM_THREADS, as for ND4J's OpenMP ops, else every core. */
@@ -34,9 +37,11 @@ public final class Rows {
   private static final long PARALLEL_MIN_ELEMENTS = 1 << 15;
 
   private static final ThreadLocal<float[]> FLOAT_SCRATCH = ThreadLocal.withInitial(() -> new float[1024]);
+  private static final ThreadLocal<short[]> SHORT_SCRATCH = ThreadLocal.withInitial(() -> new short[1024]);
 
   private final FloatBuffer floats;
   private final DoubleBuffer doubles;
+  private final ShortBuffer bf16;
 
   private Rows(INDArray a) {
     if (a.ordering() != 'c' || !java.util.Arrays.equals(a.stride(), Nd4j.getStrides(a.shape(), 'c'))) {
@@ -45,14 +50,12 @@ public final class Rows {
     if (a.length() > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("arrays over 2^31 elements are not supported here: " + a.length());
     }
-    if (a.dataType() == DataType.FLOAT) {
-      floats = a.data().asNioFloat().position((int) a.offset()).slice();
-      doubles = null;
-    } else if (a.dataType() == DataType.DOUBLE) {
-      doubles = a.data().asNioDouble().position((int) a.offset()).slice();
-      floats = null;
-    } else {
-      throw new IllegalArgumentException("FLOAT or DOUBLE arrays only, got " + a.dataType());
+    floats = a.dataType() == DataType.FLOAT ? a.data().asNioFloat().position((int) a.offset()).slice() : null;
+    doubles = a.dataType() == DataType.DOUBLE ? a.data().asNioDouble().position((int) a.offset()).slice() : null;
+    bf16 = a.dataType() == DataType.BFLOAT16
+        ? a.data().asNio().order(ByteOrder.nativeOrder()).asShortBuffer().position((int) a.offset()).slice() : null;
+    if (floats == null && doubles == null && bf16 == null) {
+      throw new IllegalArgumentException("FLOAT, DOUBLE or BFLOAT16 arrays only, got " + a.dataType());
     }
   }
 
@@ -68,7 +71,7 @@ public final class Rows {
       return;
     }
     float[] f = floatScratch(length);
-    floats.get(index, f, 0, length);
+    readFloats(index, f, length);
     for (int i = 0; i < length; i++) {
       dst[i] = f[i];
     }
@@ -84,7 +87,7 @@ public final class Rows {
     for (int i = 0; i < length; i++) {
       f[i] = (float) src[i];
     }
-    floats.put(index, f, 0, length);
+    writeFloats(index, f, length);
   }
 
   /** Whether kernels over these arrays take the SIMD path: the Vector API present and every array fp32. */
@@ -100,32 +103,66 @@ public final class Rows {
     return true;
   }
 
-  /** Copies elements [index, index + length) of an fp32 array into dst[0, length). */
+  /** Copies elements [index, index + length) of an fp32 or BF16 array into dst[0, length). */
   public void readFloats(int index, float[] dst, int length) {
-    floats.get(index, dst, 0, length);
+    readFloats(index, dst, 0, length);
   }
 
-  /** Writes src[0, length) to elements [index, index + length) of an fp32 array. */
+  /** Writes src[0, length) to elements [index, index + length) of an fp32 or BF16 array. */
   public void writeFloats(int index, float[] src, int length) {
-    floats.put(index, src, 0, length);
+    writeFloats(index, src, 0, length);
   }
 
-  /** Copies elements [index, index + length) of an fp32 array into dst[offset, offset + length). */
+  /** Copies elements [index, index + length) of an fp32 or BF16 array into dst[offset, offset + length). */
   public void readFloats(int index, float[] dst, int offset, int length) {
-    floats.get(index, dst, offset, length);
+    if (bf16 == null) {
+      floats.get(index, dst, offset, length);
+      return;
+    }
+    short[] bits = shortScratch(length);
+    bf16.get(index, bits, 0, length);
+    if (VECTOR) {
+      VectorKernels.widenBf16(bits, dst, offset, length);
+      return;
+    }
+    for (int i = 0; i < length; i++) {
+      dst[offset + i] = Float.intBitsToFloat(bits[i] << 16);
+    }
   }
 
-  /** Writes src[offset, offset + length) to elements [index, index + length) of an fp32 array. */
+  /** Writes src[offset, offset + length) to elements [index, index + length) of an fp32 or BF16 array. */
   public void writeFloats(int index, float[] src, int offset, int length) {
-    floats.put(index, src, offset, length);
+    if (bf16 == null) {
+      floats.put(index, src, offset, length);
+      return;
+    }
+    short[] bits = shortScratch(length);
+    if (VECTOR) {
+      VectorKernels.roundToBf16(src, offset, bits, length);
+    } else {
+      for (int i = 0; i < length; i++) {
+        int b = Float.floatToRawIntBits(src[offset + i]);
+        bits[i] = (short) ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16); // to nearest even
+      }
+    }
+    bf16.put(index, bits, 0, length);
   }
 
-  /** Whether {@link #of} accepts {@code a}: dense, C-order, FLOAT or DOUBLE. */
+  /** Whether {@link #of} accepts {@code a}: dense, C-order, FLOAT, DOUBLE or BFLOAT16. */
   public static boolean dense(INDArray a) {
     return a.ordering() == 'c'
         && java.util.Arrays.equals(a.stride(), Nd4j.getStrides(a.shape(), 'c'))
         && a.length() <= Integer.MAX_VALUE
-        && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE);
+        && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE || a.dataType() == DataType.BFLOAT16);
+  }
+
+  private static short[] shortScratch(int length) {
+    short[] b = SHORT_SCRATCH.get();
+    if (b.length < length) {
+      b = new short[length];
+      SHORT_SCRATCH.set(b);
+    }
+    return b;
   }
 
   private static float[] floatScratch(int length) {

@@ -1,7 +1,10 @@
 package io.peftplatform.llama.nn;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,6 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+  /** S's lanes as ints (the same shape) and as shorts (half the shape): BF16 is an fp32's top 16 bits. */
+  private static final VectorSpecies<Integer> INTS = S.withLanes(int.class);
+  private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
 
   // Cephes expf: exp(x) = 2^k · exp(r), k = round(x / ln 2), r = x − k·ln 2 (ln 2 split in two parts)
   private static final float LOG2E = 1.44269504088896341f;
@@ -396,6 +402,37 @@ final class VectorKernels {
       float silu = g[j] * sig[j];
       g[j] = dAct[j] * up[j] * (sig[j] + silu * (1 - sig[j]));
       up[j] = dAct[j] * silu;
+    }
+  }
+
+  /** dst[dstFrom + j] ← src[j] widened from BF16 bits to fp32 (exact), j in [0, n). */
+  static void widenBf16(short[] src, float[] dst, int dstFrom, int n) {
+    int bound = S.loopBound(n);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      IntVector bits = (IntVector) ShortVector.fromArray(SHORTS, src, j).convertShape(VectorOperators.S2I, INTS, 0);
+      bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstFrom + j);
+    }
+    for (; j < n; j++) {
+      dst[dstFrom + j] = Float.intBitsToFloat(src[j] << 16);
+    }
+  }
+
+  /**
+   * dst[j] ← src[srcFrom + j] rounded to BF16 bits, to nearest even, j in [0, n). Finite values and
+   * infinities as PyTorch rounds them; a NaN may come out as an infinity.
+   */
+  static void roundToBf16(float[] src, int srcFrom, short[] dst, int n) {
+    int bound = S.loopBound(n);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      IntVector bits = FloatVector.fromArray(S, src, srcFrom + j).reinterpretAsInts();
+      IntVector rounded = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7fff).lanewise(VectorOperators.LSHR, 16);
+      ((ShortVector) rounded.convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, j);
+    }
+    for (; j < n; j++) {
+      int bits = Float.floatToRawIntBits(src[srcFrom + j]);
+      dst[j] = (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
     }
   }
 }

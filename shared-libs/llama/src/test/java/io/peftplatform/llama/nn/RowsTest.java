@@ -27,13 +27,43 @@ class RowsTest {
     }
   }
 
+  /** A BF16 array reads widened (exact) and writes rounded to nearest even, as PyTorch rounds, at a view's offset. */
+  @Test
+  void readsAndWritesBf16AsFp32() {
+    java.util.Random rng = new java.util.Random(2);
+    int cols = 37; // a vector's worth and a tail
+    float[] values = new float[cols];
+    for (int i = 0; i < cols; i++) {
+      values[i] = (float) (rng.nextGaussian() * Math.pow(10, rng.nextInt(7) - 3));
+    }
+    values[0] = Float.intBitsToFloat(0x3f808000); // a tie: rounds down to the even 0x3f80
+    values[1] = Float.intBitsToFloat(0x3f818000); // a tie: rounds up to the even 0x3f82
+    values[2] = Float.intBitsToFloat(0x3f808001); // just above a tie: up
+    values[3] = Float.NEGATIVE_INFINITY;
+    values[4] = -0f;
+    INDArray a = Nd4j.create(DataType.BFLOAT16, 3, cols);
+    Rows rows = Rows.of(a.get(interval(1, 3), all())); // starts at element 37
+    rows.writeFloats(cols, values, cols); // the view's second row: a's third
+    float[] back = new float[cols + 2];
+    rows.readFloats(cols, back, 2, cols);
+    for (int i = 0; i < cols; i++) {
+      short expected = io.peftplatform.safetensors.HalfFloats.floatToBf16(values[i]);
+      assertThat(Float.floatToRawIntBits(back[2 + i])).as("value %d: %s", i, values[i]).isEqualTo(expected << 16);
+      assertThat(a.getFloat(2, i)).isEqualTo(back[2 + i]);
+    }
+    assertThat(a.getRow(1).amaxNumber().doubleValue()).as("the row before is untouched").isZero();
+    double[] wide = new double[cols];
+    rows.read(cols, wide, cols);
+    assertThat(wide[1]).isEqualTo(back[3]);
+  }
+
   @Test
   void refusesArraysThatAreNotDenseCOrderOrNotFloatingPoint() {
     INDArray a = Nd4j.rand(DataType.FLOAT, 3, 4);
     assertThatThrownBy(() -> Rows.of(a.transpose())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dense C-order");
     assertThatThrownBy(() -> Rows.of(a.get(all(), interval(0, 2)))).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Rows.of(Nd4j.create(DataType.INT, 2, 2))).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("FLOAT or DOUBLE");
+        .hasMessageContaining("FLOAT, DOUBLE or BFLOAT16");
   }
 
   @Test
