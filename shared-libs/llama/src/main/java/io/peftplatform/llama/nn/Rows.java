@@ -126,7 +126,7 @@ public final class Rows {
       return;
     }
     for (int i = 0; i < length; i++) {
-      dst[offset + i] = Float.intBitsToFloat(bits[i] << 16);
+      dst[offset + i] = widenBf16(bits[i]);
     }
   }
 
@@ -141,8 +141,7 @@ public final class Rows {
       VectorKernels.roundToBf16(src, offset, bits, length);
     } else {
       for (int i = 0; i < length; i++) {
-        int b = Float.floatToRawIntBits(src[offset + i]);
-        bits[i] = (short) ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16); // to nearest even
+        bits[i] = roundToBf16(src[offset + i]);
       }
     }
     bf16.put(index, bits, 0, length);
@@ -154,6 +153,17 @@ public final class Rows {
         && java.util.Arrays.equals(a.stride(), Nd4j.getStrides(a.shape(), 'c'))
         && a.length() <= Integer.MAX_VALUE
         && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE || a.dataType() == DataType.BFLOAT16);
+  }
+
+  /** BF16 bits widened to fp32: exact. */
+  static float widenBf16(short bits) {
+    return Float.intBitsToFloat(bits << 16);
+  }
+
+  /** fp32 rounded to BF16 bits, to nearest even (a NaN may come out as an infinity). */
+  static short roundToBf16(float value) {
+    int bits = Float.floatToRawIntBits(value);
+    return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
   }
 
   private static short[] shortScratch(int length) {

@@ -414,13 +414,13 @@ final class VectorKernels {
       bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstFrom + j);
     }
     for (; j < n; j++) {
-      dst[dstFrom + j] = Float.intBitsToFloat(src[j] << 16);
+      dst[dstFrom + j] = Rows.widenBf16(src[j]);
     }
   }
 
   /**
-   * dst[j] ← src[srcFrom + j] rounded to BF16 bits, to nearest even, j in [0, n). Finite values and
-   * infinities as PyTorch rounds them; a NaN may come out as an infinity.
+   * dst[j] ← src[srcFrom + j] rounded to BF16 bits, to nearest even, j in [0, n): lane by lane what
+   * {@link Rows#roundToBf16} does.
    */
   static void roundToBf16(float[] src, int srcFrom, short[] dst, int n) {
     int bound = S.loopBound(n);
@@ -431,8 +431,7 @@ final class VectorKernels {
       ((ShortVector) rounded.convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, j);
     }
     for (; j < n; j++) {
-      int bits = Float.floatToRawIntBits(src[srcFrom + j]);
-      dst[j] = (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+      dst[j] = Rows.roundToBf16(src[srcFrom + j]);
     }
   }
 }
