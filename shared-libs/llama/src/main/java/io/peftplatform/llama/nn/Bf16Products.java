@@ -31,9 +31,9 @@ final class Bf16Products {
       Ops.matmul(c16, a16, false, w16, transposeW);
       return;
     }
-    Ops.gemm(scratch(Slot.WIDE_RESULT, DataType.FLOAT, c16.shape()), widened(Slot.WIDE_OPERAND, a16), false,
-        widened(Slot.WIDE_WEIGHT, w16), transposeW, 1.0, 0.0);
-    c16.assign(scratch(Slot.WIDE_RESULT, DataType.FLOAT, c16.shape()));
+    INDArray c = scratch(Slot.WIDE_RESULT, DataType.FLOAT, c16.shape());
+    Ops.gemm(c, widened(Slot.WIDE_OPERAND, a16), false, widened(Slot.WIDE_WEIGHT, w16), transposeW, 1.0, 0.0);
+    c16.assign(c);
   }
 
   /** {@code a} widened to fp32 into this thread's {@code slot} (exact). */

@@ -15,7 +15,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * BF16 head, the loss from those logits, dhidden = dlogits · E. Each result is held within the error
  * bound that BF16's rounding of the logits, of dlogits and of dhidden allows (unit roundoff 2⁻⁸, fp32
  * accumulation on top), on the SIMD kernel (which reads and writes the BF16 logits) and on ND4J's ops; and
- * it is not the fp32 head's result (the rounding is really there).
+ * it is not the fp32 head's result (the rounding is really there). Here through fp32 BLAS (the build tests
+ * run); NativeBuildTest holds oneDNN's native BF16 head to the same bounds where the CPU has it.
  */
 class CrossEntropyBf16Test {
   static final int ROWS = 41;
@@ -48,6 +49,15 @@ class CrossEntropyBf16Test {
 
   @Test
   void lossAndGradientAreTheBf16HeadsWithinItsRounding() {
+    assertThat(worstError()).as("worst error in its bound (native BF16: %s)", NativeBuild.nativeBf16()).isLessThanOrEqualTo(1.0);
+  }
+
+  /**
+   * The worst error of the loss and of dhidden, each over its bound, on the SIMD kernel (where this JVM has
+   * the Vector API) and on ND4J's ops; asserts on the way that the results are not the fp32 head's.
+   */
+  static double worstError() {
+    double worstOverall = 0;
     Random rng = new Random(11);
     INDArray hidden = random(rng, 1.0, ROWS, DIM);
     INDArray head = random(rng, 0.5, VOCAB, DIM).castTo(DataType.BFLOAT16); // logits of a few units
@@ -112,11 +122,11 @@ class CrossEntropyBf16Test {
           }
         }
       }
-      assertThat(Math.abs(sum.loss() - loss)).as("loss (simd %s, native BF16 %s)", simd, NativeBuild.nativeBf16()).isLessThanOrEqualTo(lossBound);
-      assertThat(worst).as("worst dhidden error in bounds (simd %s)", simd).isLessThanOrEqualTo(1.0);
       assertThat(Math.abs(sum.loss() - fp32.loss())).as("the logits are rounded, not fp32's").isGreaterThan(1e-5 * Math.abs(fp32.loss()));
       assertThat(gradientsUnlikeFp32).as("dhidden is rounded, not fp32's").isGreaterThan((ROWS - 4) * DIM / 2);
+      worstOverall = Math.max(worstOverall, Math.max(Math.abs(sum.loss() - loss) / lossBound, worst));
     }
+    return worstOverall;
   }
 
   @Test

@@ -36,12 +36,13 @@ class NativeBuildTest {
   }
 
   /**
-   * A fixed product, the golden model's loss, whether oneDNN loaded, whether BF16 products are native and
-   * their worst error in FrozenLinearBf16Test's tolerances: "gemm-sum loss onednn native-bf16 bf16-error".
+   * A fixed product, the golden model's loss, whether oneDNN loaded, whether BF16 products are native,
+   * their worst error in FrozenLinearBf16Test's tolerances and the BF16 head's in CrossEntropyBf16Test's:
+   * "gemm-sum loss onednn native-bf16 bf16-error bf16-head-error".
    */
   public static void main(String[] args) throws Exception {
     System.out.println(gemmSum() + " " + loss(Path.of(args[0])) + " " + NativeBuild.oneDnnLoaded() + " " + NativeBuild.nativeBf16()
-        + " " + FrozenLinearBf16Test.worstForwardBackwardError());
+        + " " + FrozenLinearBf16Test.worstForwardBackwardError() + " " + CrossEntropyBf16Test.worstError());
   }
 
   static double gemmSum() {
@@ -72,7 +73,7 @@ class NativeBuildTest {
     assumeTrue(NativeBuild.cpuFlags().containsAll(NativeBuild.AVX512_FLAGS), "this CPU cannot run the oneDNN AVX-512 build");
     Path model = Path.of(NativeBuildTest.class.getResource("/golden/llama-gqa-f32").toURI());
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-D" + NativeBuild.PROPERTY + "=" + NativeBuild.ONEDNN_AVX512, "-cp", System.getProperty("java.class.path"),
+        "-D" + NativeBuild.PROPERTY + "=" + NativeBuild.ONEDNN_AVX512, "--add-modules=jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
         NativeBuildTest.class.getName(), model.toString()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
     String last = null;
@@ -93,5 +94,7 @@ class NativeBuildTest {
     assertThat(Boolean.parseBoolean(got[3])).as("BF16 products native on the oneDNN build iff the CPU has BF16 instructions").isEqualTo(bf16Instructions);
     System.out.printf("BF16 products (native %s): worst error %s of the tolerance%n", got[3], got[4]);
     assertThat(Double.parseDouble(got[4])).as("BF16 products within BF16's rounding of their definition").isLessThanOrEqualTo(1.0);
+    System.out.printf("BF16 head: worst error %s of its bound%n", got[5]);
+    assertThat(Double.parseDouble(got[5])).as("the BF16 head's loss and gradient within their bounds").isLessThanOrEqualTo(1.0);
   }
 }
