@@ -27,12 +27,21 @@ final class Bf16Products {
    * WIDE_* slots on machines without native BF16 products; the caller may hold OPERAND and RESULT.
    */
   static void multiply(INDArray c16, INDArray a16, INDArray w16, boolean transposeW) {
+    multiply(c16, a16, w16, NativeBuild.nativeBf16() ? null : widened(Slot.WIDE_WEIGHT, w16), transposeW);
+  }
+
+  /**
+   * {@link #multiply(INDArray, INDArray, INDArray, boolean)} with w16 widened to fp32 by the caller ({@code
+   * w32}, which only machines without native BF16 products use: null is fine where they are native), for
+   * a weight multiplied many times over.
+   */
+  static void multiply(INDArray c16, INDArray a16, INDArray w16, INDArray w32, boolean transposeW) {
     if (NativeBuild.nativeBf16()) {
       Ops.matmul(c16, a16, false, w16, transposeW);
       return;
     }
     INDArray c = scratch(Slot.WIDE_RESULT, DataType.FLOAT, c16.shape());
-    Ops.gemm(c, widened(Slot.WIDE_OPERAND, a16), false, widened(Slot.WIDE_WEIGHT, w16), transposeW, 1.0, 0.0);
+    Ops.gemm(c, widened(Slot.WIDE_OPERAND, a16), false, w32, transposeW, 1.0, 0.0);
     c16.assign(c);
   }
 

@@ -115,6 +115,11 @@ public final class CrossEntropy {
     long vocab = lmHead.size(0);
     long d = lmHead.size(1);
     int maxRows = (int) Math.max(1, (bf16 ? BF16_CHUNK_ELEMENTS : CHUNK_ELEMENTS) / vocab);
+    INDArray head32 = null; // without native BF16 products: the BF16 head widened once per call, not per chunk
+    if (bf16 && !NativeBuild.nativeBf16()) {
+      head32 = arena.get("ce.head", vocab, d);
+      head32.assign(lmHead);
+    }
     double loss = 0;
     long tokens = 0;
     for (int[] run : runs(targets, maxRows)) {
@@ -130,7 +135,7 @@ public final class CrossEntropy {
         INDArray rows16 = Bf16Products.scratch(Bf16Products.Slot.OPERAND, DataType.BFLOAT16, c, d);
         rows16.assign(rows);
         logits = Bf16Products.scratch(Bf16Products.Slot.RESULT, DataType.BFLOAT16, c, vocab);
-        Bf16Products.multiply(logits, rows16, lmHead, true);
+        Bf16Products.multiply(logits, rows16, lmHead, head32, true);
       } else {
         logits = arena.get("ce.logits", c, vocab);
         Ops.gemm(logits, rows, false, lmHead, true, 1.0, 0.0);
@@ -151,7 +156,7 @@ public final class CrossEntropy {
         INDArray dRows = dHidden.get(interval(run[0], run[1]), all());
         if (bf16) {
           INDArray dRows16 = Bf16Products.scratch(Bf16Products.Slot.OPERAND, DataType.BFLOAT16, c, d); // rows16 is done with
-          Bf16Products.multiply(dRows16, logits, lmHead, false);
+          Bf16Products.multiply(dRows16, logits, lmHead, head32, false);
           dRows.assign(dRows16);
         } else {
           Ops.gemm(dRows, logits, false, lmHead, false, 1.0, 0.0); // dhidden = dlogits · E

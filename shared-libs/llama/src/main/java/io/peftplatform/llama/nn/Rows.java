@@ -160,9 +160,12 @@ public final class Rows {
     return Float.intBitsToFloat(bits << 16);
   }
 
-  /** fp32 rounded to BF16 bits, to nearest even (a NaN may come out as an infinity). */
+  /** fp32 rounded to BF16 bits, to nearest even, as PyTorch rounds; a NaN stays a NaN. */
   static short roundToBf16(float value) {
     int bits = Float.floatToRawIntBits(value);
+    if (Float.isNaN(value)) {
+      return (short) ((bits >>> 16) | 0x40); // quiet: the carry of rounding could make it an infinity or a zero
+    }
     return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
   }
 

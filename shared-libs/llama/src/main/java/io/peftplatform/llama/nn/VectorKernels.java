@@ -427,7 +427,9 @@ final class VectorKernels {
     int j = 0;
     for (; j < bound; j += S.length()) {
       IntVector bits = FloatVector.fromArray(S, src, srcFrom + j).reinterpretAsInts();
-      IntVector rounded = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7fff).lanewise(VectorOperators.LSHR, 16);
+      IntVector top = bits.lanewise(VectorOperators.LSHR, 16);
+      IntVector rounded = bits.add(top.and(1)).add(0x7fff).lanewise(VectorOperators.LSHR, 16)
+          .blend(top.or(0x40), bits.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000)); // NaN: quiet, not rounded
       ((ShortVector) rounded.convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, j);
     }
     for (; j < n; j++) {
